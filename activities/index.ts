@@ -1,0 +1,18 @@
+/**
+ * Every side effect lives in an activity. createActivities builds them from injected dependencies so tests and
+ * the worker wire them the same way. Each activity is idempotent by a business key enforced in PostgreSQL.
+ */
+import type { Db } from '../db/connection';
+import { createWiringCheckActivities } from './wiring-check';
+
+export interface ActivityDeps {
+  db: Db;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createWiringCheckActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

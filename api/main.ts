@@ -1,0 +1,45 @@
+/** API process. On SIGTERM/SIGINT: readiness turns 503, the server stops accepting, in-flight requests finish
+ *  (up to SHUTDOWN_GRACE_SECONDS), then connections to PostgreSQL and Temporal close. */
+import { Client, Connection } from '@temporalio/client';
+import { loadServiceConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { temporalConnectionOptions } from '../lib/temporal';
+import { createDb } from '../db/connection';
+import { createApp } from './app';
+
+async function main() {
+  const config = loadServiceConfig();
+  const log = createLogger(config.LOG_LEVEL, 'payflow-api');
+  const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX);
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
+  let draining = false;
+  const app = createApp({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining });
+  const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));
+
+  const shutdown = (signal: string) => {
+    if (draining) return;
+    draining = true;
+    log.info({ signal }, 'api shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      log.warn('grace period over: closing remaining connections');
+      server.closeAllConnections();
+    }, config.SHUTDOWN_GRACE_SECONDS * 1000);
+    server.close(() => {
+      clearTimeout(force);
+      void Promise.allSettled([db.destroy(), connection.close()]).then(() => {
+        log.info('api stopped');
+        process.exit(0);
+      });
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`api failed to start: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+// Lint rules: typescript-eslint's type-aware recommended set, plus the determinism guard for workflow code.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    // Workflow code is replayed: no I/O, no wall clock, no randomness, no Node built-ins.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process', 'net'], message: 'Node built-ins are not allowed in workflow code.' },
+        { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'knex', 'pg', 'express', 'pino'], message: 'Workflows must not do I/O.' },
+        { group: ['../activities', '../activities/*'], message: 'Use `import type` and proxyActivities for activities.', allowTypeImports: true },
+      ] }],
+      'no-restricted-properties': ['error',
+        { object: 'Math', property: 'random', message: 'Use the SDK’s deterministic random (it is Math.random inside the sandbox, but say so explicitly via uuid4()).' },
+      ],
+    },
+  },
+  {
+    // Scripts and benchmarks talk to a terminal.
+    files: ['scripts/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,85 @@
+/**
+ * The one place configuration is read. Every variable is validated at start-up; a missing or malformed
+ * value stops the process with one readable line naming the variable (values are never echoed: some are
+ * secrets). Every variable here is documented in README.md; a test keeps the two in step.
+ */
+import { z } from 'zod';
+
+const port = z.coerce
+  .number({ error: 'must be a port number (1-65535)' })
+  .int({ error: 'must be a port number (1-65535)' })
+  .min(1, { error: 'must be a port number (1-65535)' })
+  .max(65_535, { error: 'must be a port number (1-65535)' });
+const bool = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+const positiveInt = z.coerce
+  .number({ error: 'must be a positive integer' })
+  .int({ error: 'must be a positive integer' })
+  .positive({ error: 'must be a positive integer' });
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
+const hostPort = z.string().regex(/^[^\s:]+:\d+$/, { error: 'must be host:port' });
+
+/** Variables read by the API and the worker. */
+export const serviceEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }).default('development'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
+    .default('info'),
+  PORT: port.default(3000),
+  DATABASE_URL: postgresUrl,
+  DB_POOL_MAX: positiveInt.max(200, { error: 'must be at most 200' }).default(10),
+  TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('payflow'),
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  WORKER_METRICS_PORT: port.optional(),
+  SHUTDOWN_GRACE_SECONDS: positiveInt.max(600, { error: 'must be at most 600' }).default(10),
+});
+
+/** Variables read only by the local-stack command (scripts/stack.ts). */
+export const stackEnvSchema = z.object({
+  PAYFLOW_DATA_DIR: z.string().min(1).default('data'),
+  EMBEDDED_PG_PORT: port.default(5433),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  PORT: port.default(3000),
+  TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
+});
+
+export type ServiceConfig = z.infer<typeof serviceEnvSchema>;
+export type StackConfig = z.infer<typeof stackEnvSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError whose message is one line naming the variable. */
+export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  // Empty strings mean "unset", as in most shells' `FOO= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = String(issue?.path[0] ?? 'environment');
+  const reason = name in cleaned ? issue?.message : 'is required but not set';
+  throw new ConfigError(`Configuration error: ${name} ${reason}`);
+}
+
+/** For process entry points: validate or print one line and exit. */
+export function loadOrExit<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  try {
+    return parseEnv(schema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export const loadServiceConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig => loadOrExit(serviceEnvSchema, env);

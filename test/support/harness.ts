@@ -1,0 +1,114 @@
+/**
+ * Per-test-file isolation on the shared stack: each file gets its own database (cloned from the migrated
+ * template) and its own task queue, and everything it opened is closed in afterAll.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import type { Express } from 'express';
+import { createDb, type Db } from '../../db/connection';
+import { createApp } from '../../api/app';
+import { createLogger, type Logger } from '../../lib/logger';
+import { createWorker } from '../../worker/create-worker';
+import { sharedStack, TEMPLATE_DB } from './shared-stack';
+
+let runtimeInstalled = false;
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by an earlier file in this jest worker process.
+  }
+}
+
+export async function createTestDatabase(): Promise<{ db: Db; url: string; name: string; drop(): Promise<void> }> {
+  const stack = sharedStack();
+  const name = `t_${randomUUID().replace(/-/g, '')}`;
+  const admin = createDb(stack.pgAdminUrl, 1);
+  try {
+    await admin.raw(`create database ${name} template ${TEMPLATE_DB}`);
+  } finally {
+    await admin.destroy();
+  }
+  const url = stack.pgUrlPrefix + name;
+  const db = createDb(url, 10);
+  return {
+    db,
+    url,
+    name,
+    async drop() {
+      await db.destroy();
+      const a = createDb(stack.pgAdminUrl, 1);
+      await a.raw(`drop database if exists ${name} with (force)`);
+      await a.destroy();
+    },
+  };
+}
+
+export interface TestStack {
+  db: Db;
+  dbUrl: string;
+  taskQueue: string;
+  client: Client;
+  app: Express;
+  log: Logger;
+  /** Starts (again) a worker on this file's task queue; returns it. */
+  startWorker(): Promise<Worker>;
+  /** Stops the running worker, if any, letting in-flight tasks finish. */
+  stopWorker(): Promise<void>;
+}
+
+/** Call at the top of a describe block: sets up beforeAll/afterAll and returns the live context. */
+export function useTestStack(opts: { worker?: boolean } = {}): TestStack {
+  const ctx = {} as TestStack;
+  let dropDb: () => Promise<void>;
+  let clientConnection: Connection;
+  let workerConnection: NativeConnection | undefined;
+  let running: { worker: Worker; done: Promise<void> } | undefined;
+
+  beforeAll(async () => {
+    quietRuntime();
+    const stack = sharedStack();
+    const database = await createTestDatabase();
+    dropDb = database.drop;
+    clientConnection = await Connection.connect({ address: stack.temporalAddress });
+    ctx.db = database.db;
+    ctx.dbUrl = database.url;
+    ctx.taskQueue = `test-${randomUUID()}`;
+    ctx.client = new Client({ connection: clientConnection });
+    ctx.log = createLogger('silent', 'payflow-test');
+    ctx.app = createApp({ db: ctx.db, temporal: ctx.client, taskQueue: ctx.taskQueue, log: ctx.log });
+    ctx.startWorker = async () => {
+      workerConnection ??= await NativeConnection.connect({ address: stack.temporalAddress });
+      const worker = await createWorker({
+        connection: workerConnection,
+        db: ctx.db,
+        namespace: 'default',
+        taskQueue: ctx.taskQueue,
+        workflowBundlePath: stack.workflowBundlePath,
+        shutdownGraceSeconds: 5,
+      });
+      running = { worker, done: worker.run() };
+      return worker;
+    };
+    ctx.stopWorker = async () => {
+      if (!running) return;
+      const { worker, done } = running;
+      running = undefined;
+      worker.shutdown();
+      await done;
+    };
+    if (opts.worker !== false) await ctx.startWorker();
+  });
+
+  afterAll(async () => {
+    await ctx.stopWorker?.();
+    await workerConnection?.close();
+    await clientConnection?.close();
+    await dropDb?.();
+  });
+
+  return ctx;
+}
