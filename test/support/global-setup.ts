@@ -42,7 +42,7 @@ export default async function globalSetup(): Promise<void> {
     // Leave nothing running behind a failed start.
     if (pgResult.status === 'fulfilled') await pgResult.value.stop();
     if (temporalResult.status === 'fulfilled') await temporalResult.value.stop();
-    throw started.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined)).find(Boolean);
+    throw started.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined)).find(Boolean) as Error;
   }
   const [pg, temporal, bundlePath] = [pgResult.value, temporalResult.value, bundleResult.value];
 

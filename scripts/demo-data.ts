@@ -1,0 +1,68 @@
+/**
+ * Demo data for the local stack: one practice in Los Angeles, a few (fictional) patients, visits and claims in
+ * the states the product cares about. Loaded idempotently: every record has a fixed external id and version.
+ */
+import type { Db } from '../db/connection';
+import {
+  upsertClaim, upsertPatient, upsertPractice, upsertVisit,
+  type ClaimRecord, type PatientRecord, type PracticeRecord, type VisitRecord,
+} from '../db/queries/reference-data';
+
+const PRACTICE = 'demo-practice';
+
+export const demoPractice = (apiBaseUrl: string): PracticeRecord => ({
+  externalId: PRACTICE,
+  name: 'Sunset Family Medicine',
+  timeZone: 'America/Los_Angeles',
+  paymentPageUrl: `${apiBaseUrl}/ehr-standin/pay`,
+});
+
+const patient = (externalId: string, firstName: string, lastName: string, dateOfBirth: string): PatientRecord => ({
+  practiceExternalId: PRACTICE, externalId, version: 1, firstName, lastName, dateOfBirth,
+  email: `${firstName.toLowerCase()}@example.com`, phone: '+15555550100',
+});
+
+export const demoPatients: PatientRecord[] = [
+  patient('pt-1001', 'Ada', 'Reyes', '1984-03-12'),
+  patient('pt-1002', 'Ben', 'Okafor', '1990-07-30'),
+  patient('pt-1003', 'Chloe', 'Nguyen', '1975-11-02'),
+  patient('pt-1004', 'Dev', 'Patel', '2001-01-19'),
+];
+
+const visit = (externalId: string, patientExternalId: string, dateOfService: string): VisitRecord => ({
+  practiceExternalId: PRACTICE, patientExternalId, externalId, version: 1, dateOfService, providerName: 'Dr. Mina Soto',
+});
+
+export const demoVisits: VisitRecord[] = [
+  visit('v-2001', 'pt-1001', '2026-11-20'),
+  visit('v-2002', 'pt-1001', '2026-09-14'),
+  visit('v-2003', 'pt-1002', '2026-10-05'),
+  visit('v-2004', 'pt-1003', '2026-08-22'),
+  visit('v-2005', 'pt-1004', '2026-11-27'),
+];
+
+const officeVisit = (chargeCents: number, insurerPaidCents: number, adjustmentCents: number, patientResponsibilityCents: number) => [
+  { lineNumber: 1, procedureCode: '99213', description: 'Office visit, established patient', chargeCents, insurerPaidCents, adjustmentCents, patientResponsibilityCents },
+];
+
+export const demoClaims: ClaimRecord[] = [
+  // Still with the payer: a copay collected now waits for the transfer.
+  { practiceExternalId: PRACTICE, visitExternalId: 'v-2001', externalId: 'c-3001', version: 1, responsibility: 'payer', payerName: 'Blue Harbor Health', payerStatus: 'submitted', patientResponsibilityCents: 0, lines: officeVisit(18000, 0, 0, 0) },
+  // Transferred to the patient: $45.00 patient responsibility open.
+  { practiceExternalId: PRACTICE, visitExternalId: 'v-2002', externalId: 'c-3002', version: 1, responsibility: 'patient', payerName: 'Blue Harbor Health', payerStatus: 'adjudicated', patientResponsibilityCents: 4500, lines: officeVisit(18000, 9500, 4000, 4500) },
+  { practiceExternalId: PRACTICE, visitExternalId: 'v-2003', externalId: 'c-3003', version: 1, responsibility: 'patient', payerName: 'Pacific Mutual', payerStatus: 'adjudicated', patientResponsibilityCents: 12550, lines: [
+    { lineNumber: 1, procedureCode: '99214', description: 'Office visit, moderate complexity', chargeCents: 25000, insurerPaidCents: 11000, adjustmentCents: 6000, patientResponsibilityCents: 8000 },
+    { lineNumber: 2, procedureCode: '85025', description: 'Complete blood count', chargeCents: 6500, insurerPaidCents: 1200, adjustmentCents: 750, patientResponsibilityCents: 4550 },
+  ] },
+  // Paid in full by the payer: nothing left for the patient.
+  { practiceExternalId: PRACTICE, visitExternalId: 'v-2004', externalId: 'c-3004', version: 1, responsibility: 'patient', payerName: 'Pacific Mutual', payerStatus: 'paid_in_full', patientResponsibilityCents: 0, lines: officeVisit(18000, 14000, 4000, 0) },
+  { practiceExternalId: PRACTICE, visitExternalId: 'v-2005', externalId: 'c-3005', version: 1, responsibility: 'payer', payerName: 'Blue Harbor Health', payerStatus: 'submitted', patientResponsibilityCents: 0, lines: officeVisit(18000, 0, 0, 0) },
+];
+
+export async function loadDemoData(db: Db, apiBaseUrl: string): Promise<{ patients: number; visits: number; claims: number }> {
+  await upsertPractice(db, demoPractice(apiBaseUrl));
+  for (const p of demoPatients) await upsertPatient(db, p);
+  for (const v of demoVisits) await upsertVisit(db, v);
+  for (const c of demoClaims) await upsertClaim(db, c);
+  return { patients: demoPatients.length, visits: demoVisits.length, claims: demoClaims.length };
+}

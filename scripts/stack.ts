@@ -1,0 +1,162 @@
+/**
+ * `npm run stack`: the whole local stack with demo data, in one terminal. Ctrl-C stops everything it started.
+ *   PostgreSQL (DATABASE_URL, or embedded under data/postgres) → migrations → Temporal dev server (SQLite under
+ *   data/, UI on :8233, search attributes registered) → workflow bundle → worker + API → demo data → a first
+ *   workflow run → URLs.
+ * Child process logs go to data/logs/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadOrExit, stackEnvSchema } from '../lib/config';
+import { createDb } from '../db/connection';
+import { migrateLatest } from '../db/migrate';
+import { buildWorkflowBundle } from '../worker/bundle';
+import { loadDemoData } from './demo-data';
+import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
+import { cacheDir, ensureTemporalCli } from './temporal-cli';
+import { startDevServer, type RunningDevServer } from './temporal-server';
+
+const config = loadOrExit(stackEnvSchema);
+const dataDir = resolve(config.PAYFLOW_DATA_DIR);
+const logDir = join(dataDir, 'logs');
+const started = Date.now();
+const cleanups: (() => Promise<void>)[] = [];
+let stepNo = 0;
+const STEPS = 8;
+
+function step(text: string): () => void {
+  const n = ++stepNo;
+  const t0 = Date.now();
+  console.log(`[${n}/${STEPS}] ${text}…`);
+  return () => console.log(`      done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+}
+
+function startService(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  // Own process group: Ctrl-C reaches only this script, which stops the services in order.
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  child.on('exit', (code, signal) => {
+    if (!shuttingDown) {
+      console.error(`\n${name} exited unexpectedly (code ${code}, signal ${signal}); see ${join(logDir, `${name}.log`)}`);
+      void shutdown(1);
+    }
+  });
+  cleanups.unshift(
+    () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  );
+  return child;
+}
+
+async function waitForReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000}s; see ${logDir}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+let shuttingDown = false;
+async function shutdown(code: number): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    console.log('\nStopping the local stack…');
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    console.log('Stopped.');
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+async function main() {
+  mkdirSync(logDir, { recursive: true });
+  if (!existsSync(join(cacheDir(), 'temporal')) && !process.env.TEMPORAL_CLI_PATH) {
+    console.log('First run on this machine: building the Temporal CLI from source can take 3-10 minutes; later runs start in seconds.\n');
+  }
+
+  let done = step('Temporal CLI');
+  const cliPath = await ensureTemporalCli();
+  done();
+
+  done = step(config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PostgreSQL (embedded, data in ${join(dataDir, 'postgres')})`);
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    const pg: RunningPostgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: config.EMBEDDED_PG_PORT, persistent: true });
+    cleanups.unshift(() => pg.stop());
+    const admin = createDb(pg.adminUrl, 1);
+    const exists = await admin('pg_database').where({ datname: 'payflow' }).first<{ datname: string } | undefined>('datname');
+    if (!exists) await admin.raw('create database payflow');
+    await admin.destroy();
+    databaseUrl = pg.urlFor('payflow');
+  }
+  const db = createDb(databaseUrl, 2);
+  cleanups.push(() => db.destroy());
+  done();
+
+  done = step('Database migrations');
+  const applied = await migrateLatest(db);
+  console.log(`      ${applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'}`);
+  done();
+
+  done = step(`Temporal dev server (gRPC :7233, UI :${config.TEMPORAL_UI_PORT}, history in ${join(dataDir, 'temporal.db')})`);
+  const temporal: RunningDevServer = await startDevServer({
+    cliPath,
+    port: Number(config.TEMPORAL_ADDRESS.split(':')[1]),
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: join(dataDir, 'temporal.db'),
+    logFile: join(logDir, 'temporal.log'),
+  });
+  cleanups.unshift(() => temporal.stop());
+  done();
+
+  done = step('Workflow bundle');
+  const bundlePath = await buildWorkflowBundle(join(dataDir, 'workflow-bundle.js'));
+  done();
+
+  done = step('Worker and API');
+  const serviceEnv = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE_PATH: bundlePath, PORT: String(config.PORT) };
+  startService('worker', 'worker/main.ts', serviceEnv);
+  startService('api', 'api/main.ts', serviceEnv);
+  const apiUrl = `http://localhost:${config.PORT}`;
+  await waitForReady(`${apiUrl}/readyz`, 60_000);
+  done();
+
+  done = step('Demo data');
+  const counts = await loadDemoData(db, apiUrl);
+  console.log(`      1 practice (America/Los_Angeles), ${counts.patients} patients, ${counts.visits} visits, ${counts.claims} claims`);
+  done();
+
+  done = step('A first workflow run (wiring check)');
+  const res = await fetch(`${apiUrl}/v1/diagnostics/wiring-checks`, { method: 'POST' });
+  if (!res.ok) throw new Error(`wiring check failed with HTTP ${res.status}`);
+  const { workflowId } = (await res.json()) as { workflowId: string };
+  done();
+
+  const uiUrl = `http://localhost:${config.TEMPORAL_UI_PORT}`;
+  console.log(`
+The local stack is up (${((Date.now() - started) / 1000).toFixed(0)}s).
+  API            ${apiUrl}   (health: ${apiUrl}/readyz)
+  Temporal UI    ${uiUrl}/namespaces/default/workflows
+  First run      ${uiUrl}/namespaces/default/workflows/${workflowId}
+  Logs           ${logDir}
+Press Ctrl-C to stop everything.`);
+}
+
+main().catch(async (err: Error) => {
+  console.error(`\nThe local stack did not start: ${err.message}`);
+  await shutdown(1);
+});

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv, serviceEnvSchema, stackEnvSchema } from '../../lib/config';
+
+const base = { DATABASE_URL: 'postgres://u:p@localhost:5432/payflow' };
+const messageFor = (env: Record<string, string>) => {
+  try {
+    parseEnv(serviceEnvSchema, env);
+    return 'accepted';
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+
+describe('configuration', () => {
+  it('applies the documented defaults', () => {
+    expect(parseEnv(serviceEnvSchema, base)).toMatchObject({
+      PORT: 3000, TEMPORAL_ADDRESS: 'localhost:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'payflow',
+      TEMPORAL_TLS: false, DB_POOL_MAX: 10, LOG_LEVEL: 'info', SHUTDOWN_GRACE_SECONDS: 10,
+    });
+  });
+
+  it.each([
+    [{}, 'Configuration error: DATABASE_URL is required but not set'],
+    [{ DATABASE_URL: 'mysql://x/y' }, 'Configuration error: DATABASE_URL must be a postgres:// URL'],
+    [{ ...base, PORT: 'abc' }, 'Configuration error: PORT must be a port number (1-65535)'],
+    [{ ...base, PORT: '70000' }, 'Configuration error: PORT must be a port number (1-65535)'],
+    [{ ...base, TEMPORAL_TLS: 'yes' }, 'Configuration error: TEMPORAL_TLS must be true or false'],
+    [{ ...base, TEMPORAL_ADDRESS: 'localhost' }, 'Configuration error: TEMPORAL_ADDRESS must be host:port'],
+    [{ ...base, DB_POOL_MAX: '0' }, 'Configuration error: DB_POOL_MAX must be a positive integer'],
+  ])('stops with one line naming the variable: %j', (env, message) => {
+    expect(messageFor(env)).toBe(message);
+  });
+
+  it('never echoes a value (values may be secrets)', () => {
+    expect(messageFor({ DATABASE_URL: 'mysql://user:hunter2@db/x' })).not.toContain('hunter2');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(parseEnv(serviceEnvSchema, { ...base, PORT: '' }).PORT).toBe(3000);
+  });
+
+  it('documents every variable in the README configuration table', () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    const names = new Set([...Object.keys(serviceEnvSchema.shape), ...Object.keys(stackEnvSchema.shape)]);
+    const undocumented = [...names].filter((name) => !readme.includes(`| \`${name}\``));
+    expect(undocumented).toEqual([]);
+  });
+});
