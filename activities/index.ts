@@ -3,15 +3,21 @@
  * the worker wire them the same way. Each activity is idempotent by a business key enforced in PostgreSQL.
  */
 import type { Db } from '../db/connection';
+import type { EhrAdapter } from '../ehr/adapter';
+import { createEhrActivities } from './ehr';
+import { createLedgerActivities } from './ledger';
 import { createWiringCheckActivities } from './wiring-check';
 
 export interface ActivityDeps {
   db: Db;
+  ehr: EhrAdapter;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createWiringCheckActivities(deps),
+    ...createEhrActivities(deps),
+    ...createLedgerActivities(deps),
   };
 }
 

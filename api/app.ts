@@ -7,14 +7,22 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import type { Logger } from '../lib/logger';
 import { errorHandler, notFoundHandler } from './problem';
+import { authenticate, requireRole } from './auth';
 import { healthRoutes } from './routes/health';
 import { diagnosticsRoutes } from './routes/diagnostics';
+import { collectionRoutes, type CollectionWindows } from './routes/collections';
+import { openApiRoutes } from './routes/openapi';
+import { patientRoutes } from './routes/patients';
+import { taskRoutes } from './routes/tasks';
+import { webhookRoutes, type WebhookSecrets } from './routes/webhooks';
 
 export interface AppDeps {
   db: Db;
   temporal: Client;
   taskQueue: string;
   log: Logger;
+  webhookSecrets: WebhookSecrets;
+  windows: CollectionWindows;
   /** True once shutdown has begun: readiness turns 503 so load balancers stop sending traffic. */
   isDraining?: () => boolean;
 }
@@ -61,7 +69,17 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
 
+  // Public: probes, the API description, and webhooks (they carry their own HMAC signature).
   app.use(healthRoutes({ db: deps.db, temporal: deps.temporal, isDraining: deps.isDraining ?? (() => false) }));
+  app.use(openApiRoutes());
+  app.use(webhookRoutes({ db: deps.db, temporal: deps.temporal, secrets: deps.webhookSecrets }));
+
+  // Everything under /v1 is for authenticated staff; another practice's ids answer 404.
+  app.use('/v1', authenticate(deps.db));
+  app.use(collectionRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows }));
+  app.use(patientRoutes({ db: deps.db }));
+  app.use(taskRoutes({ db: deps.db, temporal: deps.temporal }));
+  app.use('/v1/diagnostics', requireRole('admin'));
   app.use(diagnosticsRoutes({ temporal: deps.temporal, taskQueue: deps.taskQueue }));
 
   app.use(notFoundHandler);

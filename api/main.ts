@@ -15,7 +15,11 @@ async function main() {
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
   let draining = false;
-  const app = createApp({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining });
+  const app = createApp({
+    db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining,
+    webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS },
+    windows: { captureWindowMs: config.COPAY_CAPTURE_WINDOW, transferWindowMs: config.COPAY_TRANSFER_WINDOW, reversalWatchMs: config.COPAY_REVERSAL_WATCH },
+  });
   const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));
 
   const shutdown = (signal: string) => {

@@ -4,6 +4,7 @@
  * secrets). Every variable here is documented in README.md; a test keeps the two in step.
  */
 import { z } from 'zod';
+import { parseDuration } from './durations';
 
 const port = z.coerce
   .number({ error: 'must be a port number (1-65535)' })
@@ -17,6 +18,15 @@ const positiveInt = z.coerce
   .number({ error: 'must be a positive integer' })
   .int({ error: 'must be a positive integer' })
   .positive({ error: 'must be a positive integer' });
+const duration = z
+  .string()
+  .refine((v) => parseDuration(v) !== undefined, { error: 'must be a duration like 90s, 15m, 24h or 120d' })
+  .transform((v) => parseDuration(v)!);
+/** Comma-separated secrets; more than one is active during a rotation. */
+const secretList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((s) => s.length >= 12), { error: 'must be a comma-separated list of secrets of at least 12 characters' });
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
 const hostPort = z.string().regex(/^[^\s:]+:\d+$/, { error: 'must be host:port' });
 
@@ -38,6 +48,19 @@ export const serviceEnvSchema = z.object({
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   SHUTDOWN_GRACE_SECONDS: positiveInt.max(600, { error: 'must be at most 600' }).default(10),
+  EHR_BASE_URL: z.url({ error: 'must be an http(s) URL' }).default('http://localhost:3100'),
+  EHR_WEBHOOK_SECRETS: secretList.default(['dev-ehr-webhook-secret']),
+  CLEARINGHOUSE_WEBHOOK_SECRETS: secretList.default(['dev-clearinghouse-webhook-secret']),
+  COPAY_CAPTURE_WINDOW: duration.default(parseDuration('24h')!),
+  COPAY_TRANSFER_WINDOW: duration.default(parseDuration('120d')!),
+  COPAY_REVERSAL_WATCH: duration.default(parseDuration('120d')!),
+}).superRefine((c, ctx) => {
+  // The development secrets are public (they are in this file): never in production.
+  for (const key of ['EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS'] as const) {
+    if (c.NODE_ENV === 'production' && c[key].some((s) => s.startsWith('dev-'))) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'must be set to real secrets in production' });
+    }
+  }
 });
 
 /** Variables read only by the local-stack command (scripts/stack.ts). */
@@ -45,6 +68,7 @@ export const stackEnvSchema = z.object({
   PAYFLOW_DATA_DIR: z.string().min(1).default('data'),
   EMBEDDED_PG_PORT: port.default(5433),
   TEMPORAL_UI_PORT: port.default(8233),
+  EHR_STANDIN_PORT: port.default(3100),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   DATABASE_URL: postgresUrl.optional(),
   PORT: port.default(3000),
@@ -57,19 +81,19 @@ export type StackConfig = z.infer<typeof stackEnvSchema>;
 export class ConfigError extends Error {}
 
 /** Parses the environment; throws ConfigError whose message is one line naming the variable. */
-export function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
   // Empty strings mean "unset", as in most shells' `FOO= cmd`.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned: Record<string, string> = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
   const result = schema.safeParse(cleaned);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const name = String(issue?.path[0] ?? 'environment');
-  const reason = name in cleaned ? issue?.message : 'is required but not set';
+  const reason = issue?.code === 'invalid_type' && !(name in cleaned) ? 'is required but not set' : issue?.message;
   throw new ConfigError(`Configuration error: ${name} ${reason}`);
 }
 
 /** For process entry points: validate or print one line and exit. */
-export function loadOrExit<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function loadOrExit<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   try {
     return parseEnv(schema, env);
   } catch (err) {

@@ -12,7 +12,7 @@ export const PHI_KEYS = [
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
-  'req.headers["x-signature"]',
+  'req.headers["payflow-signature"]',
   ...PHI_KEYS,
   ...PHI_KEYS.map((k) => `*.${k}`),
   ...PHI_KEYS.map((k) => `*.*.${k}`),

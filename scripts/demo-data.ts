@@ -1,20 +1,21 @@
 /**
  * Demo data for the local stack: one practice in Los Angeles, a few (fictional) patients, visits and claims in
- * the states the product cares about. Loaded idempotently: every record has a fixed external id and version.
+ * the states the product cares about. It takes the same path as real data: the EHR stand-in pushes it to the API
+ * as signed webhooks (nothing reaches the database by a side door). Idempotent: fixed external ids and versions.
+ * Staff users are ours, not the EHR's: they are written directly, with well-known development tokens.
  */
 import type { Db } from '../db/connection';
-import {
-  upsertClaim, upsertPatient, upsertPractice, upsertVisit,
-  type ClaimRecord, type PatientRecord, type PracticeRecord, type VisitRecord,
-} from '../db/queries/reference-data';
+import { practiceId, type ClaimRecord, type PatientRecord, type PracticeRecord, type VisitRecord } from '../db/queries/reference-data';
+import { upsertStaff, type StaffRole } from '../db/queries/staff';
 
 const PRACTICE = 'demo-practice';
 
-export const demoPractice = (apiBaseUrl: string): PracticeRecord => ({
+/** The practice's payment page is the processor's hosted page: locally, the stand-in's. */
+export const demoPractice = (standinPublicUrl: string): PracticeRecord => ({
   externalId: PRACTICE,
   name: 'Sunset Family Medicine',
   timeZone: 'America/Los_Angeles',
-  paymentPageUrl: `${apiBaseUrl}/ehr-standin/pay`,
+  paymentPageUrl: `${standinPublicUrl.replace(/\/+$/, '')}/pay`,
 });
 
 const patient = (externalId: string, firstName: string, lastName: string, dateOfBirth: string): PatientRecord => ({
@@ -59,10 +60,30 @@ export const demoClaims: ClaimRecord[] = [
   { practiceExternalId: PRACTICE, visitExternalId: 'v-2005', externalId: 'c-3005', version: 1, responsibility: 'payer', payerName: 'Blue Harbor Health', payerStatus: 'submitted', patientResponsibilityCents: 0, lines: officeVisit(18000, 0, 0, 0) },
 ];
 
-export async function loadDemoData(db: Db, apiBaseUrl: string): Promise<{ patients: number; visits: number; claims: number }> {
-  await upsertPractice(db, demoPractice(apiBaseUrl));
-  for (const p of demoPatients) await upsertPatient(db, p);
-  for (const v of demoVisits) await upsertVisit(db, v);
-  for (const c of demoClaims) await upsertClaim(db, c);
+/** Development-only tokens (the local stack prints them). Production tokens are issued per person. */
+export const DEMO_STAFF: { role: StaffRole; displayName: string; token: string }[] = [
+  { role: 'front_desk', displayName: 'Fran (front desk)', token: 'demo-front-desk-token' },
+  { role: 'billing', displayName: 'Bill (billing)', token: 'demo-billing-token' },
+  { role: 'admin', displayName: 'Ada (admin)', token: 'demo-admin-token' },
+];
+
+async function push(url: string, body: unknown): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = (await res.json()) as { delivery?: { status: number | null } };
+  const delivered = answer.delivery?.status;
+  if (!res.ok || delivered === null || delivered === undefined || delivered >= 300) {
+    throw new Error(`demo data: ${url} answered ${res.status}, delivery ${String(delivered)}`);
+  }
+}
+
+/** Pushes the demo records through the stand-in (signed webhooks to the API), then seeds the demo staff. */
+export async function loadDemoData(db: Db, standinUrl: string, standinPublicUrl = standinUrl): Promise<{ patients: number; visits: number; claims: number }> {
+  const api = standinUrl.replace(/\/+$/, '');
+  await push(`${api}/api/reference-data`, { type: 'practice', record: demoPractice(standinPublicUrl) });
+  for (const record of demoPatients) await push(`${api}/api/reference-data`, { type: 'patient', record });
+  for (const record of demoVisits) await push(`${api}/api/reference-data`, { type: 'visit', record });
+  for (const claim of demoClaims) await push(`${api}/api/remittances`, { claim });
+  const practice = await practiceId(db, PRACTICE);
+  for (const s of DEMO_STAFF) await upsertStaff(db, { practiceId: practice, ...s });
   return { patients: demoPatients.length, visits: demoVisits.length, claims: demoClaims.length };
 }

@@ -12,7 +12,7 @@ import { loadOrExit, stackEnvSchema } from '../lib/config';
 import { createDb } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
 import { buildWorkflowBundle } from '../worker/bundle';
-import { loadDemoData } from './demo-data';
+import { DEMO_STAFF, loadDemoData } from './demo-data';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { cacheDir, ensureTemporalCli } from './temporal-cli';
 import { startDevServer, type RunningDevServer } from './temporal-server';
@@ -127,21 +127,25 @@ async function main() {
   const bundlePath = await buildWorkflowBundle(join(dataDir, 'workflow-bundle.js'));
   done();
 
-  done = step('Worker and API');
-  const serviceEnv = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE_PATH: bundlePath, PORT: String(config.PORT) };
+  done = step('Worker, API and the EHR stand-in');
+  const apiUrl = `http://localhost:${config.PORT}`;
+  const standinUrl = `http://localhost:${config.EHR_STANDIN_PORT}`;
+  const serviceEnv = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE_PATH: bundlePath, PORT: String(config.PORT), EHR_BASE_URL: standinUrl };
   startService('worker', 'worker/main.ts', serviceEnv);
   startService('api', 'api/main.ts', serviceEnv);
-  const apiUrl = `http://localhost:${config.PORT}`;
+  startService('ehr-standin', 'ehr/standin/main.ts', { EHR_STANDIN_PORT: String(config.EHR_STANDIN_PORT), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl });
   await waitForReady(`${apiUrl}/readyz`, 60_000);
+  await waitForReady(`${standinUrl}/healthz`, 30_000);
   done();
 
-  done = step('Demo data');
-  const counts = await loadDemoData(db, apiUrl);
-  console.log(`      1 practice (America/Los_Angeles), ${counts.patients} patients, ${counts.visits} visits, ${counts.claims} claims`);
+  done = step('Demo data (pushed by the EHR stand-in as signed webhooks)');
+  const counts = await loadDemoData(db, standinUrl);
+  console.log(`      1 practice (America/Los_Angeles), ${counts.patients} patients, ${counts.visits} visits, ${counts.claims} claims, ${DEMO_STAFF.length} staff users`);
   done();
 
   done = step('A first workflow run (wiring check)');
-  const res = await fetch(`${apiUrl}/v1/diagnostics/wiring-checks`, { method: 'POST' });
+  const admin = DEMO_STAFF.find((s) => s.role === 'admin')!;
+  const res = await fetch(`${apiUrl}/v1/diagnostics/wiring-checks`, { method: 'POST', headers: { Authorization: `Bearer ${admin.token}` } });
   if (!res.ok) throw new Error(`wiring check failed with HTTP ${res.status}`);
   const { workflowId } = (await res.json()) as { workflowId: string };
   done();
@@ -149,10 +153,13 @@ async function main() {
   const uiUrl = `http://localhost:${config.TEMPORAL_UI_PORT}`;
   console.log(`
 The local stack is up (${((Date.now() - started) / 1000).toFixed(0)}s).
-  API            ${apiUrl}   (health: ${apiUrl}/readyz)
+  API            ${apiUrl}   (health: ${apiUrl}/readyz, description: ${apiUrl}/openapi.json)
   Temporal UI    ${uiUrl}/namespaces/default/workflows
   First run      ${uiUrl}/namespaces/default/workflows/${workflowId}
+  EHR stand-in   ${standinUrl}   (payment pages, captures, remittances)
+  Staff tokens   ${DEMO_STAFF.map((s) => `${s.role}: ${s.token}`).join('   ')}
   Logs           ${logDir}
+Walk-through of a copay collection: docs/copay-walkthrough.md
 Press Ctrl-C to stop everything.`);
 }
 

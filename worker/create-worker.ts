@@ -21,7 +21,7 @@ export function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     ...(o.workflowBundlePath
       ? { workflowBundle: { codePath: o.workflowBundlePath } }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ db: o.db }),
+    activities: createActivities({ db: o.db, ehr: o.ehr }),
     shutdownGraceTime: `${o.shutdownGraceSeconds}s`,
     ...o.tuning,
   });

@@ -6,6 +6,7 @@ import { createLogger } from '../lib/logger';
 import { temporalConnectionOptions } from '../lib/temporal';
 import { createDb } from '../db/connection';
 import { createWorker } from './create-worker';
+import { createHttpEhrAdapter } from '../ehr/http-adapter';
 
 async function main() {
   const config = loadServiceConfig();
@@ -23,6 +24,7 @@ async function main() {
   const worker = await createWorker({
     connection,
     db,
+    ehr: createHttpEhrAdapter({ baseUrl: config.EHR_BASE_URL }),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,

@@ -38,7 +38,7 @@ export async function upsertPractice(db: Db, p: PracticeRecord): Promise<string>
   return row!.id;
 }
 
-async function practiceId(db: Db, externalId: string): Promise<string> {
+export async function practiceId(db: Db, externalId: string): Promise<string> {
   const row = await db('practices').where({ external_id: externalId }).first<{ id: string } | undefined>('id');
   if (!row) throw new ReferenceError(`unknown practice ${externalId}`);
   return row.id;

@@ -1,7 +1,7 @@
 /** Health, readiness and the bad-input contract of the HTTP API, on the real stack. */
 import request from 'supertest';
 import { Client, Connection } from '@temporalio/client';
-import { createApp, JSON_BODY_LIMIT } from '../../api/app';
+import { JSON_BODY_LIMIT } from '../../api/app';
 import { useTestStack } from '../support/harness';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -21,14 +21,14 @@ describe('HTTP API basics', () => {
   it('GET /readyz answers 503 problem+json when Temporal is unreachable', async () => {
     // A lazy connection to a port nobody listens on; no retry interceptor, so nothing outlives the test.
     const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500, interceptors: [] });
-    const app = createApp({ db: stack.db, temporal: new Client({ connection: deadConnection }), taskQueue: 'none', log: stack.log });
+    const app = stack.makeApp({ temporal: new Client({ connection: deadConnection }) });
     const res = await request(app).get('/readyz').expect(503).expect('Content-Type', PROBLEM);
     expect(res.body).toMatchObject({ status: 503, checks: { postgres: 'ok', temporal: 'unreachable' } });
     await deadConnection.close();
   });
 
   it('GET /readyz answers 503 while draining', async () => {
-    const app = createApp({ db: stack.db, temporal: stack.client, taskQueue: 'none', log: stack.log, isDraining: () => true });
+    const app = stack.makeApp({ isDraining: () => true });
     const res = await request(app).get('/readyz').expect(503);
     expect(res.body.checks.draining).toBe(true);
   });

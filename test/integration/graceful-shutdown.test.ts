@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { freePort } from '../support/global-setup';
 import { sharedStack } from '../support/shared-stack';
 import { useTestStack } from '../support/harness';
+import { seedScenario } from '../support/fixtures';
 
 const ROOT = join(__dirname, '../..');
 
@@ -39,7 +40,8 @@ describe('API graceful shutdown', () => {
     const exited = exitOf(api);
     await waitForHealthy(`http://127.0.0.1:${port}/healthz`);
 
-    const inFlight = fetch(`http://127.0.0.1:${port}/v1/diagnostics/wiring-checks`, { method: 'POST' });
+    const { auth } = await seedScenario(stack.db);
+    const inFlight = fetch(`http://127.0.0.1:${port}/v1/diagnostics/wiring-checks`, { method: 'POST', headers: auth('admin') });
     // The request is now waiting on the workflow, which waits for a worker.
     await new Promise((r) => setTimeout(r, 300));
     api.kill('SIGTERM');

@@ -6,14 +6,20 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Express } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createDb, type Db } from '../../db/connection';
-import { createApp } from '../../api/app';
+import { createApp, type AppDeps } from '../../api/app';
+import type { CollectionWindows } from '../../api/routes/collections';
+import { createHttpEhrAdapter } from '../../ehr/http-adapter';
+import { startStandin, type RunningStandin } from '../../ehr/standin';
 import { createLogger, type Logger } from '../../lib/logger';
 import { createWorker } from '../../worker/create-worker';
 import { sharedStack, TEMPLATE_DB } from './shared-stack';
 
 let runtimeInstalled = false;
-function quietRuntime() {
+/** Temporal's runtime logs only warnings in tests (once per jest worker process). */
+export function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
@@ -47,13 +53,22 @@ export async function createTestDatabase(): Promise<{ db: Db; url: string; name:
   };
 }
 
+export const TEST_SECRETS = { ehr: 'test-ehr-webhook-secret', clearinghouse: 'test-clearinghouse-webhook-secret' };
+export const DEFAULT_TEST_WINDOWS: CollectionWindows = { captureWindowMs: 60 * 60_000, transferWindowMs: 60 * 60_000, reversalWatchMs: 60 * 60_000 };
+
 export interface TestStack {
   db: Db;
   dbUrl: string;
   taskQueue: string;
   client: Client;
   app: Express;
+  /** The same app listening on a free port (the EHR stand-in sends its webhooks here). */
+  apiUrl: string;
+  /** The EHR / processor / clearinghouse stand-in, wired to apiUrl with TEST_SECRETS. */
+  standin: RunningStandin;
   log: Logger;
+  /** Another app on the same database and task queue, e.g. with other collection windows. */
+  makeApp(overrides?: Partial<AppDeps>): Express;
   /** Starts (again) a worker on this file's task queue; returns it. */
   startWorker(): Promise<Worker>;
   /** Stops the running worker, if any, letting in-flight tasks finish. */
@@ -61,12 +76,13 @@ export interface TestStack {
 }
 
 /** Call at the top of a describe block: sets up beforeAll/afterAll and returns the live context. */
-export function useTestStack(opts: { worker?: boolean } = {}): TestStack {
+export function useTestStack(opts: { worker?: boolean; windows?: Partial<CollectionWindows> } = {}): TestStack {
   const ctx = {} as TestStack;
   let dropDb: () => Promise<void>;
   let clientConnection: Connection;
   let workerConnection: NativeConnection | undefined;
   let running: { worker: Worker; done: Promise<void> } | undefined;
+  let server: Server | undefined;
 
   beforeAll(async () => {
     quietRuntime();
@@ -79,12 +95,27 @@ export function useTestStack(opts: { worker?: boolean } = {}): TestStack {
     ctx.taskQueue = `test-${randomUUID()}`;
     ctx.client = new Client({ connection: clientConnection });
     ctx.log = createLogger('silent', 'payflow-test');
-    ctx.app = createApp({ db: ctx.db, temporal: ctx.client, taskQueue: ctx.taskQueue, log: ctx.log });
+    const base: AppDeps = {
+      db: ctx.db, temporal: ctx.client, taskQueue: ctx.taskQueue, log: ctx.log,
+      webhookSecrets: { ehr: [TEST_SECRETS.ehr], clearinghouse: [TEST_SECRETS.clearinghouse] },
+      windows: { ...DEFAULT_TEST_WINDOWS, ...opts.windows },
+    };
+    ctx.makeApp = (overrides = {}) => createApp({ ...base, ...overrides });
+    ctx.app = ctx.makeApp();
+    server = ctx.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server!.once('listening', r));
+    ctx.apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ctx.standin = await startStandin({
+      port: 0,
+      webhooks: { ehrUrl: `${ctx.apiUrl}/webhooks/ehr`, clearinghouseUrl: `${ctx.apiUrl}/webhooks/clearinghouse` },
+      secrets: TEST_SECRETS,
+    });
     ctx.startWorker = async () => {
       workerConnection ??= await NativeConnection.connect({ address: stack.temporalAddress });
       const worker = await createWorker({
         connection: workerConnection,
         db: ctx.db,
+        ehr: createHttpEhrAdapter({ baseUrl: ctx.standin.url }),
         namespace: 'default',
         taskQueue: ctx.taskQueue,
         workflowBundlePath: stack.workflowBundlePath,
@@ -105,6 +136,8 @@ export function useTestStack(opts: { worker?: boolean } = {}): TestStack {
 
   afterAll(async () => {
     await ctx.stopWorker?.();
+    await ctx.standin?.close();
+    if (server) await new Promise((r) => server!.close(r));
     await workerConnection?.close();
     await clientConnection?.close();
     await dropDb?.();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv, serviceEnvSchema, stackEnvSchema } from '../../lib/config';
+import { standinEnvSchema } from '../../ehr/standin/config';
 
 const base = { DATABASE_URL: 'postgres://u:p@localhost:5432/payflow' };
 const messageFor = (env: Record<string, string>) => {
@@ -36,13 +37,25 @@ describe('configuration', () => {
     expect(messageFor({ DATABASE_URL: 'mysql://user:hunter2@db/x' })).not.toContain('hunter2');
   });
 
+  it('refuses the public development webhook secrets in production', () => {
+    expect(messageFor({ ...base, NODE_ENV: 'production' })).toBe('Configuration error: EHR_WEBHOOK_SECRETS must be set to real secrets in production');
+    expect(messageFor({ ...base, NODE_ENV: 'production', EHR_WEBHOOK_SECRETS: 'a-real-secret-0001', CLEARINGHOUSE_WEBHOOK_SECRETS: 'another-real-secret-02' })).toBe('accepted');
+  });
+
+  it('reads durations and secret lists', () => {
+    const c = parseEnv(serviceEnvSchema, { ...base, COPAY_CAPTURE_WINDOW: '90s', EHR_WEBHOOK_SECRETS: 'old-secret-000001, new-secret-000002' });
+    expect(c.COPAY_CAPTURE_WINDOW).toBe(90_000);
+    expect(c.EHR_WEBHOOK_SECRETS).toEqual(['old-secret-000001', 'new-secret-000002']);
+    expect(messageFor({ ...base, COPAY_TRANSFER_WINDOW: '3 weeks' })).toBe('Configuration error: COPAY_TRANSFER_WINDOW must be a duration like 90s, 15m, 24h or 120d');
+  });
+
   it('treats an empty variable as unset', () => {
     expect(parseEnv(serviceEnvSchema, { ...base, PORT: '' }).PORT).toBe(3000);
   });
 
   it('documents every variable in the README configuration table', () => {
     const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
-    const names = new Set([...Object.keys(serviceEnvSchema.shape), ...Object.keys(stackEnvSchema.shape)]);
+    const names = new Set([...Object.keys(serviceEnvSchema.shape), ...Object.keys(stackEnvSchema.shape), ...Object.keys(standinEnvSchema.shape)]);
     const undocumented = [...names].filter((name) => !readme.includes(`| \`${name}\``));
     expect(undocumented).toEqual([]);
   });

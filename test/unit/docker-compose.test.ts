@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseEnv, serviceEnvSchema } from '../../lib/config';
+import { standinEnvSchema } from '../../ehr/standin/config';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 interface Service { environment?: Record<string, string>; ports?: string[]; command?: string[] | string; depends_on?: unknown }
@@ -11,7 +12,7 @@ const { services } = compose;
 
 describe('docker-compose.yml', () => {
   it('has the stack the README describes', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['api', 'ehr-standin', 'migrate', 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
   });
 
   it('publishes the README ports: API 3000, Temporal gRPC 7233, Temporal UI 8233, PostgreSQL 5432', () => {
@@ -38,6 +39,15 @@ describe('docker-compose.yml', () => {
     const pg = services.postgresql?.environment ?? {};
     const url = new URL(services.api?.environment?.DATABASE_URL ?? '');
     expect([url.username, url.password, url.pathname.slice(1)]).toEqual([pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, pg.POSTGRES_DB]);
+  });
+
+  it('gives the EHR stand-in the secrets the api verifies, and points it at the api', () => {
+    const standin = parseEnv(standinEnvSchema, services['ehr-standin']?.environment ?? {});
+    const api = parseEnv(serviceEnvSchema, services.api?.environment ?? {});
+    expect(api.EHR_WEBHOOK_SECRETS).toContain(standin.EHR_WEBHOOK_SECRET);
+    expect(api.CLEARINGHOUSE_WEBHOOK_SECRETS).toContain(standin.CLEARINGHOUSE_WEBHOOK_SECRET);
+    expect(standin.PAYFLOW_WEBHOOK_BASE_URL).toBe('http://api:3000');
+    expect(services['ehr-standin']?.ports).toEqual(['3100:3100']);
   });
 
   it('registers exactly the search attributes the workflows use', () => {

@@ -1,0 +1,217 @@
+/**
+ * Ledger activities: what the collection workflows do to the ledger. Each is idempotent by a business key enforced
+ * in PostgreSQL (db/queries/ledger.ts), so Temporal may retry any of them safely, and each multi-step change runs in
+ * one transaction. Rule violations throw LedgerRuleError and key clashes LedgerConflict (both non-retryable by name).
+ * Thrown messages carry ids and amounts only.
+ */
+import type { Db } from '../db/connection';
+import {
+  applyToClaim, autoReversalCount, claimApplications, claimIdForVisit, claimParties, claimState, collectionForPayment,
+  getManualTask, LedgerRuleError, openManualTask, paymentState, recordPayment, recordRefund, resolveManualTask,
+  reverseApplication, setCollectionStatus,
+  type CollectionStatus, type PaymentMethod, type TaskResolution,
+} from '../db/queries/ledger';
+import { decideReversal, type ClaimState, type ManualReason, type PaymentState, type PlannedApplication, type PlannedTask } from '../domain/application-rules';
+import { localDateOf, type LocalDate } from '../domain/dates';
+import type { Cents } from '../domain/money';
+import { notFound } from '../lib/errors';
+
+const SYSTEM_ACTOR = 'system:workflow';
+
+export interface RecordCapturedPaymentInput {
+  collectionId: string;
+  externalPaymentId: string;
+  amountCents: Cents;
+  method: PaymentMethod;
+  /** ISO instant, as the EHR reported it. */
+  paidAt: string;
+}
+
+export interface ApplyDecisionInput {
+  practiceId: string;
+  patientId: string;
+  paymentId: string;
+  visitId: string | null;
+  claimId: string | null;
+  collectionId: string;
+  workflowId: string;
+  applications: PlannedApplication[];
+  task?: PlannedTask;
+  /** Distinguishes the tasks of successive rounds, e.g. `r1`. */
+  taskKeySuffix: string;
+}
+
+export interface ReverseAutoApplicationsResult {
+  reversedApplicationIds: string[];
+  manualTask?: { taskId: string; reason: ManualReason; amountCents: Cents };
+}
+
+export interface ResolveTaskInput {
+  taskId: string;
+  resolution: TaskResolution;
+  note: string;
+  actor: string;
+  applications?: { claimId: string; amountCents: Cents }[];
+  paymentId?: string;
+  refundCents?: Cents;
+}
+
+export interface SetCollectionStatusActivityInput {
+  collectionId: string;
+  status: CollectionStatus;
+  paymentRequestId?: string;
+  paymentRequestUrl?: string;
+}
+
+/** Claims in id order, so every transaction locks claims in the same order (after its payment): no deadlocks. */
+const byClaimId = <T extends { claimId: string }>(items: T[]): T[] =>
+  [...items].sort((a, b) => (a.claimId < b.claimId ? -1 : a.claimId > b.claimId ? 1 : 0));
+
+/** The reversal reason stored for an event: the event id makes a retried activity recognise its own reversals. */
+const reversalReason = (reason: string, eventId: string) => `${reason} [event ${eventId}]`;
+
+function checkResolveInput(input: ResolveTaskInput): void {
+  if (input.resolution === 'applied') {
+    const apps = input.applications ?? [];
+    if (input.paymentId === undefined) throw new LedgerRuleError('Applying a task needs the payment to apply from.');
+    if (apps.length === 0) throw new LedgerRuleError('Applying a task needs at least one claim.');
+    if (new Set(apps.map((a) => a.claimId)).size !== apps.length) throw new LedgerRuleError('Each claim may appear only once.');
+  } else if (input.resolution === 'refund') {
+    if (input.paymentId === undefined) throw new LedgerRuleError('A refund needs the payment to refund from.');
+    if (input.refundCents === undefined) throw new LedgerRuleError('A refund needs refundCents.');
+  }
+}
+
+export function createLedgerActivities(deps: { db: Db }) {
+  const { db } = deps;
+
+  return {
+    /** Records the captured payment; its date is the practice's calendar date of `paidAt`, never the UTC one. */
+    async recordCapturedPayment(input: RecordCapturedPaymentInput): Promise<{ paymentId: string; paymentDate: LocalDate; created: boolean }> {
+      const paidAt = new Date(input.paidAt);
+      if (Number.isNaN(paidAt.getTime())) throw new LedgerRuleError('paidAt must be an ISO instant.');
+      const collection = await collectionForPayment(db, input.collectionId);
+      const paymentDate = localDateOf(paidAt, collection.timeZone);
+      const { paymentId, created } = await recordPayment(db, {
+        practiceId: collection.practiceId, patientId: collection.patientId, collectionId: collection.collectionId,
+        visitId: collection.visitId, externalId: input.externalPaymentId, amountCents: input.amountCents, method: input.method,
+        reason: collection.path === 'copay' ? 'copay' : 'outstanding_balance', paidAt: paidAt.toISOString(), paymentDate,
+        actor: SYSTEM_ACTOR,
+      });
+      // A replay returns the date that was recorded, whatever this attempt computed.
+      return { paymentId, paymentDate: created ? paymentDate : (await paymentState(db, paymentId)).paymentDate, created };
+    },
+
+    /** The copay's state and its visit's claim (null before the claim exists); round = 1 + auto reversals on it. */
+    async loadCopayState(input: { paymentId: string; visitId: string }): Promise<{ payment: PaymentState; claim: ClaimState | null; round: number }> {
+      const payment = await paymentState(db, input.paymentId);
+      const claimId = await claimIdForVisit(db, input.visitId);
+      if (claimId === null) return { payment, claim: null, round: 1 };
+      const claim = await claimState(db, claimId);
+      return { payment, claim, round: 1 + (await autoReversalCount(db, claimId)) };
+    },
+
+    /** Carries out a decision of the rules: its automatic applications and its task, in one transaction. */
+    async applyDecision(input: ApplyDecisionInput): Promise<{ applicationIds: string[]; taskId: string | null }> {
+      if (input.applications.some((a) => a.paymentId !== input.paymentId)) {
+        throw new LedgerRuleError(`A planned application does not belong to payment ${input.paymentId}.`);
+      }
+      return db.transaction(async (trx) => {
+        const ids = new Map<PlannedApplication, string>();
+        for (const a of byClaimId(input.applications)) {
+          const r = await applyToClaim(trx, {
+            paymentId: a.paymentId, claimId: a.claimId, amountCents: a.amountCents, kind: 'auto', businessKey: a.businessKey,
+            actor: SYSTEM_ACTOR,
+          });
+          ids.set(a, r.applicationId);
+        }
+        let taskId: string | null = null;
+        if (input.task) {
+          ({ taskId } = await openManualTask(trx, {
+            practiceId: input.practiceId, patientId: input.patientId, paymentId: input.paymentId, visitId: input.visitId,
+            claimId: input.claimId, collectionId: input.collectionId, workflowId: input.workflowId, reason: input.task.reason,
+            amountCents: input.task.amountCents, businessKey: `collection:${input.collectionId}:task:${input.task.reason}:${input.taskKeySuffix}`,
+            actor: SYSTEM_ACTOR,
+          }));
+        }
+        return { applicationIds: input.applications.map((a) => ids.get(a)!), taskId };
+      });
+    },
+
+    /**
+     * A payer reprocessed the claim: reverses its standing automatic applications; manual ones stay and become a
+     * `claim_reversed` task. A retry returns the same ids (it recognises reversals it wrote by the event id).
+     */
+    async reverseAutoApplications(input: { claimId: string; reason: string; eventId: string }): Promise<ReverseAutoApplicationsResult> {
+      const reason = reversalReason(input.reason, input.eventId);
+      return db.transaction(async (trx) => {
+        const apps = await claimApplications(trx, input.claimId);
+        const decision = decideReversal(apps, input.claimId);
+        for (const applicationId of decision.reverseApplicationIds) {
+          await reverseApplication(trx, { applicationId, businessKey: `reversal:${applicationId}`, reason, actor: SYSTEM_ACTOR });
+        }
+        const earlier = apps.filter((a) => a.kind === 'auto' && a.reversed && a.reversalReason === reason).map((a) => a.applicationId);
+        const result: ReverseAutoApplicationsResult = { reversedApplicationIds: [...earlier, ...decision.reverseApplicationIds] };
+        if (decision.task) {
+          const parties = await claimParties(trx, input.claimId);
+          const manualPayments = new Set(apps.filter((a) => a.kind === 'manual' && !a.reversed).map((a) => a.paymentId));
+          const { taskId } = await openManualTask(trx, {
+            practiceId: parties.practiceId, patientId: parties.patientId, visitId: parties.visitId, claimId: input.claimId,
+            paymentId: manualPayments.size === 1 ? [...manualPayments][0]! : null, reason: decision.task.reason,
+            amountCents: decision.task.amountCents, businessKey: `claim:${input.claimId}:event:${input.eventId}:task:${decision.task.reason}`,
+            actor: SYSTEM_ACTOR,
+          });
+          result.manualTask = { taskId, reason: decision.task.reason, amountCents: decision.task.amountCents };
+        }
+        return result;
+      });
+    },
+
+    /**
+     * Staff resolve a task: the money moves (manual applications or a refund) and the task closes in one transaction,
+     * or nothing happens. `resolved: false` when someone else resolved it first. A retry of a resolution that already
+     * committed (same resolution, actor and note) answers `resolved: true` again.
+     */
+    async resolveTask(input: ResolveTaskInput): Promise<{ resolved: boolean }> {
+      checkResolveInput(input);
+      return db.transaction(async (trx) => {
+        // The conditional update first: it locks the task, so a competing resolver waits here, before any money moves.
+        const { resolved } = await resolveManualTask(trx, { taskId: input.taskId, resolution: input.resolution, note: input.note, actor: input.actor });
+        const task = await getManualTask(trx, input.taskId);
+        if (!task) throw notFound('manual task');
+        // Someone resolved it already. If it was this very resolution (a retry after a commit), the money moves below
+        // find their rows by business key (and a different amount is a conflict), so the answer is the same again.
+        const replay = !resolved && task.resolution === input.resolution && task.resolvedBy === input.actor && task.resolutionNote === input.note;
+        if (!resolved && !replay) return { resolved: false };
+        if (input.resolution !== 'credit') {
+          const paymentId = input.paymentId!;
+          if (task.paymentId !== null && task.paymentId !== paymentId) throw new LedgerRuleError(`Task ${task.taskId} is not about payment ${paymentId}.`);
+          if ((await paymentState(trx, paymentId)).patientId !== task.patientId) {
+            throw new LedgerRuleError(`Payment ${paymentId} is not the task's patient's.`);
+          }
+        }
+        if (input.resolution === 'applied') {
+          for (const a of byClaimId(input.applications!)) {
+            await applyToClaim(trx, {
+              paymentId: input.paymentId!, claimId: a.claimId, amountCents: a.amountCents, kind: 'manual',
+              businessKey: `task:${input.taskId}:claim:${a.claimId}:manual`, actor: input.actor,
+            });
+          }
+        } else if (input.resolution === 'refund') {
+          await recordRefund(trx, {
+            paymentId: input.paymentId!, amountCents: input.refundCents!, businessKey: `task:${input.taskId}:refund`, note: input.note,
+            actor: input.actor,
+          });
+        }
+        return { resolved: true };
+      });
+    },
+
+    /** Keeps the collections projection current (not a ledger table). */
+    async setCollectionStatus(input: SetCollectionStatusActivityInput): Promise<{ changed: boolean }> {
+      return setCollectionStatus(db, { ...input, actor: SYSTEM_ACTOR });
+    },
+  };
+}
+
+export type LedgerActivities = ReturnType<typeof createLedgerActivities>;

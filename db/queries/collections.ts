@@ -1,0 +1,85 @@
+/** Collections: one row per Collect Now, with a status projection the workflow keeps current. */
+import type { Db } from '../connection';
+import type { Cents } from '../../domain/money';
+
+/** Engineers find every copay run of a visit with `WorkflowId STARTS_WITH "copay-<visitId>"`. */
+export const copayWorkflowIdBase = (visitId: string) => `copay-${visitId}`;
+
+export interface CollectionRow {
+  id: string;
+  practice_id: string;
+  patient_id: string;
+  visit_id: string | null;
+  path: 'copay' | 'balance' | 'statement';
+  workflow_id: string;
+  requested_amount_cents: Cents;
+  status: string;
+  payment_request_id: string | null;
+  payment_request_url: string | null;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Live = not expired or cancelled: at most one per visit for copays (partial unique index). */
+export async function findLiveCopayCollection(db: Db, visitId: string): Promise<CollectionRow | undefined> {
+  return db('collections')
+    .where({ visit_id: visitId, path: 'copay' })
+    .whereNotIn('status', ['expired', 'cancelled'])
+    .first<CollectionRow | undefined>();
+}
+
+/**
+ * Inserts a copay collection unless a live one exists for the visit (the partial unique index decides races).
+ * Its workflow id comes from the visit and the attempt: copay-<visitId> first, copay-<visitId>-2 after an expired
+ * or cancelled one, so every message by workflow id reaches exactly this collection's run.
+ */
+export async function createCopayCollection(
+  db: Db,
+  c: { practiceId: string; patientId: string; visitId: string; amountCents: Cents; createdBy: string },
+): Promise<{ collection: CollectionRow; created: boolean }> {
+  const inserted = await db.raw<{ rows: CollectionRow[] }>(
+    `insert into collections (practice_id, patient_id, visit_id, path, workflow_id, requested_amount_cents, created_by)
+     select :practiceId, :patientId, :visitId, 'copay',
+            case when attempt = 1 then :baseId else :baseId || '-' || attempt end, :amountCents, :createdBy
+       from (select count(*) + 1 as attempt from collections where visit_id = :visitId and path = 'copay') prior
+     on conflict (visit_id) where path = 'copay' and status not in ('expired', 'cancelled') do nothing
+     returning *`,
+    { ...c, baseId: copayWorkflowIdBase(c.visitId) },
+  );
+  if (inserted.rows[0]) return { collection: inserted.rows[0], created: true };
+  const existing = await findLiveCopayCollection(db, c.visitId);
+  if (!existing) throw new Error('copay collection vanished between insert and read');
+  return { collection: existing, created: false };
+}
+
+export async function getCollection(db: Db, id: string, practiceId?: string): Promise<CollectionRow | undefined> {
+  const q = db('collections').where({ id });
+  if (practiceId) void q.andWhere({ practice_id: practiceId });
+  return q.first<CollectionRow | undefined>();
+}
+
+export const isClosed = (c: Pick<CollectionRow, 'status'>) => c.status === 'expired' || c.status === 'cancelled';
+
+/** What the EHR needs to open a payment request pre-filled: external ids, not PHI of our own. */
+export async function paymentRequestContext(db: Db, collectionId: string) {
+  const row = await db('collections as c')
+    .join('practices as pr', 'pr.id', 'c.practice_id')
+    .join('patients as pt', 'pt.id', 'c.patient_id')
+    .leftJoin('visits as v', 'v.id', 'c.visit_id')
+    .where('c.id', collectionId)
+    .first<{ practice_external_id: string; patient_external_id: string; visit_external_id: string | null; path: string; amount_cents: Cents } | undefined>(
+      'pr.external_id as practice_external_id', 'pt.external_id as patient_external_id', 'v.external_id as visit_external_id',
+      'c.path', 'c.requested_amount_cents as amount_cents',
+    );
+  if (!row) throw new ReferenceError(`unknown collection ${collectionId}`);
+  return row;
+}
+
+/** Visit + practice settings needed to start a copay collection, scoped to the caller's practice. */
+export async function visitForCollection(db: Db, visitId: string, practiceId: string) {
+  return db('visits as v')
+    .join('practices as pr', 'pr.id', 'v.practice_id')
+    .where({ 'v.id': visitId, 'v.practice_id': practiceId })
+    .first<{ id: string; patient_id: string; practice_id: string; time_zone: string } | undefined>('v.id', 'v.patient_id', 'v.practice_id', 'pr.time_zone');
+}
