@@ -191,9 +191,10 @@ describe('copay webhooks', () => {
         expect(d.status).toBe(200);
         expect(d.body).toMatchObject({ status: 'accepted', collectionId: started.collectionId, externalPaymentId: captured.body.externalPaymentId });
       }
+      // The payment is recorded by the workflow after the capture is accepted: wait for that step, then count.
+      await collectionWhen(stack, s, started.collectionId, 'awaiting_transfer');
       expect(await count(stack, 'payments', { collection_id: started.collectionId })).toBe(1);
       expect(await count(stack, 'webhook_inbox', { source: 'ehr', event_id: capture.eventId })).toBe(1);
-      await collectionWhen(stack, s, started.collectionId, 'awaiting_transfer');
 
       const remitted = await post(`${stack.standin.url}/api/remittances`, { claim: transferToPatient(s, 4500) });
       expect(remitted.body.delivery.status).toBe(200);
