@@ -7,7 +7,7 @@
  * early (transfer before capture) is honoured.
  */
 import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, proxyActivities, setCurrentDetails, setHandler,
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, patched, proxyActivities, setCurrentDetails, setHandler,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -153,12 +153,17 @@ export async function superbillCopay(input: CopayInput): Promise<CopayOutcome> {
     },
   );
 
+  /** Records the new status everywhere engineers and staff look: search attribute, details, the collection row. */
   async function setStatus(status: CollectionStatus, details: string, waitMs?: number) {
-    view.status = status;
-    view.waitingUntil = waitMs === undefined ? undefined : new Date(Date.now() + waitMs).toISOString();
+    const waitingUntil = waitMs === undefined ? undefined : new Date(Date.now() + waitMs).toISOString();
+    // Patch: the status query and the waiting paymentRequest update see a status only once its row is written,
+    // so Collect Now answers with a current collection. Runs started before it keep the old order on replay.
+    const afterWrite = patched('status-visible-after-write');
+    if (!afterWrite) [view.status, view.waitingUntil] = [status, waitingUntil];
     upsertSearchAttributes([{ key: PayflowStatus, value: status }]);
-    setCurrentDetails(waitMs === undefined ? details : `${details} until ${view.waitingUntil}`);
+    setCurrentDetails(waitingUntil === undefined ? details : `${details} until ${waitingUntil}`);
     await ledger.setCollectionStatus({ collectionId: input.collectionId, status, ...(view.paymentRequest ? { paymentRequestId: view.paymentRequest.requestId, paymentRequestUrl: view.paymentRequest.url } : {}) });
+    if (afterWrite) [view.status, view.waitingUntil] = [status, waitingUntil];
   }
 
   async function finish(): Promise<CopayOutcome> {
