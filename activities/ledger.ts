@@ -5,12 +5,13 @@
  * Thrown messages carry ids and amounts only.
  */
 import type { Db } from '../db/connection';
+import { collectionForPayment, setCollectionStatus } from '../db/queries/collections';
 import {
-  applyToClaim, autoReversalCount, claimApplications, claimIdForVisit, claimParties, claimState, collectionForPayment,
+  applyToClaim, autoReversalCount, claimApplications, claimIdForVisit, claimParties, claimState,
   getManualTask, LedgerRuleError, openManualTask, paymentState, recordPayment, recordRefund, resolveManualTask,
-  reverseApplication, setCollectionStatus,
-  type CollectionStatus, type PaymentMethod, type TaskResolution,
+  reverseApplication, type PaymentMethod, type TaskResolution,
 } from '../db/queries/ledger';
+import type { CollectionStatus } from '../domain/collections';
 import { decideReversal, type ClaimState, type ManualReason, type PaymentState, type PlannedApplication, type PlannedTask } from '../domain/application-rules';
 import { localDateOf, type LocalDate } from '../domain/dates';
 import type { Cents } from '../domain/money';

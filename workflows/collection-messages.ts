@@ -7,8 +7,9 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Cents } from '../domain/money';
 import type { ManualReason } from '../domain/application-rules';
 
-export type CollectionStatus =
-  | 'starting' | 'awaiting_capture' | 'awaiting_transfer' | 'applied' | 'needs_attention' | 'resolved' | 'expired' | 'cancelled';
+import type { CollectionStatus } from '../domain/collections';
+
+export type { CollectionStatus };
 
 export interface PaymentRequestView { requestId: string; url: string }
 

@@ -1,6 +1,9 @@
 /** Collections: one row per Collect Now, with a status projection the workflow keeps current. */
 import type { Db } from '../connection';
 import type { Cents } from '../../domain/money';
+import { isClosedStatus, type CollectionStatus } from '../../domain/collections';
+import { notFound } from '../../lib/errors';
+import { writeAudit } from './audit';
 
 /** Engineers find every copay run of a visit with `WorkflowId STARTS_WITH "copay-<visitId>"`. */
 export const copayWorkflowIdBase = (visitId: string) => `copay-${visitId}`;
@@ -59,7 +62,7 @@ export async function getCollection(db: Db, id: string, practiceId?: string): Pr
   return q.first<CollectionRow | undefined>();
 }
 
-export const isClosed = (c: Pick<CollectionRow, 'status'>) => c.status === 'expired' || c.status === 'cancelled';
+export const isClosed = (c: Pick<CollectionRow, 'status'>) => isClosedStatus(c.status);
 
 /** What the EHR needs to open a payment request pre-filled: external ids, not PHI of our own. */
 export async function paymentRequestContext(db: Db, collectionId: string) {
@@ -82,4 +85,64 @@ export async function visitForCollection(db: Db, visitId: string, practiceId: st
     .join('practices as pr', 'pr.id', 'v.practice_id')
     .where({ 'v.id': visitId, 'v.practice_id': practiceId })
     .first<{ id: string; patient_id: string; practice_id: string; time_zone: string } | undefined>('v.id', 'v.patient_id', 'v.practice_id', 'pr.time_zone');
+}
+
+
+export interface CollectionForPayment {
+  collectionId: string;
+  practiceId: string;
+  patientId: string;
+  visitId: string | null;
+  path: 'copay' | 'balance' | 'statement';
+  /** The practice's IANA time zone. */
+  timeZone: string;
+}
+
+export async function collectionForPayment(db: Db, collectionId: string): Promise<CollectionForPayment> {
+  const row = await db('collections as c')
+    .join('practices as p', 'p.id', 'c.practice_id')
+    .where('c.id', collectionId)
+    .first<{ id: string; practice_id: string; patient_id: string; visit_id: string | null; path: CollectionForPayment['path']; time_zone: string } | undefined>(
+      'c.id', 'c.practice_id', 'c.patient_id', 'c.visit_id', 'c.path', 'p.time_zone',
+    );
+  if (!row) throw notFound('collection');
+  return {
+    collectionId: row.id, practiceId: row.practice_id, patientId: row.patient_id, visitId: row.visit_id, path: row.path,
+    timeZone: row.time_zone,
+  };
+}
+
+export interface SetCollectionStatusInput {
+  collectionId: string;
+  status: CollectionStatus;
+  paymentRequestId?: string;
+  paymentRequestUrl?: string;
+  actor: string;
+}
+
+/** Updates the projection; a status change is audited (ids and statuses only, never the payment-request URL). */
+export async function setCollectionStatus(db: Db, input: SetCollectionStatusInput): Promise<{ changed: boolean }> {
+  return db.transaction(async (trx) => {
+    const current = await trx('collections')
+      .where({ id: input.collectionId })
+      .forUpdate()
+      .first<{ id: string; practice_id: string; status: CollectionStatus } | undefined>('id', 'practice_id', 'status');
+    if (!current) throw notFound('collection');
+    await trx('collections')
+      .where({ id: current.id })
+      .update({
+        status: input.status,
+        updated_at: trx.fn.now(),
+        ...(input.paymentRequestId !== undefined ? { payment_request_id: input.paymentRequestId } : {}),
+        ...(input.paymentRequestUrl !== undefined ? { payment_request_url: input.paymentRequestUrl } : {}),
+      });
+    const changed = current.status !== input.status;
+    if (changed) {
+      await writeAudit(trx, {
+        practiceId: current.practice_id, actor: input.actor, action: 'collection.status_changed', entityType: 'collection',
+        entityId: current.id, before: { status: current.status }, after: { status: input.status },
+      });
+    }
+    return { changed };
+  });
 }

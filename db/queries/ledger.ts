@@ -42,8 +42,6 @@ export type PaymentMethod = 'cash' | 'check' | 'card';
 export type PaymentReason = 'copay' | 'outstanding_balance';
 export type ApplicationKind = 'auto' | 'manual';
 export type TaskResolution = 'applied' | 'credit' | 'refund';
-export type CollectionStatus =
-  | 'starting' | 'awaiting_capture' | 'awaiting_transfer' | 'applied' | 'needs_attention' | 'resolved' | 'expired' | 'cancelled';
 
 type Trx = Knex.Transaction;
 
@@ -636,67 +634,5 @@ export async function patientLedger(db: Db, patientId: string): Promise<LedgerPa
       appliedCents, refundedCents, unappliedCents: p.amount_cents - appliedCents - refundedCents,
       applications, refunds: refundEntries,
     };
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Collections (a status projection the workflow keeps current; not a ledger table), as the ledger activities need them
-
-export interface CollectionForPayment {
-  collectionId: string;
-  practiceId: string;
-  patientId: string;
-  visitId: string | null;
-  path: 'copay' | 'balance' | 'statement';
-  /** The practice's IANA time zone. */
-  timeZone: string;
-}
-
-export async function collectionForPayment(db: Db, collectionId: string): Promise<CollectionForPayment> {
-  const row = await db('collections as c')
-    .join('practices as p', 'p.id', 'c.practice_id')
-    .where('c.id', collectionId)
-    .first<{ id: string; practice_id: string; patient_id: string; visit_id: string | null; path: CollectionForPayment['path']; time_zone: string } | undefined>(
-      'c.id', 'c.practice_id', 'c.patient_id', 'c.visit_id', 'c.path', 'p.time_zone',
-    );
-  if (!row) throw notFound('collection');
-  return {
-    collectionId: row.id, practiceId: row.practice_id, patientId: row.patient_id, visitId: row.visit_id, path: row.path,
-    timeZone: row.time_zone,
-  };
-}
-
-export interface SetCollectionStatusInput {
-  collectionId: string;
-  status: CollectionStatus;
-  paymentRequestId?: string;
-  paymentRequestUrl?: string;
-  actor: string;
-}
-
-/** Updates the projection; a status change is audited (ids and statuses only, never the payment-request URL). */
-export async function setCollectionStatus(db: Db, input: SetCollectionStatusInput): Promise<{ changed: boolean }> {
-  return db.transaction(async (trx) => {
-    const current = await trx('collections')
-      .where({ id: input.collectionId })
-      .forUpdate()
-      .first<{ id: string; practice_id: string; status: CollectionStatus } | undefined>('id', 'practice_id', 'status');
-    if (!current) throw notFound('collection');
-    await trx('collections')
-      .where({ id: current.id })
-      .update({
-        status: input.status,
-        updated_at: trx.fn.now(),
-        ...(input.paymentRequestId !== undefined ? { payment_request_id: input.paymentRequestId } : {}),
-        ...(input.paymentRequestUrl !== undefined ? { payment_request_url: input.paymentRequestUrl } : {}),
-      });
-    const changed = current.status !== input.status;
-    if (changed) {
-      await writeAudit(trx, {
-        practiceId: current.practice_id, actor: input.actor, action: 'collection.status_changed', entityType: 'collection',
-        entityId: current.id, before: { status: current.status }, after: { status: input.status },
-      });
-    }
-    return { changed };
   });
 }
