@@ -18,7 +18,7 @@ async function main() {
   const app = createApp({
     db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining,
     webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS },
-    windows: { captureWindowMs: config.COPAY_CAPTURE_WINDOW, transferWindowMs: config.COPAY_TRANSFER_WINDOW, reversalWatchMs: config.COPAY_REVERSAL_WATCH },
+    windows: { captureWindowMs: config.CAPTURE_WINDOW, transferWindowMs: config.COPAY_TRANSFER_WINDOW, reversalWatchMs: config.COPAY_REVERSAL_WATCH },
   });
   const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));
 

@@ -51,7 +51,7 @@ export const serviceEnvSchema = z.object({
   EHR_BASE_URL: z.url({ error: 'must be an http(s) URL' }).default('http://localhost:3100'),
   EHR_WEBHOOK_SECRETS: secretList.default(['dev-ehr-webhook-secret']),
   CLEARINGHOUSE_WEBHOOK_SECRETS: secretList.default(['dev-clearinghouse-webhook-secret']),
-  COPAY_CAPTURE_WINDOW: duration.default(parseDuration('24h')!),
+  CAPTURE_WINDOW: duration.default(parseDuration('24h')!),
   COPAY_TRANSFER_WINDOW: duration.default(parseDuration('120d')!),
   COPAY_REVERSAL_WATCH: duration.default(parseDuration('120d')!),
 }).superRefine((c, ctx) => {

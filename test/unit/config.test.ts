@@ -43,8 +43,8 @@ describe('configuration', () => {
   });
 
   it('reads durations and secret lists', () => {
-    const c = parseEnv(serviceEnvSchema, { ...base, COPAY_CAPTURE_WINDOW: '90s', EHR_WEBHOOK_SECRETS: 'old-secret-000001, new-secret-000002' });
-    expect(c.COPAY_CAPTURE_WINDOW).toBe(90_000);
+    const c = parseEnv(serviceEnvSchema, { ...base, CAPTURE_WINDOW: '90s', EHR_WEBHOOK_SECRETS: 'old-secret-000001, new-secret-000002' });
+    expect(c.CAPTURE_WINDOW).toBe(90_000);
     expect(c.EHR_WEBHOOK_SECRETS).toEqual(['old-secret-000001', 'new-secret-000002']);
     expect(messageFor({ ...base, COPAY_TRANSFER_WINDOW: '3 weeks' })).toBe('Configuration error: COPAY_TRANSFER_WINDOW must be a duration like 90s, 15m, 24h or 120d');
   });
