@@ -4,6 +4,7 @@
  */
 import type { Db } from '../db/connection';
 import type { EhrAdapter } from '../ehr/adapter';
+import { createBenchActivities } from './bench';
 import { createEhrActivities } from './ehr';
 import { createLedgerActivities } from './ledger';
 import { createWiringCheckActivities } from './wiring-check';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWiringCheckActivities(deps),
     ...createEhrActivities(deps),
     ...createLedgerActivities(deps),
+    ...createBenchActivities(),
   };
 }
 
