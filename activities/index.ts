@@ -4,14 +4,20 @@
  */
 import type { Db } from '../db/connection';
 import type { EhrAdapter } from '../ehr/adapter';
+import { createOutboxNotifier, type Notifier } from '../lib/notifier';
+import { createBalanceActivities } from './balance';
 import { createBenchActivities } from './bench';
 import { createEhrActivities } from './ehr';
 import { createLedgerActivities } from './ledger';
+import { createRefundActivities } from './refunds';
+import { createStatementActivities } from './statements';
 import { createWiringCheckActivities } from './wiring-check';
 
 export interface ActivityDeps {
   db: Db;
   ehr: EhrAdapter;
+  /** How statements and reminders reach patients; the local outbox (PostgreSQL) unless given. */
+  notifier?: Notifier;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -19,6 +25,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createWiringCheckActivities(deps),
     ...createEhrActivities(deps),
     ...createLedgerActivities(deps),
+    ...createStatementActivities({ db: deps.db, notifier: deps.notifier ?? createOutboxNotifier(deps.db) }),
+    ...createBalanceActivities(deps),
+    ...createRefundActivities(deps),
     ...createBenchActivities(),
   };
 }

@@ -16,6 +16,7 @@ import { decideReversal, type ClaimState, type ManualReason, type PaymentState, 
 import { localDateOf, type LocalDate } from '../domain/dates';
 import type { Cents } from '../domain/money';
 import { notFound } from '../lib/errors';
+import { enqueueEhrRefundRequest } from '../db/queries/ehr-refund-requests';
 
 const SYSTEM_ACTOR = 'system:workflow';
 
@@ -184,7 +185,7 @@ export function createLedgerActivities(deps: { db: Db }) {
         // find their rows by business key (and a different amount is a conflict), so the answer is the same again.
         const replay = !resolved && task.resolution === input.resolution && task.resolvedBy === input.actor && task.resolutionNote === input.note;
         if (!resolved && !replay) return { resolved: false };
-        if (input.resolution !== 'credit') {
+        if (input.resolution === 'applied' || input.resolution === 'refund') {
           const paymentId = input.paymentId!;
           if (task.paymentId !== null && task.paymentId !== paymentId) throw new LedgerRuleError(`Task ${task.taskId} is not about payment ${paymentId}.`);
           if ((await paymentState(trx, paymentId)).patientId !== task.patientId) {
@@ -199,10 +200,12 @@ export function createLedgerActivities(deps: { db: Db }) {
             });
           }
         } else if (input.resolution === 'refund') {
-          await recordRefund(trx, {
+          const { refundId } = await recordRefund(trx, {
             paymentId: input.paymentId!, amountCents: input.refundCents!, businessKey: `task:${input.taskId}:refund`, note: input.note,
             actor: input.actor,
           });
+          // The EHR is asked to return the money by the ehrRefundRequest workflow (outbox row, same transaction).
+          await enqueueEhrRefundRequest(trx, { refundId, taskId: input.taskId, actor: input.actor });
         }
         return { resolved: true };
       });

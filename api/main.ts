@@ -1,24 +1,35 @@
 /** API process. On SIGTERM/SIGINT: readiness turns 503, the server stops accepting, in-flight requests finish
  *  (up to SHUTDOWN_GRACE_SECONDS), then connections to PostgreSQL and Temporal close. */
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { dataConverterFor, payloadCodecFor } from '../lib/codec';
+import { setupTracing } from '../lib/tracing';
 import { loadServiceConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { temporalConnectionOptions } from '../lib/temporal';
 import { createDb } from '../db/connection';
 import { createApp } from './app';
+import { statementsSettingsFromConfig } from './portal/settings';
 
 async function main() {
   const config = loadServiceConfig();
   const log = createLogger(config.LOG_LEVEL, 'payflow-api');
   const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX);
   const connection = await Connection.connect(temporalConnectionOptions(config));
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const tracing = setupTracing({ serviceName: 'payflow-api', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const codec = payloadCodecFor(config);
+  const temporal = new Client({
+    connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(codec),
+    interceptors: tracing.enabled ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
+  });
 
   let draining = false;
   const app = createApp({
     db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining,
     webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS },
     windows: { captureWindowMs: config.CAPTURE_WINDOW, transferWindowMs: config.COPAY_TRANSFER_WINDOW, reversalWatchMs: config.COPAY_REVERSAL_WATCH },
+    statements: statementsSettingsFromConfig(config),
+    codec: { codec, engineerTokens: config.CODEC_ENGINEER_TOKENS, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookies: config.NODE_ENV === 'production' },
   });
   const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));
 
@@ -32,7 +43,7 @@ async function main() {
     }, config.SHUTDOWN_GRACE_SECONDS * 1000);
     server.close(() => {
       clearTimeout(force);
-      void Promise.allSettled([db.destroy(), connection.close()]).then(() => {
+      void Promise.allSettled([db.destroy(), connection.close(), tracing.shutdown()]).then(() => {
         log.info('api stopped');
         process.exit(0);
       });

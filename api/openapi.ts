@@ -1,4 +1,8 @@
 /** The API description (OpenAPI 3.1), served at GET /openapi.json. A test checks every route is in it. */
+import { statementPaths } from './portal/openapi-paths';
+import { staffPagePaths, workQueuePaths } from '../web/staff/openapi-paths';
+import { observabilityPaths, observabilitySecuritySchemes } from './observability-openapi-paths';
+
 const problem = { $ref: '#/components/responses/Problem' };
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 413: problem, 422: problem };
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
@@ -13,7 +17,7 @@ export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'payflow API', version: '0.1.0', description: 'Patient-payment collection orchestrated by Temporal. Money is integer cents; errors are application/problem+json.' },
   components: {
-    securitySchemes: { staffToken: { type: 'http', scheme: 'bearer', description: 'Staff token tied to a practice and a role (front_desk, billing, admin).' } },
+    securitySchemes: { staffToken: { type: 'http', scheme: 'bearer', description: 'Staff token tied to a practice and a role (front_desk, billing, admin).' }, ...observabilitySecuritySchemes },
     responses: { Problem: { description: 'RFC 9457 problem details', content: { 'application/problem+json': { schema: { type: 'object', required: ['type', 'title', 'status', 'detail'] } } } } },
   },
   security: [{ staffToken: [] }],
@@ -31,6 +35,15 @@ export const openApiDocument = {
         responses: { 201: { description: 'started' }, 200: { description: 'the existing collection' }, ...errors },
       },
     },
+    '/v1/patients/{patientId}/balance-collections': {
+      post: {
+        summary: "Collect Now on a patient's billing page: start (or find) the outstanding-balance collection and open the EHR payment request",
+        description: 'amountCents defaults to the open balance of the patient-owned claims (422 when that is 0). The claims named in claimIds are applied to first, then oldest date of service first; money left over becomes a credit_remaining task. At most one collection per patient waits for a capture: a second press answers 200 with it (existing: true).',
+        parameters: [uuidParam('patientId'), { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
+        requestBody: { required: false, ...json({ type: 'object', additionalProperties: false, properties: { amountCents: cents, claimIds: { type: 'array', maxItems: 50, uniqueItems: true, items: { type: 'string', format: 'uuid' }, description: "claims of this patient the payment names" } } }) },
+        responses: { 201: { description: 'started' }, 200: { description: 'the existing collection' }, ...errors },
+      },
+    },
     '/v1/collections/{collectionId}': { get: { summary: 'A collection: status, payment, applications, tasks', parameters: [uuidParam('collectionId')], responses: { 200: { description: 'collection' }, ...errors } } },
     '/v1/collections/{collectionId}/cancel': {
       post: { summary: 'Cancel before the capture', parameters: [uuidParam('collectionId')], requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } }), responses: { 200: { description: 'cancelled' }, ...errors } },
@@ -38,18 +51,12 @@ export const openApiDocument = {
     '/v1/patients': { get: { summary: "The practice's patients", responses: { 200: { description: 'patients' }, ...errors } } },
     '/v1/patients/{patientId}/visits': { get: { summary: "A patient's visits with their claim's state", parameters: [uuidParam('patientId')], responses: { 200: { description: 'visits' }, ...errors } } },
     '/v1/patients/{patientId}/payments': { get: { summary: "A patient's payments and applications", parameters: [uuidParam('patientId')], responses: { 200: { description: 'ledger' }, ...errors } } },
-    '/v1/manual-tasks/{taskId}/resolve': {
-      post: {
-        summary: 'Resolve a flagged collection: apply to claims, keep as credit, or refund (billing role)',
-        parameters: [uuidParam('taskId')],
-        requestBody: { required: true, ...json({ oneOf: [
-          { type: 'object', required: ['action', 'applications', 'note'], properties: { action: { const: 'apply' }, applications: { type: 'array', items: { type: 'object', required: ['claimId', 'amountCents'], properties: { claimId: { type: 'string', format: 'uuid' }, amountCents: cents } } }, note: { type: 'string' } } },
-          { type: 'object', required: ['action', 'note'], properties: { action: { const: 'credit' }, note: { type: 'string' } } },
-          { type: 'object', required: ['action', 'refundCents', 'note'], properties: { action: { const: 'refund' }, refundCents: cents, note: { type: 'string' } } },
-        ] }) },
-        responses: { 200: { description: 'resolved' }, ...errors },
-      },
-    },
     '/v1/diagnostics/wiring-checks': { post: { summary: 'Run the wiring-check workflow (admin)', responses: { 201: { description: 'workflow result' }, ...errors } } },
+    ...statementPaths,
+    // The work queue's JSON API and the staff pages (web/staff/openapi-paths.ts).
+    ...workQueuePaths,
+    ...staffPagePaths,
+    // Metrics and the codec endpoint for engineers (api/observability-openapi-paths.ts).
+    ...observabilityPaths,
   },
 } as const;

@@ -1,7 +1,7 @@
 /** RFC 9457 problem details. Every error answer of the API goes through here: no stack traces, no PHI. */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError, type FieldProblem } from '../lib/errors';
-import type { Logger } from '../lib/logger';
+import { safeError, type Logger } from '../lib/logger';
 
 export interface Problem {
   type: string;
@@ -51,8 +51,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(err);
     const known = err instanceof AppError ? err : bodyParserProblem(err as { type?: string });
     if (known) return sendProblem(res, problemOf(known, req.path));
-    // Unexpected: log the error's class and message only (never the request body), answer without details.
-    log.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, reqId: req.id }, 'unhandled error');
+    // Unexpected: log the error's class and scrubbed message only (never the request body), answer without details.
+    log.error({ error: safeError(err), reqId: req.id }, 'unhandled error');
     sendProblem(res, { type: '/problems/internal', title: 'Internal error', status: 500, detail: 'Something went wrong on our side. It has been logged.', instance: req.path });
   };
 }

@@ -1,5 +1,5 @@
 /** Small measuring tools: latency percentiles, process memory from /proc, file sizes. Linux only. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 
 export class Latencies {
   private readonly samples: number[] = [];
@@ -60,4 +60,62 @@ export function sampleMemory(pids: Record<string, number>, everyMs = 250) {
 /** A SQLite database's size on disk with its write-ahead log, in bytes. */
 export function sqliteBytes(file: string): number {
   return [file, `${file}-wal`, `${file}-shm`].filter(existsSync).reduce((sum, f) => sum + statSync(f).size, 0);
+}
+
+const TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+/** CPU time (user + system) a process has used so far, in seconds; with `reaped`, also that of the children it
+ *  has waited for (PostgreSQL's postmaster reaps its per-connection backends). */
+export function cpuSeconds(pid: number, reaped = false): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start after the last ')': utime is the 12th.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  return ((f[11] ?? 0) + (f[12] ?? 0) + (reaped ? (f[13] ?? 0) + (f[14] ?? 0) : 0)) / TICKS_PER_SECOND;
+}
+
+/** The process and its direct children (PostgreSQL runs a process per connection and per background task). */
+export function processFamily(rootPid: number): number[] {
+  const pids = [rootPid];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1];
+      if (Number(ppid) === rootPid) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** CPU seconds used by each named group of processes between creation and stop(). The first pid of a group is
+ *  its root: its reaped children count too. */
+export function cpuMeter(groups: Record<string, () => number[]>) {
+  const read = () => Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids().reduce((s, pid, i) => {
+    try {
+      return s + cpuSeconds(pid, i === 0);
+    } catch {
+      return s;
+    }
+  }, 0)]));
+  const before = read();
+  return {
+    stop(): Record<string, number> {
+      const after = read();
+      return Object.fromEntries(Object.keys(groups).map((k) => [k, Math.round(((after[k] ?? 0) - (before[k] ?? 0)) * 100) / 100]));
+    },
+  };
+}
+
+/** The pid of the process whose command line contains `needle` (e.g. a data directory). */
+export function pidByCommandLine(needle: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
 }

@@ -15,9 +15,10 @@ import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/clie
 import { upsertClaim, upsertPatient, upsertPractice, upsertVisit, type ClaimRecord } from '../db/queries/reference-data';
 import { upsertStaff } from '../db/queries/staff';
 import { signWebhook } from '../lib/webhook-signature';
+import { dataConverterFor, payloadCodecFromEnv } from '../lib/codec';
 import { baselineCaptureUpdate, baselineStartUpdate, baselineTransferSignal, benchBaseline } from '../workflows/bench-baseline';
 import { BENCH_SECRETS, startBenchStack, type BenchStack } from './stack';
-import { Latencies, memoryOf, sampleMemory, sqliteBytes, timed } from './measure';
+import { cpuMeter, Latencies, memoryOf, processFamily, sampleMemory, sqliteBytes, timed } from './measure';
 
 const { values: args } = parseArgs({
   options: {
@@ -109,17 +110,38 @@ async function copayCollection(stack: BenchStack, v: Visit, calls: Calls, opts: 
   await timed(calls.transfer, () => postJson(`${stack.apiUrl}/webhooks/clearinghouse`, ...signed('clearinghouse', {
     eventId: `evt_${randomUUID()}`, type: 'claim.upserted', occurredAt: new Date().toISOString(), data: claim,
   })));
-  // Applied: the collection row's status, written by the workflow right after the application.
-  for (;;) {
-    const row = await stack.db('collections').where({ id: collectionId }).first<{ status: string; updated_at: Date }>('status', 'updated_at');
-    if (row.status === 'applied') {
-      calls.captureToApplied.add(row.updated_at.getTime() - captureSentAt);
-      return;
-    }
-    if (row.status !== 'awaiting_capture' && row.status !== 'awaiting_transfer' && row.status !== 'starting') throw new Error(`collection ended ${row.status}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // Applied: the collection row's status, written by the workflow right after the application (its updated_at is
+  // the moment; the poll interval does not change the figure).
+  const appliedAt = await appliedWatcher(stack).wait(collectionId);
+  calls.captureToApplied.add(appliedAt - captureSentAt);
 }
+
+/** One poller for every collection in flight (one query per 100 ms), so the driver costs little CPU. */
+function appliedWatcher(stack: BenchStack) {
+  if (watcher) return watcher;
+  const waiting = new Map<string, { resolve: (at: number) => void; reject: (err: Error) => void }>();
+  let timer: NodeJS.Timeout | undefined;
+  const poll = async () => {
+    const ids = [...waiting.keys()];
+    const rows = await stack.db('collections').whereIn('id', ids).whereNotIn('status', ['starting', 'awaiting_capture', 'awaiting_transfer'])
+      .select<{ id: string; status: string; updated_at: Date }[]>('id', 'status', 'updated_at');
+    for (const row of rows) {
+      const w = waiting.get(row.id)!;
+      waiting.delete(row.id);
+      if (row.status === 'applied') w.resolve(row.updated_at.getTime());
+      else w.reject(new Error(`collection ended ${row.status}`));
+    }
+    timer = waiting.size ? setTimeout(() => void poll(), 100) : undefined;
+  };
+  watcher = {
+    wait: (id: string) => new Promise<number>((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      timer ??= setTimeout(() => void poll(), 100);
+    }),
+  };
+  return watcher;
+}
+let watcher: { wait(id: string): Promise<number> } | undefined;
 
 /** The same messages and activity count on the bare engine, from this process. */
 async function baselineCollection(client: Client, taskQueue: string, calls: Calls): Promise<void> {
@@ -135,13 +157,19 @@ async function baselineCollection(client: Client, taskQueue: string, calls: Call
   calls.captureToApplied.add(Date.now() - captureSentAt);
 }
 
-async function throughput(label: string, total: number, job: (i: number) => Promise<void>) {
+/** Runs the jobs and reports the rate and where the CPU went: milliseconds of CPU per collection, by process. */
+async function throughput(stack: BenchStack, label: string, total: number, job: (i: number) => Promise<void>) {
+  const { api, worker, standin, temporal, postgres } = stack.pids;
+  const cpu = cpuMeter({ api: () => [api], worker: () => [worker], temporal: () => [temporal], postgres: () => processFamily(postgres), standin: () => [standin], driver: () => [process.pid] });
   const t0 = performance.now();
   await inLanes(total, N, job);
   const seconds = (performance.now() - t0) / 1000;
+  const used = cpu.stop();
   const perSecond = Math.round((total / seconds) * 10) / 10;
-  log(`${label}: ${total} in ${seconds.toFixed(1)} s = ${perSecond}/s`);
-  return { collections: total, seconds: Math.round(seconds * 10) / 10, perSecond };
+  const cpuMsPerCollection = Object.fromEntries(Object.entries(used).map(([k, v]) => [k, Math.round((v / total) * 1000 * 10) / 10]));
+  const cpuBusyPercent = Math.round((Object.values(used).reduce((a, b) => a + b, 0) / (seconds * cpus().length)) * 100);
+  log(`${label}: ${total} in ${seconds.toFixed(1)} s = ${perSecond}/s; CPU ms per collection ${JSON.stringify(cpuMsPerCollection)}; machine ${cpuBusyPercent}% busy (ours)`);
+  return { collections: total, seconds: Math.round(seconds * 10) / 10, perSecond, cpuMsPerCollection, cpuBusyPercent };
 }
 
 async function dbBytes(stack: BenchStack): Promise<number> {
@@ -154,7 +182,8 @@ async function main() {
   const workerEnv: Record<string, string> = args['max-cached-workflows'] ? { WORKER_MAX_CACHED_WORKFLOWS: args['max-cached-workflows'] } : {};
   const stack = await startBenchStack(workerEnv);
   const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection });
+  // The worker encrypts payloads (lib/codec): this client must read them, like the API's.
+  const client = new Client({ connection, dataConverter: dataConverterFor(payloadCodecFromEnv()) });
   try {
     const visits = await seed(stack);
     let cursor = 0;
@@ -169,9 +198,9 @@ async function main() {
     const memory = sampleMemory(stack.pids);
     const oursCalls = newCalls();
     const measured = take(COUNT);
-    const ours = await throughput('ours', COUNT, (i) => copayCollection(stack, measured[i]!, oursCalls, { transfer: true }));
+    const ours = await throughput(stack, 'ours', COUNT, (i) => copayCollection(stack, measured[i]!, oursCalls, { transfer: true }));
     const bareCalls = newCalls();
-    const bare = await throughput('bare', COUNT, () => baselineCollection(client, stack.taskQueue, bareCalls));
+    const bare = await throughput(stack, 'bare', COUNT, () => baselineCollection(client, stack.taskQueue, bareCalls));
     const peakMiB = memory.stop();
 
     // Parking: K collections captured and waiting for their transfer.

@@ -14,6 +14,7 @@ import { startEmbeddedPostgres } from '../scripts/postgres';
 import { ensureTemporalCli } from '../scripts/temporal-cli';
 import { startDevServer } from '../scripts/temporal-server';
 import { buildWorkflowBundle } from '../worker/bundle';
+import { pidByCommandLine } from './measure';
 
 const ROOT = join(__dirname, '..');
 export const BENCH_SECRETS = { ehr: 'bench-ehr-webhook-secret', clearinghouse: 'bench-clearinghouse-webhook-secret' };
@@ -26,7 +27,7 @@ export interface BenchStack {
   db: Db;
   dbName: string;
   temporalDbFile: string;
-  pids: { api: number; worker: number };
+  pids: { api: number; worker: number; standin: number; temporal: number; postgres: number };
   stop(): Promise<void>;
 }
 
@@ -57,7 +58,7 @@ async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
 export async function startBenchStack(workerEnv: Record<string, string> = {}): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-'));
   chmodSync(dir, 0o755);
-  const [cliPath, pgPort, temporalPort, apiPort, standinPort] = await Promise.all([ensureTemporalCli(), freePort(), freePort(), freePort(), freePort()]);
+  const [cliPath, pgPort, temporalPort, apiPort, standinPort, metricsPort] = await Promise.all([ensureTemporalCli(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort, persistent: false });
   const admin = createDb(pg.adminUrl, 1);
   await admin.raw('create database payflow');
@@ -87,14 +88,14 @@ export async function startBenchStack(workerEnv: Record<string, string> = {}): P
     children.push(child);
     return child;
   };
-  run('ehr-standin', 'ehr/standin/main.ts', { ...common, EHR_STANDIN_PORT: String(standinPort), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl, EHR_WEBHOOK_SECRET: BENCH_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRET: BENCH_SECRETS.clearinghouse });
-  const worker = run('worker', 'worker/main.ts', { ...common, ...workerEnv });
+  const standin = run('ehr-standin', 'ehr/standin/main.ts', { ...common, EHR_STANDIN_PORT: String(standinPort), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl, EHR_WEBHOOK_SECRET: BENCH_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRET: BENCH_SECRETS.clearinghouse });
+  const worker = run('worker', 'worker/main.ts', { ...common, WORKER_METRICS_PORT: String(metricsPort), ...workerEnv });
   const api = run('api', 'api/main.ts', { ...common, PORT: String(apiPort) });
   await Promise.all([waitFor(`${apiUrl}/readyz`), waitFor(`${standinUrl}/healthz`)]);
 
   return {
     dir, apiUrl, temporalAddress: temporal.address, taskQueue, db, dbName: 'payflow', temporalDbFile,
-    pids: { api: api.pid!, worker: worker.pid! },
+    pids: { api: api.pid!, worker: worker.pid!, standin: standin.pid!, temporal: temporal.process.pid!, postgres: pidByCommandLine(join(dir, 'pg'))! },
     async stop() {
       await Promise.all(children.map((c) => new Promise<void>((resolve) => {
         if (c.exitCode !== null) return resolve();

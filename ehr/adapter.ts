@@ -25,11 +25,29 @@ export interface PaymentRequest {
   url: string;
 }
 
+/** A refund staff decided on (work queue): the EHR / processor returns the money to the patient. */
+export interface RefundRequestInput {
+  /** Our refund id (a UUID): the idempotency key of the request. */
+  refundId: string;
+  practiceExternalId: string;
+  patientExternalId: string;
+  /** The EHR / processor payment the money is returned from. */
+  externalPaymentId: string;
+  amountCents: number;
+}
+
+export interface RefundRequest {
+  /** The EHR's id of the refund request. */
+  refundRequestId: string;
+}
+
 export interface EhrAdapter {
   /** Idempotent by collectionId: asking again returns the same request. */
   openPaymentRequest(input: PaymentRequestInput): Promise<PaymentRequest>;
   /** Idempotent: cancelling a cancelled request succeeds. A request that was already captured cannot be cancelled. */
   cancelPaymentRequest(requestId: string): Promise<void>;
+  /** Idempotent by refundId: asking again returns the same refund request. */
+  requestRefund(input: RefundRequestInput): Promise<RefundRequest>;
 }
 
 export const paymentRequestInputSchema = z
@@ -52,3 +70,13 @@ export const paymentRequestSchema = z.object({
   requestId: externalIdSchema,
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
 }) satisfies z.ZodType<PaymentRequest>;
+
+export const refundRequestInputSchema = z.strictObject({
+  refundId: z.uuid({ error: 'must be a UUID' }),
+  practiceExternalId: externalIdSchema,
+  patientExternalId: externalIdSchema,
+  externalPaymentId: externalIdSchema,
+  amountCents: paymentCentsSchema,
+}) satisfies z.ZodType<RefundRequestInput>;
+
+export const refundRequestSchema = z.object({ refundRequestId: externalIdSchema }) satisfies z.ZodType<RefundRequest>;

@@ -2,13 +2,14 @@
  * EhrAdapter over the EHR's JSON API (the stand-in's, or a real EHR's with the same shape):
  *   POST {baseUrl}/api/payment-requests                     body PaymentRequestInput → 201/200 { requestId, url }
  *   POST {baseUrl}/api/payment-requests/{requestId}/cancel  → 204
+ *   POST {baseUrl}/api/refunds                              body RefundRequestInput → 201/200 { refundRequestId }
  * Every call times out (5 s by default). Failures throw EhrAdapterError carrying the operation, the HTTP status
  * and whether a retry may help, but never the response body: an EHR's error body may echo PHI.
  */
-import type { EhrAdapter, PaymentRequest, PaymentRequestInput } from './adapter';
-import { paymentRequestSchema } from './adapter';
+import type { EhrAdapter, PaymentRequest, PaymentRequestInput, RefundRequest, RefundRequestInput } from './adapter';
+import { paymentRequestSchema, refundRequestSchema } from './adapter';
 
-export type EhrOperation = 'openPaymentRequest' | 'cancelPaymentRequest';
+export type EhrOperation = 'openPaymentRequest' | 'cancelPaymentRequest' | 'requestRefund';
 
 export class EhrAdapterError extends Error {
   constructor(
@@ -91,6 +92,19 @@ export function createHttpEhrAdapter(options: HttpEhrAdapterOptions): EhrAdapter
     async cancelPaymentRequest(requestId: string): Promise<void> {
       const res = await call('cancelPaymentRequest', `/api/payment-requests/${encodeURIComponent(requestId)}/cancel`, undefined);
       await res.body?.cancel().catch(() => undefined);
+    },
+
+    async requestRefund(input: RefundRequestInput): Promise<RefundRequest> {
+      const res = await call('requestRefund', '/api/refunds', input, { 'Idempotency-Key': input.refundId });
+      let json: unknown;
+      try {
+        json = await res.json();
+      } catch {
+        throw new EhrAdapterError('requestRefund', res.status, true, `EHR requestRefund answered HTTP ${res.status} without valid JSON`);
+      }
+      const parsed = refundRequestSchema.safeParse(json);
+      if (!parsed.success) throw new EhrAdapterError('requestRefund', res.status, false, `EHR requestRefund answered HTTP ${res.status} with an unexpected body`);
+      return { refundRequestId: parsed.data.refundRequestId };
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './durations';
+import { DEV_PAYLOAD_KEYS, parsePayloadKeys } from './codec/payload-keys';
 
 const port = z.coerce
   .number({ error: 'must be a port number (1-65535)' })
@@ -29,6 +30,15 @@ const secretList = z
   .refine((list) => list.length > 0 && list.every((s) => s.length >= 12), { error: 'must be a comma-separated list of secrets of at least 12 characters' });
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
 const hostPort = z.string().regex(/^[^\s:]+:\d+$/, { error: 'must be host:port' });
+/** `id:base64key,…`, each key 32 bytes (AES-256); more than one during a rotation. */
+const payloadKeys = z
+  .string()
+  .transform((v, ctx) => parsePayloadKeys(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of id:base64 entries, each key 32 bytes (AES-256), ids unique' }), z.NEVER));
+/** Comma-separated origins (scheme://host[:port]), e.g. the Temporal UI's. */
+const originList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), { error: 'must be a comma-separated list of origins like http://localhost:8233' });
 
 /** Variables read by the API and the worker. */
 export const serviceEnvSchema = z.object({
@@ -57,11 +67,47 @@ export const serviceEnvSchema = z.object({
   CAPTURE_WINDOW: duration.default(parseDuration('24h')!),
   COPAY_TRANSFER_WINDOW: duration.default(parseDuration('120d')!),
   COPAY_REVERSAL_WATCH: duration.default(parseDuration('120d')!),
+  PAYLOAD_KEYS: payloadKeys.default(parsePayloadKeys(DEV_PAYLOAD_KEYS)!),
+  PAYLOAD_KEY_CURRENT: z.string().min(1).optional(),
+  CODEC_ENGINEER_TOKENS: secretList.default(['dev-engineer-codec-token']),
+  TEMPORAL_UI_ORIGIN: originList.default(['http://localhost:8233']),
+  WORKER_METRICS_PORT: port.default(9464),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  // Statements and the patient portal (api/portal/settings.ts).
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:3000'),
+  PORTAL_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-portal-secret-not-for-production'),
+  PAYMENT_LINK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-payment-link-secret'),
+  PAYMENT_LINK_TTL: duration.default(parseDuration('30m')!),
+  PORTAL_SESSION_TTL: duration.default(parseDuration('15m')!),
+  PORTAL_MAX_FAILURES_PER_ACCOUNT: positiveInt.max(1000, { error: 'must be at most 1000' }).default(10),
+  PORTAL_MAX_FAILURES_PER_CLIENT: positiveInt.max(100_000, { error: 'must be at most 100000' }).default(100),
+  PORTAL_LOCKOUT: duration.default(parseDuration('30m')!),
+  PORTAL_TRUSTED_PROXY_HOPS: z.coerce.number({ error: 'must be a whole number from 0 to 10' }).int({ error: 'must be a whole number from 0 to 10' })
+    .min(0, { error: 'must be a whole number from 0 to 10' }).max(10, { error: 'must be a whole number from 0 to 10' }).default(0),
+  STATEMENT_REMINDER_INTERVAL: duration.default(parseDuration('14d')!),
+  STATEMENT_REMINDER_LIMIT: z.coerce.number({ error: 'must be a whole number from 0 to 52' }).int({ error: 'must be a whole number from 0 to 52' })
+    .min(0, { error: 'must be a whole number from 0 to 52' }).max(52, { error: 'must be a whole number from 0 to 52' }).default(3),
 }).superRefine((c, ctx) => {
   // The development secrets are public (they are in this file): never in production.
   for (const key of ['EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS'] as const) {
     if (c.NODE_ENV === 'production' && c[key].some((s) => s.startsWith('dev-'))) {
       ctx.addIssue({ code: 'custom', path: [key], message: 'must be set to real secrets in production' });
+    }
+  }
+  if (c.NODE_ENV === 'production' && c.CODEC_ENGINEER_TOKENS.some((s) => s.startsWith('dev-'))) {
+    ctx.addIssue({ code: 'custom', path: ['CODEC_ENGINEER_TOKENS'], message: 'must be set to real secrets in production' });
+  }
+  // The development payload key is public: payloads encrypted with it are readable by anyone.
+  if (c.NODE_ENV === 'production' && c.PAYLOAD_KEYS.some((k) => k.id.startsWith('dev-'))) {
+    ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEYS'], message: 'must be set to real keys in production' });
+  }
+  if (c.PAYLOAD_KEY_CURRENT !== undefined && !c.PAYLOAD_KEYS.some((k) => k.id === c.PAYLOAD_KEY_CURRENT)) {
+    ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEY_CURRENT'], message: 'must be the id of one of the PAYLOAD_KEYS' });
+  }
+  // The development portal and payment-link secrets are public too.
+  for (const key of ['PORTAL_SECRET', 'PAYMENT_LINK_SECRET'] as const) {
+    if (c.NODE_ENV === 'production' && c[key].startsWith('dev-')) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'must be set to a real secret in production' });
     }
   }
 });

@@ -10,12 +10,12 @@ import { upsertStaff, type StaffRole } from '../db/queries/staff';
 
 const PRACTICE = 'demo-practice';
 
-/** The practice's payment page is the processor's hosted page: locally, the stand-in's. */
+/** The practice's payment page is the processor's hosted page: locally, the stand-in's (GET /hosted-pay?ref=…). */
 export const demoPractice = (standinPublicUrl: string): PracticeRecord => ({
   externalId: PRACTICE,
   name: 'Sunset Family Medicine',
   timeZone: 'America/Los_Angeles',
-  paymentPageUrl: `${standinPublicUrl.replace(/\/+$/, '')}/pay`,
+  paymentPageUrl: `${standinPublicUrl.replace(/\/+$/, '')}/hosted-pay`,
 });
 
 const patient = (externalId: string, firstName: string, lastName: string, dateOfBirth: string): PatientRecord => ({

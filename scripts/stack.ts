@@ -13,6 +13,9 @@ import { createDb } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
 import { buildWorkflowBundle } from '../worker/bundle';
 import { DEMO_STAFF, loadDemoData } from './demo-data';
+import { setUpDemoStatements, usDate } from './demo-statements';
+import { loadDemoWorkQueue } from './demo-work-queue';
+import { formatCents } from '../domain/money';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { cacheDir, ensureTemporalCli } from './temporal-cli';
 import { startDevServer, type RunningDevServer } from './temporal-server';
@@ -23,7 +26,7 @@ const logDir = join(dataDir, 'logs');
 const started = Date.now();
 const cleanups: (() => Promise<void>)[] = [];
 let stepNo = 0;
-const STEPS = 8;
+const STEPS = 9;
 
 function step(text: string): () => void {
   const n = ++stepNo;
@@ -35,7 +38,8 @@ function step(text: string): () => void {
 function startService(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   // Own process group: Ctrl-C reaches only this script, which stops the services in order.
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // `node --import tsx`: one process per service, so signals reach it directly.
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   child.on('exit', (code, signal) => {
@@ -112,13 +116,15 @@ async function main() {
   console.log(`      ${applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'}`);
   done();
 
-  done = step(`Temporal dev server (gRPC :7233, UI :${config.TEMPORAL_UI_PORT}, history in ${join(dataDir, 'temporal.db')})`);
+  done = step(`Temporal dev server (gRPC :${config.TEMPORAL_ADDRESS.split(':')[1]}, UI :${config.TEMPORAL_UI_PORT}, history in ${join(dataDir, 'temporal.db')})`);
   const temporal: RunningDevServer = await startDevServer({
     cliPath,
     port: Number(config.TEMPORAL_ADDRESS.split(':')[1]),
     uiPort: config.TEMPORAL_UI_PORT,
     dbFile: join(dataDir, 'temporal.db'),
     logFile: join(logDir, 'temporal.log'),
+    // The UI decodes payloads through the API's codec endpoint (engineers only: docs/operations.md).
+    extraArgs: ['--ui-codec-endpoint', `http://localhost:${config.PORT}/codec`],
   });
   cleanups.unshift(() => temporal.stop());
   done();
@@ -130,7 +136,11 @@ async function main() {
   done = step('Worker, API and the EHR stand-in');
   const apiUrl = `http://localhost:${config.PORT}`;
   const standinUrl = `http://localhost:${config.EHR_STANDIN_PORT}`;
-  const serviceEnv = { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE_PATH: bundlePath, PORT: String(config.PORT), EHR_BASE_URL: standinUrl };
+  const serviceEnv = {
+    DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE_PATH: bundlePath, PORT: String(config.PORT), EHR_BASE_URL: standinUrl,
+    TEMPORAL_UI_ORIGIN: process.env.TEMPORAL_UI_ORIGIN ?? `http://localhost:${config.TEMPORAL_UI_PORT}`,
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? apiUrl,
+  };
   startService('worker', 'worker/main.ts', serviceEnv);
   startService('api', 'api/main.ts', serviceEnv);
   startService('ehr-standin', 'ehr/standin/main.ts', { EHR_STANDIN_PORT: String(config.EHR_STANDIN_PORT), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl });
@@ -141,6 +151,16 @@ async function main() {
   done = step('Demo data (pushed by the EHR stand-in as signed webhooks)');
   const counts = await loadDemoData(db, standinUrl);
   console.log(`      1 practice (America/Los_Angeles), ${counts.patients} patients, ${counts.visits} visits, ${counts.claims} claims, ${DEMO_STAFF.length} staff users`);
+  const demo = await setUpDemoStatements({
+    apiUrl, temporalAddress: temporal.address, taskQueue: process.env.TEMPORAL_TASK_QUEUE ?? 'payflow',
+    publicBaseUrl: process.env.PUBLIC_BASE_URL ?? apiUrl, captureWindowMs: 24 * 3_600_000,
+  });
+  console.log(`      ${demo.statements.length} demo statements this cycle; statement schedule ${demo.schedule}`);
+  done();
+
+  done = step('Demo work queue (copays the rules flagged for staff)');
+  const queue = await loadDemoWorkQueue(db, { api: apiUrl, standin: standinUrl });
+  console.log(`      date_mismatch task ${queue.dateMismatch.taskId || '(resolved)'} (run ${queue.dateMismatch.workflowId}), credit_remaining task ${queue.credit.taskId || '(resolved)'}`);
   done();
 
   done = step('A first workflow run (wiring check)');
@@ -158,6 +178,12 @@ The local stack is up (${((Date.now() - started) / 1000).toFixed(0)}s).
   First run      ${uiUrl}/namespaces/default/workflows/${workflowId}
   EHR stand-in   ${standinUrl}   (payment pages, captures, remittances)
   Staff tokens   ${DEMO_STAFF.map((s) => `${s.role}: ${s.token}`).join('   ')}
+  Staff pages    ${apiUrl}/staff   (sign in with demo-billing-token; the work queue: docs/work-queue.md)
+  Patient portal ${apiUrl}/portal   (docs/statements-and-portal.md)
+${demo.statements.map((d) => `                 ${d.firstName}: account ID ${d.accountId}, date of birth ${usDate(d.dateOfBirth)}, ${d.status === 'open' ? `${formatCents(d.dueCents)} due` : d.status}`).join('\n') || '                 (no demo statement this cycle)'}
+  Decoded payloads in the UI: sign in at ${apiUrl}/codec/session with the engineer token ${process.env.CODEC_ENGINEER_TOKENS ? '(CODEC_ENGINEER_TOKENS)' : 'dev-engineer-codec-token'},
+                 then tick "Include cross-origin credentials" in the UI's codec settings (docs/operations.md)
+  Metrics        ${apiUrl}/metrics   worker http://localhost:${process.env.WORKER_METRICS_PORT ?? '9464'}/metrics
   Logs           ${logDir}
 Walk-through of a copay collection: docs/copay-walkthrough.md
 Press Ctrl-C to stop everything.`);

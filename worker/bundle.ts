@@ -2,9 +2,17 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { FAILURE_CONVERTER_PATH } from '../lib/codec';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './telemetry';
 
 export async function buildWorkflowBundle(outFile: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    // Activity summaries and OpenTelemetry spans, and the failure converter that encodes messages (worker/telemetry.ts, lib/codec).
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietLogger,
+  });
   const path = resolve(outFile);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, code);

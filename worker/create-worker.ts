@@ -1,6 +1,9 @@
 /** Builds a Worker for our task queue from a connection, a workflow source and activity dependencies. */
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../activities';
+import { setupTracing, type Tracing } from '../lib/tracing';
+import { activityInterceptors, WORKFLOW_INTERCEPTOR_MODULES, workerSinks, type BusinessMetrics } from './telemetry';
 
 export interface CreateWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
@@ -11,6 +14,12 @@ export interface CreateWorkerOptions extends ActivityDeps {
   shutdownGraceSeconds: number;
   /** Tuning overrides (benchmarks). */
   tuning?: Partial<Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>>;
+  /** Payload encryption (lib/codec: dataConverterFor); the same as the clients'. */
+  dataConverter?: DataConverter;
+  /** OpenTelemetry (lib/tracing); off when omitted. */
+  tracing?: Tracing;
+  /** Business metrics through the SDK's metric meter (worker/telemetry.ts); none when omitted. */
+  metrics?: BusinessMetrics;
 }
 
 export function createWorker(o: CreateWorkerOptions): Promise<Worker> {
@@ -22,6 +31,13 @@ export function createWorker(o: CreateWorkerOptions): Promise<Worker> {
       ? { workflowBundle: { codePath: o.workflowBundlePath } }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({ db: o.db, ehr: o.ehr }),
+    ...(o.dataConverter ? { dataConverter: o.dataConverter } : {}),
+    interceptors: {
+      // A prebuilt bundle carries its workflow interceptors (worker/bundle.ts).
+      ...(o.workflowBundlePath ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      activity: activityInterceptors({ db: o.db, metrics: o.metrics, tracing: o.tracing }),
+    },
+    sinks: workerSinks(o.tracing ?? setupTracing({ serviceName: 'payflow-worker' })),
     shutdownGraceTime: `${o.shutdownGraceSeconds}s`,
     ...o.tuning,
   });

@@ -1,8 +1,12 @@
 /** Worker process: registers the workflows and activities on our task queue. Stops gracefully on SIGTERM/SIGINT
  *  (the SDK stops polling, lets in-flight activities finish within SHUTDOWN_GRACE_SECONDS, then exits). */
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { dataConverterFor, payloadCodecFor } from '../lib/codec';
 import { loadServiceConfig } from '../lib/config';
-import { createLogger } from '../lib/logger';
+import { setupTracing } from '../lib/tracing';
+import { sdkLogger } from './logging';
+import { CAPTURE_TO_APPLICATION_BUCKETS, createBusinessMetrics } from './telemetry';
+import { createLogger, safeError } from '../lib/logger';
 import { temporalConnectionOptions } from '../lib/temporal';
 import { createDb } from '../db/connection';
 import { createWorker } from './create-worker';
@@ -11,13 +15,28 @@ import { createHttpEhrAdapter } from '../ehr/http-adapter';
 async function main() {
   const config = loadServiceConfig();
   const log = createLogger(config.LOG_LEVEL, 'payflow-worker');
-  const sdkLevel: LogLevel = config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace' ? 'DEBUG' : 'INFO';
-  Runtime.install({
-    logger: new DefaultLogger(sdkLevel, ({ level, message, meta }) => {
-      const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'WARN' ? 'warn' : level === 'ERROR' ? 'error' : 'info';
-      log[method](meta ?? {}, message);
-    }),
-  });
+  // Once per process: the SDK's logs through our logger, its metrics (and ours) on a Prometheus endpoint.
+  const logger = sdkLogger(log, config.LOG_LEVEL === 'trace' || config.LOG_LEVEL === 'debug' ? config.LOG_LEVEL : 'info');
+  try {
+    Runtime.install({
+      logger,
+      telemetryOptions: {
+        metrics: {
+          prometheus: {
+            bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}`,
+            countersTotalSuffix: true,
+            useSecondsForDurations: true,
+            histogramBucketOverrides: { payflow_capture_to_application_seconds: CAPTURE_TO_APPLICATION_BUCKETS },
+          },
+        },
+      },
+    });
+  } catch (err) {
+    // The port is taken (another worker on this host): work without a metrics endpoint rather than not at all.
+    log.error({ error: safeError(err), metricsPort: config.WORKER_METRICS_PORT }, 'worker metrics endpoint not started');
+    Runtime.install({ logger });
+  }
+  const tracing = setupTracing({ serviceName: 'payflow-worker', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
   const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
@@ -29,18 +48,22 @@ async function main() {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
     shutdownGraceSeconds: config.SHUTDOWN_GRACE_SECONDS,
+    dataConverter: dataConverterFor(payloadCodecFor(config)),
+    tracing,
+    metrics: createBusinessMetrics(Runtime.instance().metricMeter),
     tuning: {
       ...(config.WORKER_MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS } : {}),
       ...(config.WORKER_MAX_CONCURRENT_ACTIVITIES ? { maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES } : {}),
       ...(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ? { maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
     },
   });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker started');
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, metricsPort: config.WORKER_METRICS_PORT, tracing: tracing.enabled }, 'worker started');
   try {
     await worker.run();
   } finally {
     await connection.close();
     await db.destroy();
+    await tracing.shutdown();
     log.info('worker stopped');
   }
 }

@@ -6,6 +6,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Cents } from '../domain/money';
 import type { ManualReason } from '../domain/application-rules';
+import type { ResolutionClaim } from '../domain/task-resolution';
 
 import type { CollectionStatus } from '../domain/collections';
 
@@ -34,6 +35,13 @@ export interface ResolveInput {
   refundCents?: Cents;
   note: string;
   actor: string;
+  /**
+   * The states of the claims named in `applications`, as the API read them (the validator does no I/O): whose claim,
+   * who holds its balance, its open balance. Without them an application is refused. The ledger re-checks under locks.
+   */
+  claims?: ResolutionClaim[];
+  /** The payment's unapplied amount as the API read it; the validator takes the smaller of it and the task's amount. */
+  unappliedCents?: Cents;
 }
 export interface ResolveResult { resolved: true; taskId: string }
 

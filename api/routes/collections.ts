@@ -5,11 +5,12 @@ import { z } from 'zod';
 import type { Db } from '../../db/connection';
 import { createCopayCollection, getCollection, isClosed, visitForCollection, type CollectionRow } from '../../db/queries/collections';
 import { collectionLedger } from '../../db/queries/collection-ledger';
-import { MAX_PAYMENT_CENTS } from '../../domain/money';
+import { formatCents, MAX_PAYMENT_CENTS } from '../../domain/money';
 import { conflict, notFound } from '../../lib/errors';
 import { cancelUpdate, paymentRequestUpdate, type PaymentRequestView } from '../../workflows/collection-messages';
 import { PayflowPath, PayflowPracticeId, PayflowStatus } from '../../workflows/search-attributes';
 import { superbillCopay, type CopayInput } from '../../workflows/superbill-copay';
+import type { Staff } from '../../db/queries/staff';
 import { requireRole, staffOf } from '../auth';
 import { idempotency } from '../idempotency';
 import { updateFailureToAppError } from '../temporal-errors';
@@ -31,6 +32,7 @@ export function collectionView(c: CollectionRow) {
     visitId: c.visit_id,
     patientId: c.patient_id,
     requestedAmountCents: c.requested_amount_cents,
+    ...(c.path === 'balance' ? { namedClaimIds: c.named_claim_ids ?? [] } : {}),
     paymentRequest: c.payment_request_url ? { requestId: c.payment_request_id, url: c.payment_request_url } : null,
     createdAt: c.created_at,
     updatedAt: c.updated_at,
@@ -42,14 +44,13 @@ const uuidParam = (value: unknown, what: string): string => {
   return value;
 };
 
-export function collectionRoutes(deps: { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows }): Router {
-  const router = Router();
-
+/** Collect Now on a superbill, for the API route and the staff pages: starts (or finds) the visit's copay collection. */
+export function copayCollector(deps: { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows }) {
   /** Opens (or finds) the EHR payment request of a copay collection; starts the workflow if it is not running. */
-  async function paymentRequestFor(collection: CollectionRow): Promise<PaymentRequestView> {
+  async function paymentRequestFor(collection: CollectionRow, timeZone: string): Promise<PaymentRequestView> {
     const input: CopayInput = {
       collectionId: collection.id, practiceId: collection.practice_id, patientId: collection.patient_id,
-      visitId: collection.visit_id!, amountCents: collection.requested_amount_cents, ...deps.windows,
+      visitId: collection.visit_id!, amountCents: collection.requested_amount_cents, ...deps.windows, timeZone,
     };
     const start = new WithStartWorkflowOperation(superbillCopay, {
       workflowId: collection.workflow_id,
@@ -61,7 +62,8 @@ export function collectionRoutes(deps: { db: Db; temporal: Client; taskQueue: st
         { key: PayflowStatus, value: 'starting' },
         { key: PayflowPracticeId, value: collection.practice_id },
       ],
-      staticSummary: `Copay collection ${collection.id} for visit ${collection.visit_id}`,
+      // Plain words for engineers (encrypted like every payload; ids and the amount only, never PHI).
+      staticSummary: `Superbill copay of ${formatCents(collection.requested_amount_cents)} for visit ${collection.visit_id} (collection ${collection.id})`,
     });
     // Idempotent: the first press starts the run, later ones attach to it (USE_EXISTING) and get the same request.
     return deps.temporal.workflow.executeUpdateWithStart(paymentRequestUpdate, { startWorkflowOperation: start }).catch((err: unknown) => {
@@ -69,19 +71,31 @@ export function collectionRoutes(deps: { db: Db; temporal: Client; taskQueue: st
     });
   }
 
-  router.post('/v1/visits/:visitId/copay-collections', requireRole('front_desk', 'billing'), idempotency(deps.db), async (req, res) => {
-    const staff = staffOf(req);
-    const visit = await visitForCollection(deps.db, uuidParam(req.params.visitId, 'visit'), staff.practiceId);
+  async function start(staff: Staff, visitId: unknown, rawBody: unknown) {
+    const visit = await visitForCollection(deps.db, uuidParam(visitId, 'visit'), staff.practiceId);
     if (!visit) throw notFound('visit');
-    const body = parseBody(startCopayBody, req.body);
+    const body = parseBody(startCopayBody, rawBody);
     const { collection, created } = await createCopayCollection(deps.db, {
       practiceId: visit.practice_id, patientId: visit.patient_id, visitId: visit.id, amountCents: body.amountCents,
       createdBy: `staff:${staff.id}`,
     });
     // A live collection past its capture is answered from the record: it has nothing left to open.
-    const paymentRequest = ['starting', 'awaiting_capture'].includes(collection.status) ? await paymentRequestFor(collection) : undefined;
+    const paymentRequest = ['starting', 'awaiting_capture'].includes(collection.status) ? await paymentRequestFor(collection, visit.time_zone) : undefined;
     const fresh = (await getCollection(deps.db, collection.id))!;
-    res.status(created ? 201 : 200).json({ ...collectionView(fresh), paymentRequest: paymentRequest ?? collectionView(fresh).paymentRequest, existing: !created });
+    return { created, body: { ...collectionView(fresh), paymentRequest: paymentRequest ?? collectionView(fresh).paymentRequest, existing: !created } };
+  }
+
+  return { start };
+}
+
+export function collectionRoutes(deps: { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows }): Router {
+  const router = Router();
+  const copay = copayCollector(deps);
+
+  router.post('/v1/visits/:visitId/copay-collections', requireRole('front_desk', 'billing'), idempotency(deps.db), async (req, res) => {
+    const started = await copay.start(staffOf(req), req.params.visitId, req.body);
+    res.locals.logFields = { workflowId: started.body.workflowId }; // in the access log line
+    res.status(started.created ? 201 : 200).json(started.body);
   });
 
   router.get('/v1/collections/:collectionId', async (req, res) => {

@@ -3,6 +3,9 @@ import type { Knex } from 'knex';
 import * as m001 from './001_domain_schema';
 import * as m002 from './002_wiring_checks';
 import * as m003 from './003_collections_and_staff';
+import * as m004 from './004_balance_collections';
+import * as m005 from './005_statements_and_portal';
+import * as m007 from './007_work_queue';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -10,6 +13,9 @@ const migrations: Record<string, Migration> = {
   '001_domain_schema': m001,
   '002_wiring_checks': m002,
   '003_collections_and_staff': m003,
+  '004_balance_collections': m004,
+  '005_statements_and_portal': m005,
+  '007_work_queue': m007,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -19,6 +19,8 @@ export interface CollectionRow {
   status: string;
   payment_request_id: string | null;
   payment_request_url: string | null;
+  /** Balance path: the claims the payment names, applied to first (migration 004); empty for other paths. */
+  named_claim_ids?: string[];
   created_by: string;
   created_at: Date;
   updated_at: Date;
@@ -49,7 +51,12 @@ export async function createCopayCollection(
      on conflict (visit_id) where path = 'copay' and status not in ('expired', 'cancelled') do nothing
      returning *`,
     { ...c, baseId: copayWorkflowIdBase(c.visitId) },
-  );
+  ).catch((err: unknown) => {
+    // Two presses at the same instant can both pass ON CONFLICT's pre-check; the loser then trips over the winner's
+    // workflow id (it waited for the winner's commit), and the winner's row is the answer.
+    if ((err as { constraint?: string }).constraint === 'collections_workflow_id_unique') return { rows: [] as CollectionRow[] };
+    throw err;
+  });
   if (inserted.rows[0]) return { collection: inserted.rows[0], created: true };
   const existing = await findLiveCopayCollection(db, c.visitId);
   if (!existing) throw new Error('copay collection vanished between insert and read');

@@ -41,7 +41,7 @@ export class LedgerConflict extends AppError {
 export type PaymentMethod = 'cash' | 'check' | 'card';
 export type PaymentReason = 'copay' | 'outstanding_balance';
 export type ApplicationKind = 'auto' | 'manual';
-export type TaskResolution = 'applied' | 'credit' | 'refund';
+export type TaskResolution = 'applied' | 'credit' | 'refund' | 'closed';
 
 type Trx = Knex.Transaction;
 
@@ -606,10 +606,13 @@ export async function patientLedger(db: Db, patientId: string): Promise<LedgerPa
     .orderBy([{ column: 'paid_at' }, { column: 'created_at' }, { column: 'id' }]);
   if (payments.length === 0) return [];
   const ids = payments.map((p) => p.id);
+  // Applications written in one transaction share created_at: within it, oldest date of service first.
   const apps = await db('payment_applications as a')
     .leftJoin('application_reversals as r', 'r.application_id', 'a.id')
+    .join('claims as c', 'c.id', 'a.claim_id')
+    .join('visits as v', 'v.id', 'c.visit_id')
     .whereIn('a.payment_id', ids)
-    .orderBy([{ column: 'a.created_at' }, { column: 'a.id' }])
+    .orderBy([{ column: 'a.created_at' }, { column: 'v.date_of_service' }, { column: 'a.id' }])
     .select<(ApplicationRow & { created_at: Date; reversed_at: Date | null; reversal_reason: string | null })[]>(
       'a.id', 'a.payment_id', 'a.claim_id', 'a.amount_cents', 'a.kind', 'a.created_at', 'r.created_at as reversed_at', 'r.reason as reversal_reason',
     );

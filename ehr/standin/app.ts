@@ -11,6 +11,8 @@
  *                                                      → sends payment.captured; 200 { eventId, externalPaymentId, delivery }
  *   POST /api/remittances                              { claim } → sends claim.upserted to the clearinghouse endpoint
  *   POST /api/reference-data                           { type: practice|patient|visit, record } → sends *.upserted
+ *   POST /api/refunds                                  RefundRequestInput → 201 { refundRequestId } (200, same, on repeat)
+ *   GET  /api/refunds                                  → every refund request it recorded
  * Pages (what staff click): GET /pay/:requestId, POST /pay/:requestId/capture (form).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -23,13 +25,16 @@ import { badRequest, conflict, notFound, unauthorized, type FieldProblem } from 
 import { createLogger, type Logger } from '../../lib/logger';
 import { signWebhook, SIGNATURE_HEADER } from '../../lib/webhook-signature';
 import type { PatientRecord, PracticeRecord, VisitRecord } from '../../db/queries/reference-data';
-import { paymentRequestInputSchema, type PaymentRequest, type PaymentRequestInput } from '../adapter';
+import {
+  paymentRequestInputSchema, refundRequestInputSchema, type PaymentRequest, type PaymentRequestInput, type RefundRequest, type RefundRequestInput,
+} from '../adapter';
 import {
   claimRecordSchema, EXTERNAL_ID_PATTERN, externalIdSchema, instantSchema, patientRecordSchema, paymentCentsSchema,
   paymentMethodSchema, practiceRecordSchema, timeZoneSchema, visitRecordSchema,
   type ClearinghouseEvent, type EhrEvent, type EventOf, type PaymentMethod, type WebhookSource,
 } from '../events';
 import { CONTENT_SECURITY_POLICY } from './html';
+import { DEV_PAYMENT_LINK_SECRET, hostedPayRoutes } from './hosted-pay';
 import { instantToLocalDateTime, localDateTimeToInstant, parseLocalDateTime } from './local-time';
 import {
   centsToDollarsText, dollarsTextToCents, messagePage, payPage, resultPage,
@@ -55,6 +60,8 @@ export interface StandinOptions {
   apiKey?: string;
   /** How long one webhook delivery may take; 15 s unless told. */
   deliveryTimeoutMs?: number;
+  /** Verifies the references of the hosted payment page (GET /hosted-pay); the development secret unless told. */
+  paymentLinkSecret?: string;
   log?: Logger;
 }
 
@@ -81,8 +88,17 @@ export interface StoredPaymentRequest {
   captures: { eventId: string; externalPaymentId: string; amountCents: number; method: PaymentMethod; paidAt: string }[];
 }
 
+/** A refund the EHR was asked for (work queue: staff chose "refund"); the stand-in only records it. */
+export interface StoredRefundRequest {
+  refundRequestId: string;
+  input: RefundRequestInput;
+  createdAt: string;
+}
+
 export interface Standin {
   app: Express;
+  /** Every refund request recorded so far, oldest first. */
+  refundRequests(): readonly StoredRefundRequest[];
   /** Signs and POSTs an event to its source's endpoint, exactly as given: resending one gives a duplicate delivery. */
   deliver<S extends WebhookSource>(source: S, event: EventOf<S>): Promise<Delivery>;
   /** Every event sent so far (oldest first; the last 1000). */
@@ -148,6 +164,7 @@ export function createStandinApp(opts: StandinOptions): Standin {
 
   const requests = new Map<string, StoredPaymentRequest>();
   const requestByCollection = new Map<string, string>();
+  const refunds = new Map<string, StoredRefundRequest>();
   const practices = new Map<string, PracticeRecord>();
   const patients = new Map<string, PatientRecord>();
   const visits = new Map<string, VisitRecord>();
@@ -340,6 +357,25 @@ export function createStandinApp(opts: StandinOptions): Standin {
     res.status(200).json(await sendEhr(event));
   });
 
+  api.post('/refunds', (req, res) => {
+    const input = parse(refundRequestInputSchema, req.body, 'refund request');
+    const existing = refunds.get(input.refundId);
+    if (existing) {
+      const same = (Object.keys(input) as (keyof RefundRequestInput)[]).every((k) => existing.input[k] === input[k]);
+      if (!same) throw conflict('This refundId already has a refund request with different details.');
+      res.status(200).json({ refundRequestId: existing.refundRequestId } satisfies RefundRequest);
+      return;
+    }
+    const stored: StoredRefundRequest = { refundRequestId: newId('rf'), input, createdAt: now().toISOString() };
+    refunds.set(input.refundId, stored);
+    log.info({ refundRequestId: stored.refundRequestId, amountCents: input.amountCents }, 'refund requested');
+    res.status(201).json({ refundRequestId: stored.refundRequestId } satisfies RefundRequest);
+  });
+
+  api.get('/refunds', (_req, res) => {
+    res.json({ refunds: [...refunds.values()] });
+  });
+
   app.use('/api', api);
 
   // ── pages ──
@@ -407,6 +443,9 @@ export function createStandinApp(opts: StandinOptions): Standin {
     sendHtml(res, 200, resultPage(pr.requestId, outcome));
   });
 
+  // The processor's hosted payment page (statement payments from the patient portal).
+  app.use(hostedPayRoutes({ secret: opts.paymentLinkSecret ?? DEV_PAYMENT_LINK_SECRET, deliver: (event) => deliver('ehr', event), now, log }));
+
   app.use(notFoundHandler);
   app.use(errorHandler(log));
 
@@ -414,6 +453,7 @@ export function createStandinApp(opts: StandinOptions): Standin {
     app,
     deliver,
     sentEvents: () => sent.slice(),
+    refundRequests: () => [...refunds.values()].map((r) => structuredClone(r)),
     paymentRequest: (requestId) => {
       const found = requests.get(requestId);
       return found && structuredClone(found);

@@ -19,5 +19,6 @@ export const standinEnvSchema = z.object({
   PAYFLOW_WEBHOOK_BASE_URL: httpUrl.default('http://localhost:3000'),
   EHR_WEBHOOK_SECRET: secret.default('dev-ehr-webhook-secret'),
   CLEARINGHOUSE_WEBHOOK_SECRET: secret.default('dev-clearinghouse-webhook-secret'),
+  PAYMENT_LINK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-payment-link-secret'),
 });
 

@@ -20,6 +20,7 @@ async function main() {
     publicBaseUrl: env.EHR_STANDIN_PUBLIC_URL,
     webhooks: { ehrUrl: `${base}${WEBHOOK_PATHS.ehr}`, clearinghouseUrl: `${base}${WEBHOOK_PATHS.clearinghouse}` },
     secrets: { ehr: env.EHR_WEBHOOK_SECRET, clearinghouse: env.CLEARINGHOUSE_WEBHOOK_SECRET },
+    paymentLinkSecret: env.PAYMENT_LINK_SECRET,
     seed: { practices: [demoPractice(env.EHR_STANDIN_PUBLIC_URL)], patients: demoPatients, visits: demoVisits },
     log,
   });

@@ -11,6 +11,7 @@ import { DEFAULT_TEST_WINDOWS, useTestStack } from '../support/harness';
 import { createCopayCollection } from '../../db/queries/collections';
 import { superbillCopay } from '../../workflows/superbill-copay';
 import { sharedStack } from '../support/shared-stack';
+import { freePort } from '../support/global-setup';
 import { reverseToPayer, seedScenario, transferToPatient } from '../support/fixtures';
 import { capture, collectionWhen, remit, startCopay } from '../support/copay-driver';
 
@@ -110,11 +111,18 @@ describe('copay collection: the worker is killed between capture and application
   const stack = useTestStack({ worker: false });
   let worker: ChildProcess | undefined;
 
+  let metricsPort = 0;
+  beforeAll(async () => {
+    metricsPort = await freePort();
+  });
+
   function startWorkerProcess(): ChildProcess {
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'worker/main.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker/main.ts')], {
+      cwd: ROOT, // one process (a tsx CLI wrapper would die on SIGKILL and leave its child running)
       env: {
         ...process.env, DATABASE_URL: stack.dbUrl, TEMPORAL_ADDRESS: sharedStack().temporalAddress, TEMPORAL_TASK_QUEUE: stack.taskQueue,
         EHR_BASE_URL: stack.standin.url, WORKFLOW_BUNDLE_PATH: sharedStack().workflowBundlePath, LOG_LEVEL: 'silent',
+        WORKER_METRICS_PORT: String(metricsPort),
       },
       stdio: 'ignore',
     });

@@ -30,7 +30,8 @@ describe('API graceful shutdown', () => {
 
   it('finishes an in-flight request after SIGTERM, then exits 0', async () => {
     const port = await freePort();
-    const api = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'api/main.ts')], {
+    const api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/main.ts')], {
+      cwd: ROOT, // one process (a tsx CLI wrapper would die on SIGKILL and leave its child running)
       env: {
         ...process.env, PORT: String(port), DATABASE_URL: stack.dbUrl, TEMPORAL_ADDRESS: sharedStack().temporalAddress,
         TEMPORAL_TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'silent', SHUTDOWN_GRACE_SECONDS: '20',

@@ -61,6 +61,8 @@ describe('ledger', () => {
   }
 
   async function collection(opts: { path: 'copay' | 'balance'; visitId: string | null }): Promise<string> {
+    // At most one balance collection per patient waits for its capture (migration 004): close the previous one.
+    if (opts.path === 'balance') await db('collections').where({ patient_id: patientId, path: 'balance' }).whereIn('status', ['starting', 'awaiting_capture']).update({ status: 'expired' });
     const [row] = await db('collections').insert({
       practice_id: practiceId, patient_id: patientId, visit_id: opts.visitId, path: opts.path, workflow_id: next('wf'),
       requested_amount_cents: 2500, created_by: 'user:test',

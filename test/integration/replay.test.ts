@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { sharedStack } from '../support/shared-stack';
 import { quietRuntime } from '../support/harness';
+import { TEST_DATA_CONVERTER } from '../support/codec';
+import { setupTracing } from '../../lib/tracing';
+import { workerSinks } from '../../worker/telemetry';
 
 const DIR = join(__dirname, '../replay/histories');
 const histories = readdirSync(DIR).filter((f) => f.endsWith('.json'));
@@ -20,6 +23,11 @@ describe('replay of recorded workflow histories', () => {
 
   it.each(histories)('%s replays deterministically', async (file) => {
     const history: unknown = JSON.parse(readFileSync(join(DIR, file), 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: { codePath: sharedStack().workflowBundlePath } }, history, file);
+    // The worker's data converter (histories recorded with encryption decode; plain ones pass through) and its sinks
+    // (the bundled OpenTelemetry interceptors export through one).
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: sharedStack().workflowBundlePath }, dataConverter: TEST_DATA_CONVERTER, sinks: workerSinks(setupTracing({ serviceName: 'replay' })) },
+      history, file,
+    );
   });
 });

@@ -16,6 +16,7 @@ import { startStandin, type RunningStandin } from '../../ehr/standin';
 import { createLogger, type Logger } from '../../lib/logger';
 import { createWorker } from '../../worker/create-worker';
 import { sharedStack, TEMPLATE_DB } from './shared-stack';
+import { TEST_CODEC_ENDPOINT, TEST_DATA_CONVERTER } from './codec';
 
 let runtimeInstalled = false;
 /** Temporal's runtime logs only warnings in tests (once per jest worker process). */
@@ -93,12 +94,13 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
     ctx.db = database.db;
     ctx.dbUrl = database.url;
     ctx.taskQueue = `test-${randomUUID()}`;
-    ctx.client = new Client({ connection: clientConnection });
+    ctx.client = new Client({ connection: clientConnection, dataConverter: TEST_DATA_CONVERTER }); // payloads encrypted, as in production
     ctx.log = createLogger('silent', 'payflow-test');
     const base: AppDeps = {
       db: ctx.db, temporal: ctx.client, taskQueue: ctx.taskQueue, log: ctx.log,
       webhookSecrets: { ehr: [TEST_SECRETS.ehr], clearinghouse: [TEST_SECRETS.clearinghouse] },
       windows: { ...DEFAULT_TEST_WINDOWS, ...opts.windows },
+      codec: TEST_CODEC_ENDPOINT,
     };
     ctx.makeApp = (overrides = {}) => createApp({ ...base, ...overrides });
     ctx.app = ctx.makeApp();
@@ -120,6 +122,7 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
         taskQueue: ctx.taskQueue,
         workflowBundlePath: stack.workflowBundlePath,
         shutdownGraceSeconds: 5,
+        dataConverter: TEST_DATA_CONVERTER,
       });
       running = { worker, done: worker.run() };
       return worker;

@@ -39,7 +39,11 @@ describe('configuration', () => {
 
   it('refuses the public development webhook secrets in production', () => {
     expect(messageFor({ ...base, NODE_ENV: 'production' })).toBe('Configuration error: EHR_WEBHOOK_SECRETS must be set to real secrets in production');
-    expect(messageFor({ ...base, NODE_ENV: 'production', EHR_WEBHOOK_SECRETS: 'a-real-secret-0001', CLEARINGHOUSE_WEBHOOK_SECRETS: 'another-real-secret-02' })).toBe('accepted');
+    expect(messageFor({
+      ...base, NODE_ENV: 'production', EHR_WEBHOOK_SECRETS: 'a-real-secret-0001', CLEARINGHOUSE_WEBHOOK_SECRETS: 'another-real-secret-02',
+      CODEC_ENGINEER_TOKENS: 'an-engineer-token-0003', PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+      PORTAL_SECRET: 'a-real-portal-secret-0004', PAYMENT_LINK_SECRET: 'a-real-payment-link-secret-05',
+    })).toBe('accepted');
   });
 
   it('reads durations and secret lists', () => {

@@ -1,0 +1,119 @@
+/**
+ * Prometheus metrics of the API process, served at `GET /metrics` (text exposition format):
+ *   payflow_http_request_duration_seconds{method,route,status}  latency by route TEMPLATE (never a raw path: paths
+ *                                                               may carry ids, and unknown paths anything at all)
+ *   payflow_collections_in_flight{path,status}                  from PostgreSQL at scrape time
+ *   payflow_collection_oldest_in_status_seconds{path,status}    how long the oldest in-flight one has sat there
+ *   payflow_manual_tasks_open{reason}                           the staff work queue, from PostgreSQL at scrape time
+ *   payflow_manual_task_oldest_open_seconds{reason}
+ *   process_* and nodejs_*                                      prom-client's defaults
+ * /metrics, /healthz and /readyz are left out of the latency histogram (probes would drown it).
+ * Labels carry no PHI: route templates, status codes, collection paths and statuses, task reasons.
+ * Every API replica reports the same database gauges: aggregate them with max(), not sum().
+ * The worker's metrics (Temporal SDK + business counters) are on its own port (worker/telemetry.ts).
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Db } from '../db/connection';
+import { inFlightCollections, openManualTasks } from '../db/queries/metrics';
+import type { Logger } from '../lib/logger';
+
+const UNMEASURED = new Set(['/metrics', '/healthz', '/readyz']);
+
+/** The route template that answered (e.g. `/v1/collections/:collectionId`), or `(no route)`. */
+export function routeOf(req: Request): string {
+  const route = (req as { route?: { path?: unknown } }).route;
+  return typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : '(no route)';
+}
+
+export interface ApiMetrics {
+  registry: Registry;
+  /** Observes every request's latency when its response finishes. */
+  middleware: RequestHandler;
+  /** `GET /metrics`. */
+  handler: RequestHandler;
+}
+
+export function createApiMetrics(deps: { db: Db; log: Logger }): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const latency = new Histogram({
+    name: 'payflow_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route template and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  // The database gauges are read once per scrape, whichever gauge prom-client collects first.
+  let pending: Promise<{ collections: Awaited<ReturnType<typeof inFlightCollections>>; tasks: Awaited<ReturnType<typeof openManualTasks>> } | undefined> | undefined;
+  const snapshot = () => {
+    pending ??= Promise.all([inFlightCollections(deps.db), openManualTasks(deps.db)])
+      .then(([collections, tasks]) => ({ collections, tasks }))
+      .catch((err: Error) => {
+        deps.log.warn({ err: { name: err.name } }, 'metrics: database gauges unavailable');
+        return undefined;
+      })
+      .finally(() => setImmediate(() => (pending = undefined)));
+    return pending;
+  };
+  new Gauge({
+    name: 'payflow_collections_in_flight',
+    help: 'Collections still waiting (for the EHR, the payer or staff), by path and status',
+    labelNames: ['path', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      for (const c of s?.collections ?? []) this.set({ path: c.path, status: c.status }, c.count);
+    },
+  });
+  new Gauge({
+    name: 'payflow_collection_oldest_in_status_seconds',
+    help: 'Seconds the oldest in-flight collection has spent in its status, by path and status',
+    labelNames: ['path', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      for (const c of s?.collections ?? []) this.set({ path: c.path, status: c.status }, Math.round(c.oldestSeconds));
+    },
+  });
+  new Gauge({
+    name: 'payflow_manual_tasks_open',
+    help: 'Open manual tasks (the staff work queue), by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      for (const t of s?.tasks ?? []) this.set({ reason: t.reason }, t.count);
+    },
+  });
+  new Gauge({
+    name: 'payflow_manual_task_oldest_open_seconds',
+    help: 'Age in seconds of the oldest open manual task, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      for (const t of s?.tasks ?? []) this.set({ reason: t.reason }, Math.round(t.oldestSeconds));
+    },
+  });
+
+  const middleware: RequestHandler = (req, res, next) => {
+    if (UNMEASURED.has(req.path)) return next();
+    const end = latency.startTimer();
+    res.once('finish', () => end({ method: req.method, route: routeOf(req), status: String(res.statusCode) }));
+    next();
+  };
+
+  const handler: RequestHandler = async (_req, res: Response) => {
+    const body = await registry.metrics();
+    res.type(registry.contentType).send(body);
+  };
+
+  return { registry, middleware, handler };
+}

@@ -1,0 +1,117 @@
+/**
+ * Collect Now on a patient's billing page (shared/domain.md, path 1): starts (or returns) the patient's
+ * outstanding-balance collection and answers with the EHR payment request's link. The amount defaults to the
+ * patient's open balance (patient-owned claims only); the claims the payment names are applied to first.
+ * Read and cancel it through /v1/collections/{id} like any collection.
+ */
+import { Router } from 'express';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { Db } from '../../db/connection';
+import {
+  claimIdsOfPatient, createBalanceCollection, findLiveBalanceCollection, patientOpenBalanceCents, type BalanceCollectionRow,
+} from '../../db/queries/balance';
+import { getCollection } from '../../db/queries/collections';
+import { patientInPractice } from '../../db/queries/patients';
+import { MAX_PAYMENT_CENTS, formatCents, type Cents } from '../../domain/money';
+import { AppError, notFound, validationFailed } from '../../lib/errors';
+import { paymentRequestUpdate, type PaymentRequestView } from '../../workflows/collection-messages';
+import { patientBalance, type BalanceInput } from '../../workflows/patient-balance';
+import { PayflowPath, PayflowPracticeId, PayflowStatus } from '../../workflows/search-attributes';
+import type { Staff } from '../../db/queries/staff';
+import { requireRole, staffOf } from '../auth';
+import { idempotency } from '../idempotency';
+import { updateFailureToAppError } from '../temporal-errors';
+import { parseBody, UUID } from '../validate';
+import { collectionView, type CollectionWindows } from './collections';
+
+/** How many claims one payment may name. */
+export const MAX_NAMED_CLAIMS = 50;
+
+const cents = z.number({ error: 'must be a number of cents' }).int({ error: 'must be a whole number of cents' })
+  .min(1, { error: 'must be at least 1 cent' }).max(MAX_PAYMENT_CENTS, { error: `must be at most ${MAX_PAYMENT_CENTS} cents` });
+const startBalanceBody = z.strictObject({
+  amountCents: cents.optional(),
+  claimIds: z.array(z.uuid({ error: 'must be a claim id' }), { error: 'must be a list of claim ids' })
+    .max(MAX_NAMED_CLAIMS, { error: `may name at most ${MAX_NAMED_CLAIMS} claims` }).optional(),
+});
+
+/** Collect Now on a patient's billing page, for the API route and the staff pages. */
+export function balanceCollector(deps: { db: Db; temporal: Client; taskQueue: string; windows: Pick<CollectionWindows, 'captureWindowMs'> }) {
+
+  /** Opens (or finds) the EHR payment request of a balance collection; starts the workflow if it is not running. */
+  async function paymentRequestFor(collection: BalanceCollectionRow): Promise<PaymentRequestView> {
+    const input: BalanceInput = {
+      collectionId: collection.id, practiceId: collection.practice_id, patientId: collection.patient_id,
+      amountCents: collection.requested_amount_cents, captureWindowMs: deps.windows.captureWindowMs,
+    };
+    const start = new WithStartWorkflowOperation(patientBalance, {
+      workflowId: collection.workflow_id,
+      taskQueue: deps.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: PayflowPath, value: 'balance' },
+        { key: PayflowStatus, value: 'starting' },
+        { key: PayflowPracticeId, value: collection.practice_id },
+      ],
+      staticSummary: `Outstanding-balance collection ${collection.id}`,
+    });
+    // Idempotent: the first press starts the run, later ones attach to it (USE_EXISTING) and get the same request.
+    return deps.temporal.workflow.executeUpdateWithStart(paymentRequestUpdate, { startWorkflowOperation: start }).catch((err: unknown) => {
+      throw updateFailureToAppError(err);
+    });
+  }
+
+  /**
+   * The patient's open balance (patient-owned claims). A collection still waiting for its capture is answered as it is
+   * (pressed twice), whatever the balance did meanwhile; otherwise no balance, or more than one payment may be → 422.
+   */
+  async function defaultAmount(patientId: string): Promise<Cents> {
+    const open = await patientOpenBalanceCents(deps.db, patientId);
+    if (open > 0 && open <= MAX_PAYMENT_CENTS) return open;
+    const live = await findLiveBalanceCollection(deps.db, patientId);
+    if (live) return live.requested_amount_cents;
+    if (open === 0) {
+      throw new AppError(422, 'no-open-balance', 'No open balance', 'This patient has no open balance to collect. Enter amountCents to take a payment anyway (staff then decide where it goes).', [{ field: 'amountCents', reason: 'is required when the patient has no open balance' }]);
+    }
+    throw new AppError(422, 'validation-failed', 'Validation failed', `The open balance is more than the largest single payment (${formatCents(MAX_PAYMENT_CENTS)}); enter amountCents.`, [{ field: 'amountCents', reason: 'is required when the open balance exceeds the largest single payment' }]);
+  }
+
+  async function start(staff: Staff, patientId: unknown, rawBody: unknown) {
+    const patient = typeof patientId === 'string' && UUID.test(patientId) ? await patientInPractice(deps.db, patientId, staff.practiceId) : undefined;
+    if (!patient) throw notFound('patient');
+    const body = parseBody(startBalanceBody, rawBody);
+
+    // The claims the payment names: each once, each this patient's (whoever holds its balance now).
+    const claimIds = (body.claimIds ?? []).map((id) => id.toLowerCase());
+    const duplicates = claimIds.flatMap((id, i) => (claimIds.indexOf(id) !== i ? [{ field: `claimIds.${i}`, reason: 'names the same claim twice' }] : []));
+    if (duplicates.length > 0) throw validationFailed(duplicates);
+    const own = await claimIdsOfPatient(deps.db, patient.id, claimIds);
+    const foreign = claimIds.flatMap((id, i) => (own.has(id) ? [] : [{ field: `claimIds.${i}`, reason: 'is not a claim of this patient' }]));
+    if (foreign.length > 0) throw validationFailed(foreign);
+
+    const { collection, created } = await createBalanceCollection(deps.db, {
+      practiceId: staff.practiceId, patientId: patient.id, amountCents: body.amountCents ?? (await defaultAmount(patient.id)),
+      namedClaimIds: claimIds, createdBy: `staff:${staff.id}`,
+    });
+    // A collection past its capture is answered from the record: it has nothing left to open.
+    const paymentRequest = ['starting', 'awaiting_capture'].includes(collection.status) ? await paymentRequestFor(collection) : undefined;
+    const fresh = (await getCollection(deps.db, collection.id))!;
+    return { created, body: { ...collectionView(fresh), paymentRequest: paymentRequest ?? collectionView(fresh).paymentRequest, existing: !created } };
+  }
+
+  return { start };
+}
+
+export function balanceCollectionRoutes(deps: { db: Db; temporal: Client; taskQueue: string; windows: Pick<CollectionWindows, 'captureWindowMs'> }): Router {
+  const router = Router();
+  const balance = balanceCollector(deps);
+
+  router.post('/v1/patients/:patientId/balance-collections', requireRole('front_desk', 'billing'), idempotency(deps.db), async (req, res) => {
+    const started = await balance.start(staffOf(req), req.params.patientId, req.body);
+    res.status(started.created ? 201 : 200).json(started.body);
+  });
+
+  return router;
+}

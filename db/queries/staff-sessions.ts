@@ -1,0 +1,51 @@
+/**
+ * Staff browser sessions, server-side: the cookie carries a random value, only its SHA-256 is stored, so a database
+ * leak does not leak sessions; signing out deletes the row and the session ends everywhere at once. Each session has
+ * its own random CSRF token (synchronizer token pattern) that every cookie-authenticated form posts back.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../connection';
+import type { Staff, StaffRole } from './staff';
+import { writeAudit } from './audit';
+
+const hash = (value: string) => createHash('sha256').update(value).digest('hex');
+
+export interface StaffSession { staff: Staff; csrfToken: string; expiresAt: Date }
+
+/** Starts a session for a staff user; returns the cookie value (shown to nobody but the browser). */
+export async function createStaffSession(db: Db, staff: Staff, ttlMs: number): Promise<{ cookieValue: string; csrfToken: string; expiresAt: Date }> {
+  const cookieValue = randomBytes(32).toString('base64url');
+  const csrfToken = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + ttlMs);
+  await db.transaction(async (trx) => {
+    // Expired sessions are of no use to anyone: sweep them as new ones start.
+    await trx('staff_sessions').where('expires_at', '<', trx.fn.now()).delete();
+    await trx('staff_sessions').insert({ id_sha256: hash(cookieValue), staff_user_id: staff.id, csrf_token: csrfToken, expires_at: expiresAt });
+    await writeAudit(trx, { practiceId: staff.practiceId, actor: `staff:${staff.id}`, action: 'staff.signed_in', entityType: 'staff_user', entityId: staff.id, before: null, after: { via: 'staff pages', expiresAt: expiresAt.toISOString() } });
+  });
+  return { cookieValue, csrfToken, expiresAt };
+}
+
+/** The live session of a cookie value, or undefined (unknown, malformed or expired). */
+export async function staffSession(db: Db, cookieValue: string): Promise<StaffSession | undefined> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(cookieValue)) return undefined;
+  const row = await db('staff_sessions as s')
+    .join('staff_users as u', 'u.id', 's.staff_user_id')
+    .where('s.id_sha256', hash(cookieValue))
+    .where('s.expires_at', '>', db.fn.now())
+    .first<{ id: string; practice_id: string; role: StaffRole; display_name: string; csrf_token: string; expires_at: Date } | undefined>(
+      'u.id', 'u.practice_id', 'u.role', 'u.display_name', 's.csrf_token', 's.expires_at',
+    );
+  if (!row) return undefined;
+  return { staff: { id: row.id, practiceId: row.practice_id, role: row.role, displayName: row.display_name }, csrfToken: row.csrf_token, expiresAt: row.expires_at };
+}
+
+/** Ends the session of a cookie value (idempotent). */
+export async function endStaffSession(db: Db, cookieValue: string, staff?: Staff): Promise<void> {
+  await db.transaction(async (trx) => {
+    const n = await trx('staff_sessions').where({ id_sha256: hash(cookieValue) }).delete();
+    if (n > 0 && staff) {
+      await writeAudit(trx, { practiceId: staff.practiceId, actor: `staff:${staff.id}`, action: 'staff.signed_out', entityType: 'staff_user', entityId: staff.id, before: null, after: { via: 'staff pages' } });
+    }
+  });
+}

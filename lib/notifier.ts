@@ -1,0 +1,46 @@
+/**
+ * The notifier adapter: how statements and reminders reach patients (email, text message, postal mail). Activities
+ * receive a Notifier as a dependency. The local default records every message in the notification outbox (PostgreSQL),
+ * where a developer reads it (`GET /v1/notifications`); a production adapter would hand the message to an email / SMS /
+ * print-and-mail provider, passing `businessKey` as the provider's idempotency key.
+ *
+ * A Notifier must be idempotent by `businessKey`: Temporal retries activities, and a retried send must not send twice.
+ */
+import type { Db } from '../db/connection';
+import { putOutboxMessage, type NotificationChannel, type NotificationKind } from '../db/queries/notifications';
+
+export type { NotificationChannel, NotificationKind };
+
+export interface OutgoingMessage {
+  channel: NotificationChannel;
+  kind: NotificationKind;
+  /** 0 for the statement itself, n for the n-th reminder. */
+  sequence: number;
+  practiceId: string;
+  patientId: string;
+  statementId: string | null;
+  /** PHI: an email address, a phone number, or (mail) the mailing address of record. */
+  recipient: string;
+  subject: string | null;
+  /** PHI: the message as the patient receives it. */
+  body: string;
+  /** e.g. statement:{id}:reminder:2:email. The same key twice sends once. */
+  businessKey: string;
+}
+
+export interface Notifier {
+  send(message: OutgoingMessage): Promise<{ messageId: string; created: boolean }>;
+}
+
+/** The local default: the outbox table is the delivery. */
+export function createOutboxNotifier(db: Db): Notifier {
+  return {
+    async send(m) {
+      const { id, created } = await putOutboxMessage(db, {
+        practiceId: m.practiceId, patientId: m.patientId, statementId: m.statementId, channel: m.channel, kind: m.kind,
+        sequence: m.sequence, recipient: m.recipient, subject: m.subject, body: m.body, businessKey: m.businessKey,
+      });
+      return { messageId: id, created };
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The staff pages' shell and small shared pieces. Every value reaches HTML through the `html` tag of lib/html.ts
+ * (escaped unless it is itself `html`), the same helper the patient portal uses; dates are formatted with the portal's
+ * helpers (api/portal/pages.ts). One stylesheet and one script, both static files (CSP: no inline code).
+ */
+import type { Staff } from '../../db/queries/staff';
+import type { ManualReason } from '../../domain/application-rules';
+import { formatCents } from '../../domain/money';
+import { html, type Interpolation, type SafeHtml } from '../../lib/html';
+import { formatDate, formatInstant } from '../../api/portal/pages';
+import type { CreditAge } from '../../api/work-queue';
+import { REASON_LABELS } from '../../api/work-queue';
+
+export { formatDate, formatInstant };
+
+export type Section = 'queue' | 'patients' | 'reports' | 'settings' | 'none';
+
+export interface PageContext { staff: Staff; csrf: string }
+
+const ROLE_LABELS = { front_desk: 'front desk', billing: 'billing', admin: 'admin' } as const;
+
+export function page(o: { title: string; section: Section; ctx?: PageContext }, body: Interpolation): string {
+  const nav = (section: Section, href: string, label: string): SafeHtml =>
+    html`<li><a href="${href}"${o.section === section ? html` aria-current="page"` : ''}>${label}</a></li>`;
+  const ctx = o.ctx;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>${o.title} · payflow staff</title>
+<link rel="stylesheet" href="/staff/static/staff.css">
+<script src="/staff/static/staff.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to main content</a>
+<header class="bar"><nav aria-label="Main">
+<a class="brand" href="/staff/queue">payflow · billing</a>
+${ctx ? html`<ul>
+${nav('queue', '/staff/queue', 'Work queue')}
+${nav('patients', '/staff/patients', 'Patients')}
+${ctx.staff.role !== 'front_desk' ? nav('reports', '/staff/reports', 'Reports') : ''}
+${ctx.staff.role === 'admin' ? nav('settings', '/staff/settings', 'Settings') : ''}
+</ul>
+<div class="who"><span>${ctx.staff.displayName}${ctx.staff.displayName.includes(`(${ROLE_LABELS[ctx.staff.role]})`) ? '' : html` <span class="role">(${ROLE_LABELS[ctx.staff.role]})</span>`}</span>
+<form method="post" action="/staff/sign-out">${csrfField(ctx)}<button type="submit" class="link">Sign out</button></form></div>` : ''}
+</nav></header>
+<main id="main" tabindex="-1">
+${body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+export const csrfField = (ctx: PageContext): SafeHtml => html`<input type="hidden" name="csrf" value="${ctx.csrf}">`;
+
+export const money = (cents: number): string => formatCents(cents);
+
+export const reasonBadge = (reason: string): SafeHtml =>
+  html`<span class="badge reason">${REASON_LABELS[reason as ManualReason] ?? reason}</span>`;
+
+const STATUS_WORDS: Record<string, string> = {
+  open: 'open', resolved: 'resolved', starting: 'starting', awaiting_capture: 'waiting for payment', awaiting_transfer: 'waiting for the payer',
+  applied: 'applied', needs_attention: 'needs staff', expired: 'expired', cancelled: 'cancelled', pending: 'waiting to be sent', sent: 'sent',
+};
+export const statusBadge = (status: string): SafeHtml => html`<span class="badge ${status}">${STATUS_WORDS[status] ?? status}</span>`;
+
+export const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
+/** "today", "1 day ago", "12 days ago". */
+export const daysAgo = (n: number) => (n === 0 ? 'today' : `${days(n)} ago`);
+
+/** A credit's age against its 30-day refund deadline: a meter and words (the words carry the meaning). */
+export function deadline(c: CreditAge | null): Interpolation {
+  if (!c) return html`<span class="muted">—</span>`;
+  const cls = c.overdue ? 'overdue' : c.daysLeft <= 7 ? 'soon' : '';
+  const words = c.overdue ? `${days(c.ageDays)} old · overdue by ${days(-c.daysLeft)}` : `${days(c.ageDays)} old · ${days(c.daysLeft)} left`;
+  return html`<span class="deadline ${cls}"><meter min="0" max="30" low="15" high="23" optimum="0" value="${Math.min(c.ageDays, 30)}" aria-hidden="true"></meter><span>${words}</span></span>`;
+}
+
+export const patientName = (p: { firstName: string; lastName: string }) => `${p.lastName}, ${p.firstName}`;
+
+export interface Notice { kind: 'ok' | 'bad' | 'warn' | 'info'; title: string; text?: Interpolation; focus?: boolean }
+
+export function notice(n: Notice | undefined): Interpolation {
+  if (!n) return '';
+  const role = n.kind === 'bad' ? 'alert' : 'status';
+  return html`<div class="notice ${n.kind === 'info' ? '' : n.kind}" role="${role}" tabindex="-1"${n.focus ? html` data-focus-on-load` : ''}>
+<h2>${n.title}</h2>${n.text ? html`<p>${n.text}</p>` : ''}</div>`;
+}
+
+/** A simple page for errors (404, 403, …). */
+export function messagePage(o: { title: string; text: string; ctx?: PageContext; section?: Section }): string {
+  return page({ title: o.title, section: o.section ?? 'none', ctx: o.ctx }, html`<h1>${o.title}</h1><p class="lead">${o.text}</p>
+<p><a href="/staff/queue">Back to the work queue</a></p>`);
+}
+
+/** "25.00", "$1,234.5", "25" → cents; 0 for empty; undefined when it is not dollars and cents (or too large). */
+export function parseDollars(text: unknown): number | undefined {
+  const t = String(typeof text === 'string' ? text : '').replace(/[$,\s]/g, '');
+  if (t === '') return 0;
+  const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(t);
+  if (!m) return undefined;
+  const cents = Number(m[1]) * 100 + Number(`${m[2] ?? ''}00`.slice(0, 2));
+  return cents > 10_000_000 ? undefined : cents;
+}
+
+/** Cents → "25.00" for an input's value. */
+export const dollarsValue = (cents: number): string => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;

@@ -1,0 +1,361 @@
+/**
+ * The staff pages, served by the API under /staff (see pages.ts for what each shows). Plain server-rendered HTML; one
+ * static script adds validation as you type. Authentication: sign-in turns the staff token into a server-side session
+ * cookie (session.ts); roles are enforced here exactly as on the JSON API: front desk views and starts collections,
+ * billing also resolves, assigns and reads reports, admin also changes settings. Another practice's ids → 404.
+ * Every POST needs the session's CSRF token and a same-origin browser. Pages are never cached (they show PHI), and no
+ * PHI is put in a URL: ids, reasons and filters only.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../db/connection';
+import { collectionPage, collectionsOf, patientClaims, patientOpenTasks, patientProfile, patientsWithBalances, patientVisits, visitPanel } from '../../db/queries/billing-pages';
+import { collectionLedger } from '../../db/queries/collection-ledger';
+import { practiceSettings, updatePracticeSettings } from '../../db/queries/practice-settings';
+import { patientCredits } from '../../db/queries/reports';
+import { staffByToken, type Staff } from '../../db/queries/staff';
+import { createStaffSession, endStaffSession } from '../../db/queries/staff-sessions';
+import { AppError, notFound } from '../../lib/errors';
+import { safeError, type Logger } from '../../lib/logger';
+import { helmetOptions } from '../../api/portal/headers';
+import { balanceCollector } from '../../api/routes/balance-collections';
+import { copayCollector, type CollectionWindows } from '../../api/routes/collections';
+import { manualTasksCsv, manualTasksReport, openCreditsCsv, openCreditsReport, sendCsv } from '../../api/routes/staff-reports';
+import { resolveBodySchema, taskListFilter } from '../../api/routes/tasks';
+import { UUID } from '../../api/validate';
+import {
+  assignTask, creditAge, getTaskView, listQueue, resendRefundRequests, resolveTask, type ResolveBody,
+} from '../../api/work-queue';
+import { messagePage, parseDollars, type Notice, type PageContext } from './layout';
+import {
+  collectionPageHtml, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, taskPage, visitPage,
+  type CollectFormState, type QueueFilterValues, type ResolveFormState,
+} from './pages';
+import { csrfValid, endSessionCookie, loadSession, requireSession, sameOrigin, sessionCookieOf, setSessionCookie, STAFF_SESSION_TTL_MS } from './session';
+
+export interface StaffPageDeps { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows; log: Logger }
+
+const STATIC_DIR = join(__dirname, 'static');
+const STAFF_CSS = readFileSync(join(STATIC_DIR, 'staff.css'), 'utf8');
+const STAFF_JS = readFileSync(join(STATIC_DIR, 'staff.js'), 'utf8');
+
+/**
+ * The portal's headers (helmet), plus our one script file, and Referrer-Policy same-origin: with no-referrer a browser
+ * sends `Origin: null` on form posts, and the origin check of our forms needs the real one. Links to other sites (the
+ * EHR's payment page) still get no referrer.
+ */
+const pageHeaders = helmet({
+  ...helmetOptions,
+  referrerPolicy: { policy: 'same-origin' },
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"],
+      baseUri: ["'none'"], connectSrc: ["'self'"],
+    },
+  },
+});
+
+const send = (res: Response, status: number, body: string) => {
+  res.status(status).type('html').send(body);
+};
+const str = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
+
+const ctxOf = (req: Request): PageContext => ({ staff: req.staffSession!.staff, csrf: req.staffSession!.csrfToken });
+const staffOf = (req: Request): Staff => req.staffSession!.staff;
+const idParam = (value: unknown, what: string): string => {
+  if (typeof value !== 'string' || !UUID.test(value)) throw notFound(what);
+  return value.toLowerCase();
+};
+
+/** A page only some roles may use (admin may use every page). */
+function pageRole(roles: Staff['role'][], what: string): RequestHandler {
+  return (req, res, next) => {
+    const staff = staffOf(req);
+    if (staff.role === 'admin' || roles.includes(staff.role)) return next();
+    send(res, 403, messagePage({ title: 'Not available for your role', text: `${what} Ask a colleague with the ${roles.join(' or ')} role.`, ctx: ctxOf(req) }));
+  };
+}
+
+/** Every state-changing form: same-origin browser, and the session's CSRF token. */
+function formGuard(req: Request, res: Response, next: NextFunction): void {
+  if (sameOrigin(req) && csrfValid(req)) return next();
+  send(res, 403, messagePage({ title: 'This form has expired', text: 'For your security, forms only work from the page that showed them. Go back, reload the page and try again.', ctx: req.staffSession ? ctxOf(req) : undefined }));
+}
+
+const DONE_NOTICES: Record<string, Notice> = {
+  resolved: { kind: 'ok', title: 'Task resolved', text: 'The resolution is recorded; the waiting workflow (if any) completes now.', focus: true },
+  assigned: { kind: 'ok', title: 'The task is assigned to you' },
+  unassigned: { kind: 'ok', title: 'You are no longer assigned to this task' },
+  'refund-sent': { kind: 'ok', title: 'The refund request is on its way to the EHR' },
+};
+
+export function staffPages(deps: StaffPageDeps): Router {
+  const router = Router();
+  const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 });
+  const copay = copayCollector(deps);
+  const balance = balanceCollector(deps);
+
+  router.use('/staff', pageHeaders, (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  router.get('/staff/static/staff.css', (_req, res) => {
+    res.type('text/css').set('Cache-Control', 'public, max-age=300').send(STAFF_CSS);
+  });
+  router.get('/staff/static/staff.js', (_req, res) => {
+    res.type('text/javascript').set('Cache-Control', 'public, max-age=300').send(STAFF_JS);
+  });
+  router.use('/staff', loadSession(deps.db));
+
+  // ── public: sign-in / sign-out ──
+  router.get('/staff', (req, res) => {
+    res.redirect(303, req.staffSession ? '/staff/queue' : '/staff/sign-in');
+  });
+  router.get('/staff/sign-in', (req, res) => {
+    if (req.staffSession) return res.redirect(303, '/staff/queue');
+    send(res, 200, signInPage({ signedOut: req.query['signed-out'] === '1' }));
+  });
+  router.post('/staff/sign-in', form, async (req, res) => {
+    if (!sameOrigin(req)) return send(res, 403, messagePage({ title: 'This form has expired', text: 'Sign in from the sign-in page of this site.' }));
+    const token = str((req.body as Record<string, unknown>).token).trim();
+    const staff = /^[A-Za-z0-9._~+/=-]{16,200}$/.test(token) ? await staffByToken(deps.db, token) : undefined;
+    if (!staff) return send(res, 401, signInPage({ failed: true }));
+    const session = await createStaffSession(deps.db, staff, STAFF_SESSION_TTL_MS);
+    setSessionCookie(req, res, session.cookieValue, Math.floor(STAFF_SESSION_TTL_MS / 1000));
+    res.redirect(303, '/staff/queue');
+  });
+  router.post('/staff/sign-out', form, async (req, res) => {
+    const value = sessionCookieOf(req);
+    if (req.staffSession && !(sameOrigin(req) && csrfValid(req))) return formGuard(req, res, () => undefined);
+    if (value) await endStaffSession(deps.db, value, req.staffSession?.staff);
+    endSessionCookie(req, res);
+    res.redirect(303, '/staff/sign-in?signed-out=1');
+  });
+
+  // ── everything else needs a session ──
+  router.use('/staff', requireSession);
+
+  // ── the queue and tasks ──
+  router.get('/staff/queue', async (req, res) => {
+    const staff = staffOf(req);
+    const f: QueueFilterValues = { status: str(req.query.status) || 'open', reason: str(req.query.reason), assignee: str(req.query.assignee), age: str(req.query.age) };
+    const cursor = str(req.query.cursor);
+    let filter;
+    try {
+      filter = taskListFilter({ status: f.status, limit: '25', ...(f.reason ? { reason: f.reason } : {}), ...(f.assignee ? { assignee: f.assignee } : {}), ...(f.age ? { minAgeDays: String(Number(f.age) + 1) } : {}), ...(cursor ? { cursor } : {}) }, staff.id);
+    } catch {
+      return res.redirect(303, '/staff/queue');
+    }
+    const { timeZone } = await practiceSettings(deps.db, staff.practiceId);
+    send(res, 200, queuePage(ctxOf(req), await listQueue(deps, staff, filter), f, cursor !== '', timeZone));
+  });
+
+  router.get('/staff/tasks/:taskId', async (req, res) => {
+    const view = await getTaskView(deps, staffOf(req), idParam(req.params.taskId, 'task'));
+    send(res, 200, taskPage(ctxOf(req), view, { notice: DONE_NOTICES[str(req.query.done)] }));
+  });
+
+  const billingOnly = pageRole(['billing'], 'Only billing staff can resolve or assign tasks.');
+
+  router.post('/staff/tasks/:taskId/assign', form, formGuard, billingOnly, async (req, res) => {
+    const taskId = idParam(req.params.taskId, 'task');
+    await assignTask(deps, staffOf(req), taskId, 'me');
+    res.redirect(303, `/staff/tasks/${taskId}?done=assigned`);
+  });
+  router.post('/staff/tasks/:taskId/unassign', form, formGuard, billingOnly, async (req, res) => {
+    const taskId = idParam(req.params.taskId, 'task');
+    await assignTask(deps, staffOf(req), taskId, null);
+    res.redirect(303, `/staff/tasks/${taskId}?done=unassigned`);
+  });
+  router.post('/staff/tasks/:taskId/refund-request', form, formGuard, billingOnly, async (req, res) => {
+    const taskId = idParam(req.params.taskId, 'task');
+    await resendRefundRequests(deps, staffOf(req), taskId);
+    res.redirect(303, `/staff/tasks/${taskId}?done=refund-sent`);
+  });
+
+  router.post('/staff/tasks/:taskId/resolve', form, formGuard, billingOnly, async (req, res) => {
+    const staff = staffOf(req);
+    const taskId = idParam(req.params.taskId, 'task');
+    const raw = req.body as Record<string, unknown>;
+    const state: ResolveFormState = { action: str(raw.action), note: str(raw.note), refundAmount: str(raw.refundAmount), amounts: {} };
+    const applications: { claimId: string; amountCents: number }[] = [];
+    let formError: ResolveFormState['error'];
+    for (const [key, value] of Object.entries(raw)) {
+      if (!key.startsWith('amount.')) continue;
+      const claimId = key.slice('amount.'.length).toLowerCase();
+      state.amounts![claimId] = str(value);
+      const cents = parseDollars(str(value));
+      if (cents === undefined) formError ??= { field: 'applications', message: 'Enter dollars and cents, e.g. 25.00.', claimId };
+      else if (cents > 0) applications.push({ claimId, amountCents: cents });
+    }
+    const refundCents = parseDollars(state.refundAmount);
+    const candidate = {
+      action: state.action, note: state.note ?? '',
+      ...(state.action === 'apply' ? { applications } : {}),
+      ...(state.action === 'refund' ? { refundCents: refundCents === undefined || refundCents === 0 ? -1 : refundCents } : {}),
+    };
+    const parsed = resolveBodySchema.safeParse(candidate);
+    if (!formError && !parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = String(issue.path[0] ?? 'action');
+      formError = field === 'note' ? { field: 'note', message: 'A note is required.' }
+        : field === 'refundCents' ? { field: 'refundCents', message: 'Enter the amount to refund in dollars and cents, e.g. 25.00.' }
+        : field === 'applications' ? { field: 'applications', message: 'Enter an amount for at least one claim.' }
+        : { field: 'action', message: 'Choose what should happen to the money.' };
+    }
+    const rerender = async (status: number, extra: { error?: ResolveFormState['error']; notice?: Notice }) => {
+      const view = await getTaskView(deps, staff, taskId);
+      send(res, status, taskPage(ctxOf(req), view, { form: { ...state, error: extra.error }, notice: extra.notice }));
+    };
+    if (formError || !parsed.success) return rerender(422, { error: formError });
+    const body = parsed.data as ResolveBody;
+    try {
+      await resolveTask(deps, staff, taskId, body);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 409) {
+        return rerender(409, { notice: { kind: 'bad', title: 'Someone else got there first', text: err.message, focus: true } });
+      }
+      if (err instanceof AppError && err.status === 422) {
+        const field = err.fields?.[0]?.field ?? 'action';
+        const index = /^applications\.(\d+)$/.exec(field);
+        const claimId = index && body.action === 'apply' ? body.applications?.[Number(index[1])]?.claimId : undefined;
+        return rerender(422, { error: { field, message: err.message, ...(claimId ? { claimId } : {}) } });
+      }
+      throw err;
+    }
+    res.redirect(303, `/staff/tasks/${taskId}?done=resolved`);
+  });
+
+  // ── patients, superbills, collections ──
+  router.get('/staff/patients', async (req, res) => {
+    send(res, 200, patientsPage(ctxOf(req), await patientsWithBalances(deps.db, staffOf(req).practiceId)));
+  });
+
+  async function renderPatient(req: Request, res: Response, status: number, patientId: string, extra: { form?: CollectFormState; notice?: Notice } = {}) {
+    const staff = staffOf(req);
+    const patient = await patientProfile(deps.db, staff.practiceId, patientId);
+    if (!patient) throw notFound('patient');
+    const [claims, visits, copays, balances, credits, tasks] = await Promise.all([
+      patientClaims(deps.db, patient.patientId), patientVisits(deps.db, patient.patientId),
+      collectionsOf(deps.db, { patientId: patient.patientId, path: 'copay' }), collectionsOf(deps.db, { patientId: patient.patientId, path: 'balance' }),
+      patientCredits(deps.db, staff.practiceId, patient.patientId), patientOpenTasks(deps.db, patient.patientId),
+    ]);
+    send(res, status, patientPage(ctxOf(req), { patient, claims, visits, copays, balances, credits, tasks, creditAge: (c) => creditAge(c.paymentDate, c.ageDays), ...extra }));
+  }
+
+  router.get('/staff/patients/:patientId', async (req, res) => {
+    await renderPatient(req, res, 200, idParam(req.params.patientId, 'patient'));
+  });
+
+  router.post('/staff/patients/:patientId/collect', form, formGuard, async (req, res) => {
+    const patientId = idParam(req.params.patientId, 'patient');
+    const raw = req.body as Record<string, unknown>;
+    const state: CollectFormState = { amount: str(raw.amount), claimIds: list(raw.claimId) };
+    const cents = parseDollars(state.amount);
+    if (cents === undefined) return renderPatient(req, res, 422, patientId, { form: { ...state, error: 'Enter the amount in dollars and cents, e.g. 45.00.' } });
+    try {
+      const started = await balance.start(staffOf(req), patientId, { ...(cents > 0 ? { amountCents: cents } : {}), ...(state.claimIds!.length > 0 ? { claimIds: state.claimIds } : {}) });
+      res.redirect(303, `/staff/collections/${started.body.collectionId}?started=${started.created ? 'new' : 'existing'}`);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 422) return renderPatient(req, res, 422, patientId, { form: { ...state, error: err.message } });
+      throw err;
+    }
+  });
+
+  async function renderVisit(req: Request, res: Response, status: number, visitId: string, extra: { form?: CollectFormState; notice?: Notice } = {}) {
+    const panel = await visitPanel(deps.db, staffOf(req).practiceId, visitId);
+    if (!panel) throw notFound('visit');
+    const copays = await collectionsOf(deps.db, { patientId: panel.patient.patientId, path: 'copay', visitId: panel.visit.visitId });
+    send(res, status, visitPage(ctxOf(req), { panel, copays, ...extra }));
+  }
+
+  router.get('/staff/visits/:visitId', async (req, res) => {
+    await renderVisit(req, res, 200, idParam(req.params.visitId, 'visit'));
+  });
+
+  router.post('/staff/visits/:visitId/collect', form, formGuard, async (req, res) => {
+    const visitId = idParam(req.params.visitId, 'visit');
+    const state: CollectFormState = { amount: str((req.body as Record<string, unknown>).amount) };
+    const cents = parseDollars(state.amount);
+    if (!cents) return renderVisit(req, res, 422, visitId, { form: { ...state, error: 'Enter the copay in dollars and cents, e.g. 25.00.' } });
+    try {
+      const started = await copay.start(staffOf(req), visitId, { amountCents: cents });
+      res.redirect(303, `/staff/collections/${started.body.collectionId}?started=${started.created ? 'new' : 'existing'}`);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 422) return renderVisit(req, res, 422, visitId, { form: { ...state, error: err.message } });
+      throw err;
+    }
+  });
+
+  router.get('/staff/collections/:collectionId', async (req, res) => {
+    const c = await collectionPage(deps.db, staffOf(req).practiceId, idParam(req.params.collectionId, 'collection'));
+    if (!c) throw notFound('collection');
+    const ledger = await collectionLedger(deps.db, c.collectionId);
+    const started = str(req.query.started);
+    const n: Notice | undefined = started === 'new' ? { kind: 'ok', title: 'Collection started', text: 'Now Process Payment in the EHR.', focus: true }
+      : started === 'existing' ? { kind: 'warn', title: 'This collection was already open', text: 'Pressing Collect Now again opens the same EHR payment request.', focus: true } : undefined;
+    send(res, 200, collectionPageHtml(ctxOf(req), {
+      c,
+      ledger: {
+        payment: ledger.payment && { amountCents: ledger.payment.amountCents, method: ledger.payment.method, paymentDate: ledger.payment.paymentDate, externalPaymentId: ledger.payment.externalPaymentId },
+        applications: ledger.applications, tasks: ledger.tasks,
+      },
+      notice: n,
+    }));
+  });
+
+  // ── reports (billing) ──
+  const reportsOnly = pageRole(['billing'], 'Reports are for billing staff.');
+  router.get('/staff/reports', reportsOnly, async (req, res) => {
+    const staff = staffOf(req);
+    const [credits, tasks] = await Promise.all([openCreditsReport(deps.db, staff), manualTasksReport(deps.db, staff)]);
+    send(res, 200, reportsPage(ctxOf(req), credits, tasks));
+  });
+  router.get('/staff/reports/open-credits.csv', reportsOnly, async (req, res) => {
+    const report = await openCreditsReport(deps.db, staffOf(req));
+    sendCsv(res, 'open-credits', report.asOf, openCreditsCsv(report));
+  });
+  router.get('/staff/reports/manual-tasks.csv', reportsOnly, async (req, res) => {
+    const report = await manualTasksReport(deps.db, staffOf(req));
+    sendCsv(res, 'manual-tasks', report.asOf, manualTasksCsv(report));
+  });
+
+  // ── settings (admin) ──
+  const adminOnly = pageRole([], 'Practice settings are for admins.');
+  router.get('/staff/settings', adminOnly, async (req, res) => {
+    send(res, 200, settingsPage(ctxOf(req), await practiceSettings(deps.db, staffOf(req).practiceId), { saved: req.query.saved === '1' }));
+  });
+  router.post('/staff/settings', form, formGuard, adminOnly, async (req, res) => {
+    const staff = staffOf(req);
+    const value = str((req.body as Record<string, unknown>).statementThreshold);
+    const cents = parseDollars(value);
+    if (!cents) {
+      return send(res, 422, settingsPage(ctxOf(req), await practiceSettings(deps.db, staff.practiceId), { value, error: 'Enter an amount of at least $0.01, e.g. 10.00.' }));
+    }
+    await updatePracticeSettings(deps.db, { practiceId: staff.practiceId, statementThresholdCents: cents, actor: `staff:${staff.id}` });
+    res.redirect(303, '/staff/settings?saved=1');
+  });
+
+  // ── errors: an HTML page, never a stack trace ──
+  const pageErrors: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const ctx = req.staffSession ? ctxOf(req) : undefined;
+    if (err instanceof AppError) {
+      const title = err.status === 404 ? 'Not found' : err.status === 403 ? 'Not available for your role' : err.title;
+      const text = err.status === 404 ? 'There is nothing here, or it belongs to another practice.' : err.message;
+      return send(res, err.status, messagePage({ title, text, ctx }));
+    }
+    if ((err as { type?: string })?.type === 'entity.too.large') return send(res, 413, messagePage({ title: 'Too much data', text: 'The form was larger than we accept.', ctx }));
+    deps.log.error({ err: safeError(err), reqId: req.id }, 'staff page error');
+    send(res, 500, messagePage({ title: 'Something went wrong', text: 'It has been logged. Try again in a moment.', ctx }));
+  };
+  router.use('/staff', pageErrors);
+
+  return router;
+}
+
