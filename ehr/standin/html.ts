@@ -4,35 +4,10 @@
  * No external assets: the CSS is inline and allowed by its hash in the Content-Security-Policy.
  */
 import { createHash } from 'node:crypto';
+import { html, SafeHtml } from '../../lib/html';
 
-export class SafeHtml {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
-export const escapeHtml = (text: string): string => text.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
-
-type Interpolation = SafeHtml | string | number | null | undefined | false | readonly Interpolation[];
-
-function render(value: Interpolation): string {
-  if (value === null || value === undefined || value === false) return '';
-  if (value instanceof SafeHtml) return value.value;
-  if (typeof value === 'string') return escapeHtml(value);
-  if (typeof value === 'number') return escapeHtml(String(value));
-  return value.map(render).join('');
-}
-
-/** Tagged template: `html\`<p>${untrusted}</p>\`` escapes `untrusted`; nested `html` fragments pass through. */
-export function html(strings: TemplateStringsArray, ...values: Interpolation[]): SafeHtml {
-  let out = strings[0] ?? '';
-  values.forEach((v, i) => {
-    out += render(v) + (strings[i + 1] ?? '');
-  });
-  return new SafeHtml(out);
-}
+// One escaping tag for every page we serve (lib/html.ts); re-exported for the stand-in's modules.
+export { escapeHtml, html, SafeHtml } from '../../lib/html';
 
 export const STYLE = `
 :root { color-scheme: light; --ink: #1b1f24; --muted: #4a5260; --line: #c4cad3; --accent: #0b5cad; --ok: #1d6b35; --bad: #a4161a; }
