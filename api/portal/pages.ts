@@ -5,6 +5,7 @@
  * statement lines and what is due. The printable statement is the paper statement (name, account id) and appears only
  * to a signed-in patient or to staff.
  */
+import type { StatementLine } from '../../domain/statements';
 import { formatCents, type Cents } from '../../domain/money';
 import { html, type Interpolation, type SafeHtml } from '../../lib/html';
 
@@ -110,16 +111,8 @@ ${fieldError('dateOfBirth', errors)}
 }
 
 // ── statement ──────────────────────────────────────────────────────────────────────────────────────────────────
-export interface PortalLine {
-  dateOfService: string;
-  procedureCode: string;
-  description: string | null;
-  chargeCents: Cents;
-  insurancePaidCents: Cents;
-  adjustmentCents: Cents;
-  patientPaidCents: Cents;
-  balanceCents: Cents;
-}
+/** What the portal shows of a statement line: the domain's line without our internal ids. */
+export type PortalLine = Omit<StatementLine, 'claimId' | 'claimLineId'>;
 
 function linesTable(lines: PortalLine[], totalCents: Cents, caption: string): SafeHtml {
   return html`<table class="lines">
