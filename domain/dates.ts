@@ -45,3 +45,49 @@ export function localDateOf(instant: Date, timeZone: string): LocalDate {
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
+
+/** A wall-clock reading: what clocks in some time zone show. */
+export interface WallClock { year: number; month: number; day: number; hour: number; minute: number; second: number }
+
+const wallFormatters = new Map<string, Intl.DateTimeFormat>();
+function wallFormatter(timeZone: string): Intl.DateTimeFormat {
+  let f = wallFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    });
+    wallFormatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** What clocks in `timeZone` show at `epochMs`. */
+export function wallClockOf(epochMs: number, timeZone: string): WallClock {
+  const parts = wallFormatter(timeZone).formatToParts(new Date(epochMs));
+  const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? NaN);
+  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour') % 24, minute: get('minute'), second: get('second') };
+}
+
+const asUtcMs = (w: WallClock) => Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+const DAY_MS = 86_400_000;
+
+function offsetMs(epochMs: number, timeZone: string): number {
+  const whole = Math.floor(epochMs / 1000) * 1000;
+  return asUtcMs(wallClockOf(whole, timeZone)) - whole;
+}
+
+/**
+ * The instant at which clocks in `timeZone` show `w`, disambiguated like Temporal.ZonedDateTime's `compatible`:
+ * a time repeated by a DST change takes the earlier instant; a skipped time is read with the offset from before
+ * the gap, which lands after it (02:30 → 03:30 PDT).
+ */
+export function instantOfWallClock(w: WallClock, timeZone: string): number {
+  const wallMs = asUtcMs(w);
+  // The offsets in force a day before and a day after cover any single transition near this wall time.
+  const before = offsetMs(wallMs - DAY_MS, timeZone);
+  const after = offsetMs(wallMs + DAY_MS, timeZone);
+  const candidates = [...new Set([wallMs - before, wallMs - after])]
+    .filter((t) => asUtcMs(wallClockOf(t, timeZone)) === wallMs)
+    .sort((a, b) => a - b);
+  return candidates[0] ?? wallMs - before;
+}
