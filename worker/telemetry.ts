@@ -21,11 +21,9 @@ import type { Db } from '../db/connection';
 import { collectionPath, paymentCapture } from '../db/queries/metrics';
 import type { Tracing } from '../lib/tracing';
 
-/** Workflow interceptor modules, bundled with the workflows (worker/bundle.ts) or by the worker in development. */
-export const WORKFLOW_INTERCEPTOR_MODULES = [
-  require.resolve('../workflows/interceptors'),
-  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
-];
+/** Workflow interceptor modules, bundled with the workflows (worker/bundle.ts) or by the worker in development:
+ *  activity summaries, and OpenTelemetry's for traced runs (workflows/run-tracing.ts). */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/interceptors')];
 
 const OUTCOMES = new Set(['applied', 'resolved', 'expired', 'cancelled']);
 /** Capture → application takes minutes to months: buckets from a minute to half a year, in seconds. */

@@ -7,6 +7,7 @@
  */
 import type { ActivityInput, Next, WorkflowInterceptorsFactory, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
 import { formatCents, isCents } from '../domain/money';
+import { runTracingInterceptors } from './run-tracing';
 
 type Args = Record<string, unknown>;
 const money = (v: unknown) => (isCents(v) ? formatCents(v) : 'an amount');
@@ -57,4 +58,8 @@ class ActivitySummaryInterceptor implements WorkflowOutboundCallsInterceptor {
   }
 }
 
-export const interceptors: WorkflowInterceptorsFactory = () => ({ outbound: [new ActivitySummaryInterceptor()] });
+/** Activity summaries, then OpenTelemetry for traced runs (workflows/run-tracing.ts), in the order they always ran. */
+export const interceptors: WorkflowInterceptorsFactory = () => {
+  const tracing = runTracingInterceptors();
+  return { inbound: tracing.inbound, outbound: [new ActivitySummaryInterceptor(), ...tracing.outbound], internals: tracing.internals };
+};

@@ -10,8 +10,9 @@ import { useTestStack, type TestStack } from '../support/harness';
 import { eventually, seedScenario, type Scenario } from '../support/fixtures';
 import { capture, collectionWhen, post } from '../support/copay-driver';
 import {
-  addClaim, addPatient, appliedByClaim, collectBalance, historyText, recordHistory, startBalance, type BalanceStarted,
+  addClaim, addPatient, appliedByClaim, collectBalance, historyText, startBalance, type BalanceStarted,
 } from '../support/balance-driver';
+import { recordHistory } from '../support/history';
 import { upsertClaim, upsertVisit } from '../../db/queries/reference-data';
 import { PayflowPath, PayflowPracticeId, PayflowStatus } from '../../workflows/search-attributes';
 

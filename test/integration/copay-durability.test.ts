@@ -2,8 +2,7 @@
  * The copay workflow's durable behaviour: windows, reversals, messages that arrive before the wait, and a worker
  * killed mid-collection. Records replay histories when RECORD_HISTORIES=1 (see test/replay/).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import { captureUpdate } from '../../workflows/collection-messages';
@@ -14,16 +13,9 @@ import { sharedStack } from '../support/shared-stack';
 import { freePort } from '../support/global-setup';
 import { reverseToPayer, seedScenario, transferToPatient } from '../support/fixtures';
 import { capture, collectionWhen, remit, startCopay } from '../support/copay-driver';
+import { recordHistory } from '../support/history';
 
 const ROOT = join(__dirname, '../..');
-
-/** Exports the run's history with the Temporal CLI (the same JSON the Web UI downloads). */
-function recordHistory(workflowId: string, name: string) {
-  if (!process.env.RECORD_HISTORIES) return;
-  const { temporalCliPath, temporalAddress } = sharedStack();
-  const json = execFileSync(temporalCliPath, ['workflow', 'show', '--workflow-id', workflowId, '--address', temporalAddress, '--output', 'json'], { encoding: 'utf8' });
-  writeFileSync(join(ROOT, 'test/replay/histories', `${name}.json`), json);
-}
 
 describe('copay collection: windows and reversals', () => {
   const stack = useTestStack();
@@ -145,7 +137,8 @@ describe('copay collection: the worker is killed between capture and application
     await remit(stack, transferToPatient(s, 4500)); // recorded in history while no worker runs
 
     worker = startWorkerProcess();
-    const done = await collectionWhen(stack, s, started.collectionId, 'applied');
+    // A new process on a loaded machine, and the task first waits out the dead worker's sticky queue: allow a minute.
+    const done = await collectionWhen(stack, s, started.collectionId, 'applied', 60_000);
     expect(done.applications).toHaveLength(1);
     expect(await stack.db('payments').where({ collection_id: started.collectionId }).count<{ n: number }[]>({ n: '*' })).toEqual([{ n: 1 }]);
     expect(await stack.db('payment_applications').count<{ n: number }[]>({ n: '*' })).toEqual([{ n: 1 }]);

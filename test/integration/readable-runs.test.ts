@@ -3,14 +3,12 @@
  * money formatted and waits ending on the practice's wall clock; "day N of M" during a long transfer wait (the daily
  * refresh is behind a patch: the fresh history is replayed here); activity summaries; search attributes that the
  * saved visibility queries of docs/operations.md find.
- * Records `test/replay/histories/copay-daily-details-v3.json` when RECORD_HISTORIES=1.
+ * Records the `copay-daily-details` replay history when RECORD_HISTORIES=1.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { useTestStack } from '../support/harness';
 import { eventually, seedScenario, transferToPatient } from '../support/fixtures';
@@ -20,16 +18,10 @@ import { TEST_CODEC, TEST_DATA_CONVERTER } from '../support/codec';
 import { setupTracing } from '../../lib/tracing';
 import { workerSinks } from '../../worker/telemetry';
 import { DAY_MS } from '../../workflows/run-details';
+import { patchesOf, recordHistory } from '../support/history';
 
 const ROOT = join(__dirname, '../..');
 const WALL_TIME = String.raw`\d{4}-\d{2}-\d{2} \d{2}:\d{2} P[SD]T`;
-
-/** The patches a run took so far (its patch markers). */
-async function patchesOf(handle: { fetchHistory(): Promise<temporal.api.history.v1.IHistory> }): Promise<string[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
-    .map((p) => (JSON.parse(Buffer.from(p.data!).toString()) as { id: string }).id);
-}
 
 describe('readable runs in the Temporal UI', () => {
   const stack = useTestStack();
@@ -84,11 +76,7 @@ describe('readable runs in the Temporal UI', () => {
       { workflowBundle: { codePath: sharedStack().workflowBundlePath }, dataConverter: TEST_DATA_CONVERTER, sinks: workerSinks(setupTracing({ serviceName: 'replay' })) },
       history, started.workflowId,
     );
-    if (process.env.RECORD_HISTORIES) {
-      const { temporalCliPath, temporalAddress } = sharedStack();
-      const json = execFileSync(temporalCliPath, ['workflow', 'show', '--workflow-id', started.workflowId, '--address', temporalAddress, '--output', 'json'], { encoding: 'utf8' });
-      writeFileSync(join(ROOT, 'test/replay/histories/copay-daily-details-v3.json'), json);
-    }
+    recordHistory(started.workflowId, 'copay-daily-details');
   });
 
   it('is found by the saved visibility queries of docs/operations.md', async () => {

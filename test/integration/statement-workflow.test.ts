@@ -16,9 +16,10 @@ import { updateFailureToAppError } from '../../api/temporal-errors';
 import { useTestStack } from '../support/harness';
 import { eventually } from '../support/fixtures';
 import {
-  generateStatement, outbox, payOnHostedPage, payThroughPortal, PortalClient, recordHistory, seedStatementScenario, startPortalApp,
+  generateStatement, outbox, payOnHostedPage, payThroughPortal, PortalClient, seedStatementScenario, startPortalApp,
   statementWhen,
 } from '../support/statement-driver';
+import { recordHistory } from '../support/history';
 
 /** A time zone whose wall clock now shows `hour` (Etc/GMT zones have no DST; their sign is inverted). */
 function zoneWithLocalHour(hour: number): string {
@@ -80,7 +81,7 @@ describe('statement workflow', () => {
     ]);
     const tasks = await stack.db('manual_tasks').where({ patient_id: s.patientId });
     expect(tasks).toEqual([]);
-    recordHistory(statement.workflowId, 'statement-partial-then-paid-v1');
+    recordHistory(statement.workflowId, 'statement-partial-then-paid');
   });
 
   it('ends unpaid after the last reminder, with a statement_unpaid task for staff', async () => {
@@ -102,7 +103,7 @@ describe('statement workflow', () => {
       const page = await client.get('/portal/statement');
       expect(page.body).toContain('can no longer be paid online');
       expect(page.body).not.toContain('action="/portal/pay"');
-      recordHistory(statement.workflowId, 'statement-unpaid-v1');
+      recordHistory(statement.workflowId, 'statement-unpaid');
     } finally {
       await quick.close();
     }

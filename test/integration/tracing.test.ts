@@ -1,7 +1,10 @@
 /**
  * OpenTelemetry across API → workflow → activity: one trace, each span the child of the one before. Spans go to an
  * in-memory exporter here; in production to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set (lib/tracing.ts).
+ * Runs started without a trace context do without OpenTelemetry in the sandbox (workflows/run-tracing.ts).
+ * Records the `wiring-check-traced` replay history when RECORD_HISTORIES=1.
  */
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
@@ -14,6 +17,9 @@ import { useTestStack } from '../support/harness';
 import { eventually, seedScenario } from '../support/fixtures';
 import { sharedStack } from '../support/shared-stack';
 import { TEST_DATA_CONVERTER } from '../support/codec';
+import { activityHeaderNames, patchesOf, recordHistory } from '../support/history';
+import { SPANS_ONLY_WHEN_TRACED_PATCH, TRACE_HEADER } from '../../workflows/run-tracing';
+import { wiringCheck, wiringCheckWorkflowId } from '../../workflows/wiring-check';
 
 describe('tracing', () => {
   const stack = useTestStack({ worker: false });
@@ -61,5 +67,23 @@ describe('tracing', () => {
     expect(schedule.parentSpanId).toBe(run.spanContext().spanId);
     expect(execute.parentSpanId).toBe(schedule.spanContext().spanId);
     expect(run.resource.attributes['service.name']).toBe('payflow-test');
+
+    // The run carried the trace context to its activity (its history says so, so a replay makes the same choice).
+    const workflowId = String(execute.attributes.temporalWorkflowId);
+    const handle = stack.client.workflow.getHandle(workflowId);
+    expect(await patchesOf(handle)).toContain(SPANS_ONLY_WHEN_TRACED_PATCH);
+    expect(await activityHeaderNames(handle)).toEqual([[TRACE_HEADER]]);
+    recordHistory(workflowId, 'wiring-check-traced');
+  });
+
+  it('keeps OpenTelemetry out of a run started without a trace context, even on a worker with tracing on', async () => {
+    const workflowId = wiringCheckWorkflowId(randomUUID());
+    await stack.client.workflow.execute(wiringCheck, { taskQueue: stack.taskQueue, workflowId, args: [{ requestedBy: 'test' }] });
+    const handle = stack.client.workflow.getHandle(workflowId);
+    expect(await patchesOf(handle)).toContain(SPANS_ONLY_WHEN_TRACED_PATCH);
+    expect(await activityHeaderNames(handle)).toEqual([[]]);
+    const spansOfRun = exporter.getFinishedSpans().filter((sp) => sp.attributes.temporalWorkflowId === workflowId);
+    // The activity's own span (the worker's activity interceptor, outside the sandbox) is still there, on its own.
+    expect(spansOfRun.map((sp) => sp.name)).toEqual(['RunActivity:recordWiringCheck']);
   });
 });

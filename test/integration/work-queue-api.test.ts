@@ -7,7 +7,8 @@
 import request from 'supertest';
 import { useTestStack } from '../support/harness';
 import { eventually, seedScenario } from '../support/fixtures';
-import { addClaim, addPatient, appliedByClaim, recordHistory } from '../support/balance-driver';
+import { addClaim, addPatient, appliedByClaim } from '../support/balance-driver';
+import { recordHistory } from '../support/history';
 import { collectionWhen } from '../support/copay-driver';
 import { localDateOf } from '../../domain/dates';
 import { resolveUpdate } from '../../workflows/collection-messages';
@@ -192,7 +193,7 @@ describe('work queue API', () => {
       expect(stack.standin.refundRequests().filter((r) => r.input.refundId === refundId)).toHaveLength(1);
       expect(await runResult(stack, f.workflowId)).toMatchObject({ status: 'resolved', appliedCents: 0 });
       expect(await runResult(stack, ehrRefundWorkflowId(refundId))).toEqual({ ehrRefundRequestId: sent.ehr_refund_request_id });
-      recordHistory(ehrRefundWorkflowId(refundId), 'ehr-refund-request-v1');
+      recordHistory(ehrRefundWorkflowId(refundId), 'ehr-refund-request');
       const ledger = await request(stack.app).get(`/v1/patients/${f.s.patientId}/payments`).set(f.s.auth('billing')).expect(200);
       expect(ledger.body.payments[0]).toMatchObject({ amountCents: 2500, refundedCents: 2000, unappliedCents: 500 });
       const view = await request(stack.app).get(`/v1/manual-tasks/${f.taskId}`).set(f.s.auth('billing')).expect(200);

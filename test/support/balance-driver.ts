@@ -2,9 +2,6 @@
  * Drives a patient-page (outstanding-balance) collection the way the billing system and the EHR do: our HTTP API and
  * the stand-in's API. Claims are added through the same upserts the signed reference-data webhooks use.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -12,7 +9,7 @@ import type { Db } from '../../db/connection';
 import { upsertClaim, upsertPatient, upsertVisit } from '../../db/queries/reference-data';
 import type { Scenario } from './fixtures';
 import type { TestStack } from './harness';
-import { sharedStack } from './shared-stack';
+import { showHistory } from './history';
 
 export type BalanceStarted = {
   collectionId: string; workflowId: string; path: string; status: string; patientId: string; visitId: null;
@@ -71,11 +68,6 @@ export async function appliedByClaim(db: Db, claimIds: string[]): Promise<Record
   return Object.fromEntries(claimIds.map((id) => [id, rows.find((r) => r.claim_id === id)?.cents ?? 0]));
 }
 
-function showHistory(workflowId: string): string {
-  const { temporalCliPath, temporalAddress } = sharedStack();
-  return execFileSync(temporalCliPath, ['workflow', 'show', '--workflow-id', workflowId, '--address', temporalAddress, '--output', 'json'], { encoding: 'utf8' });
-}
-
 /** The run's history as text, with every payload decoded (payload data is base64 in the exported JSON). */
 export function historyText(workflowId: string): string {
   const json = showHistory(workflowId);
@@ -85,13 +77,4 @@ export function historyText(workflowId: string): string {
     return value;
   });
   return `${json}\n${decoded.join('\n')}`;
-}
-
-/**
- * Exports a run's history with the Temporal CLI (the same JSON the Web UI downloads) into
- * test/replay/histories/<name>.json, when RECORD_HISTORIES=1 (see test/replay/README.md).
- */
-export function recordHistory(workflowId: string, name: string): void {
-  if (!process.env.RECORD_HISTORIES) return;
-  writeFileSync(join(__dirname, '../replay/histories', `${name}.json`), showHistory(workflowId));
 }

@@ -27,10 +27,10 @@ export async function remit(stack: TestStack, claim: unknown) {
   return res.body;
 }
 
-export async function collectionWhen(stack: TestStack, s: Scenario, collectionId: string, status: string) {
+export async function collectionWhen(stack: TestStack, s: Scenario, collectionId: string, status: string, timeoutMs = 20_000) {
   return eventually(async () => {
     const res = await request(stack.app).get(`/v1/collections/${collectionId}`).set(s.auth('frontDesk'));
     return res.body.status === status ? res.body : undefined;
-  }, 20_000, `collection ${status}`);
+  }, timeoutMs, `collection ${status}`);
 }
 

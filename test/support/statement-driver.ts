@@ -2,12 +2,9 @@
  * Drives the statement path the way its users do: billing staff through the JSON API, the patient through the portal
  * (plain HTTP with a cookie jar, or a real browser), the processor through the stand-in's hosted payment page.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { Db } from '../../db/connection';
@@ -16,7 +13,6 @@ import { upsertStaff } from '../../db/queries/staff';
 import type { StatementsSettings } from '../../api/portal/settings';
 import { eventually } from './fixtures';
 import type { TestStack } from './harness';
-import { sharedStack } from './shared-stack';
 
 export interface StatementClaimSeed { dateOfService: string; lines: Omit<ClaimLineRecord, 'lineNumber'>[]; responsibility?: 'payer' | 'patient' }
 
@@ -180,12 +176,4 @@ export async function payOnHostedPage(paymentPageUrl: string): Promise<string> {
   });
   expect(res.status).toBe(303);
   return res.headers.get('location')!;
-}
-
-/** Exports the run's history with the Temporal CLI (RECORD_HISTORIES=1), like copay-durability.test.ts. */
-export function recordHistory(workflowId: string, name: string): void {
-  if (!process.env.RECORD_HISTORIES) return;
-  const { temporalCliPath, temporalAddress } = sharedStack();
-  const json = execFileSync(temporalCliPath, ['workflow', 'show', '--workflow-id', workflowId, '--address', temporalAddress, '--output', 'json'], { encoding: 'utf8' });
-  writeFileSync(join(__dirname, '../replay/histories', `${name}.json`), json);
 }
