@@ -212,7 +212,7 @@ export function createLedgerActivities(deps: { db: Db }) {
     },
 
     /** Keeps the collections projection current (not a ledger table). */
-    async setCollectionStatus(input: SetCollectionStatusActivityInput): Promise<{ changed: boolean }> {
+    async setCollectionStatus(input: SetCollectionStatusActivityInput): Promise<{ changed: boolean; path: string }> {
       return setCollectionStatus(db, { ...input, actor: SYSTEM_ACTOR });
     },
   };

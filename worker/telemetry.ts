@@ -18,7 +18,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, InjectedSinks, Next } from '@temporalio/worker';
 import type { Db } from '../db/connection';
-import { collectionPath, paymentCapture } from '../db/queries/metrics';
+import { paymentCapture } from '../db/queries/metrics';
 import type { Tracing } from '../lib/tracing';
 
 /** Workflow interceptor modules, bundled with the workflows (worker/bundle.ts) or by the worker in development:
@@ -74,8 +74,8 @@ class BusinessMetricsInterceptor implements ActivityInboundCallsInterceptor {
   private async observe(args: Args, result: Args): Promise<void> {
     switch (this.ctx.info.activityType) {
       case 'setCollectionStatus': {
-        if (result.changed !== true || typeof args.collectionId !== 'string' || typeof args.status !== 'string') return;
-        this.metrics.collectionStatusChanged((await collectionPath(this.db, args.collectionId)) ?? 'unknown', args.status);
+        if (result.changed !== true || typeof args.status !== 'string') return;
+        this.metrics.collectionStatusChanged(typeof result.path === 'string' ? result.path : 'unknown', args.status);
         return;
       }
       case 'applyDecision': {

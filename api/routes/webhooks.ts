@@ -79,14 +79,13 @@ export function webhookRoutes(deps: Deps): Router {
   }
 
   async function onClearinghouseEvent(e: ClearinghouseEvent): Promise<StoredAnswer> {
-    const { id, outcome } = await upsertClaim(deps.db, e.data);
+    const { id, visitId, outcome } = await upsertClaim(deps.db, e.data);
     if (outcome !== 'stale') {
-      // The claim row now remembers the change; a workflow waiting on it is told (it re-reads the row).
-      const claim = await deps.db('claims').where({ id }).first<{ visit_id: string; responsibility: 'payer' | 'patient' }>('visit_id', 'responsibility');
-      const collection = await findLiveCopayCollection(deps.db, claim.visit_id);
+      // The claim row now holds this event's version; a workflow waiting on it is told (it re-reads the row).
+      const collection = await findLiveCopayCollection(deps.db, visitId);
       if (collection) {
         await deps.temporal.workflow.getHandle(collection.workflow_id)
-          .signal(responsibilityChangedSignal, { eventId: e.eventId, responsibility: claim.responsibility })
+          .signal(responsibilityChangedSignal, { eventId: e.eventId, responsibility: e.data.responsibility })
           .catch((err: unknown) => {
             if (!(err instanceof WorkflowNotFoundError)) throw err; // finished runs need no news
           });

@@ -3,7 +3,6 @@ import type { Db } from '../connection';
 import type { Cents } from '../../domain/money';
 import { isClosedStatus, type CollectionStatus } from '../../domain/collections';
 import { notFound } from '../../lib/errors';
-import { writeAudit } from './audit';
 
 /** Engineers find every copay run of a visit with `WorkflowId STARTS_WITH "copay-<visitId>"`. */
 export const copayWorkflowIdBase = (visitId: string) => `copay-${visitId}`;
@@ -127,29 +126,34 @@ export interface SetCollectionStatusInput {
   actor: string;
 }
 
-/** Updates the projection; a status change is audited (ids and statuses only, never the payment-request URL). */
-export async function setCollectionStatus(db: Db, input: SetCollectionStatusInput): Promise<{ changed: boolean }> {
-  return db.transaction(async (trx) => {
-    const current = await trx('collections')
-      .where({ id: input.collectionId })
-      .forUpdate()
-      .first<{ id: string; practice_id: string; status: CollectionStatus } | undefined>('id', 'practice_id', 'status');
-    if (!current) throw notFound('collection');
-    await trx('collections')
-      .where({ id: current.id })
-      .update({
-        status: input.status,
-        updated_at: trx.fn.now(),
-        ...(input.paymentRequestId !== undefined ? { payment_request_id: input.paymentRequestId } : {}),
-        ...(input.paymentRequestUrl !== undefined ? { payment_request_url: input.paymentRequestUrl } : {}),
-      });
-    const changed = current.status !== input.status;
-    if (changed) {
-      await writeAudit(trx, {
-        practiceId: current.practice_id, actor: input.actor, action: 'collection.status_changed', entityType: 'collection',
-        entityId: current.id, before: { status: current.status }, after: { status: input.status },
-      });
-    }
-    return { changed };
-  });
+/**
+ * Updates the projection; a status change is audited (ids and statuses only, never the payment-request URL).
+ * One statement (it runs three times per collection): the row lock, the update and the audit row commit together,
+ * and `changed` compares with the status the lock saw. The path is returned for metric labels.
+ */
+export async function setCollectionStatus(db: Db, input: SetCollectionStatusInput): Promise<{ changed: boolean; path: CollectionRow['path'] }> {
+  const { rows } = await db.raw<{ rows: { previous: CollectionStatus; path: CollectionRow['path'] }[] }>(
+    `with prev as (
+       select id, practice_id, path, status from collections where id = :id for update
+     ), updated as (
+       update collections c
+          set status = :status, updated_at = now(),
+              payment_request_id = coalesce(:requestId, c.payment_request_id),
+              payment_request_url = coalesce(:requestUrl, c.payment_request_url)
+         from prev where c.id = prev.id
+     ), audited as (
+       insert into audit_log (practice_id, actor, action, entity_type, entity_id, before, after)
+       select practice_id, :actor, 'collection.status_changed', 'collection', id,
+              jsonb_build_object('status', status), jsonb_build_object('status', cast(:status as text))
+         from prev where status <> :status
+     )
+     select status as previous, path from prev`,
+    {
+      id: input.collectionId, status: input.status, actor: input.actor,
+      requestId: input.paymentRequestId ?? null, requestUrl: input.paymentRequestUrl ?? null,
+    },
+  );
+  const row = rows[0];
+  if (!row) throw notFound('collection');
+  return { changed: row.previous !== input.status, path: row.path };
 }

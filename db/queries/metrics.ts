@@ -26,12 +26,6 @@ export async function openManualTasks(db: Db): Promise<OpenTasks[]> {
   return rows.map((r) => ({ reason: r.reason, count: r.count, oldestSeconds: r.oldest }));
 }
 
-/** The collection path of a collection (for metric labels); undefined when it is unknown. */
-export async function collectionPath(db: Db, collectionId: string): Promise<string | undefined> {
-  const row = await db('collections').where({ id: collectionId }).first<{ path: string } | undefined>('path');
-  return row?.path;
-}
-
 /** When a payment was captured, and the path of the collection it came from. */
 export async function paymentCapture(db: Db, paymentId: string): Promise<{ paidAt: Date; path: string } | undefined> {
   const row = await db('payments as p')

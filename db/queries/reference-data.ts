@@ -44,10 +44,10 @@ export async function practiceId(db: Db, externalId: string): Promise<string> {
   return row.id;
 }
 
-async function idByExternal(db: Db, table: 'patients' | 'visits', practice: string, externalId: string): Promise<{ id: string; patient_id?: string }> {
-  const row = await db(table).where({ practice_id: practice, external_id: externalId }).first<{ id: string; patient_id?: string } | undefined>(table === 'visits' ? ['id', 'patient_id'] : ['id']);
-  if (!row) throw new ReferenceError(`unknown ${table === 'visits' ? 'visit' : 'patient'} ${externalId}`);
-  return row;
+async function patientOfPractice(db: Db, practice: string, externalId: string): Promise<string> {
+  const row = await db('patients').where({ practice_id: practice, external_id: externalId }).first<{ id: string } | undefined>('id');
+  if (!row) throw new ReferenceError(`unknown patient ${externalId}`);
+  return row.id;
 }
 
 /** insert … on conflict do update … where stored.version < incoming.version; tells which happened. */
@@ -84,36 +84,49 @@ export async function upsertPatient(db: Db, p: PatientRecord): Promise<{ id: str
 
 export async function upsertVisit(db: Db, v: VisitRecord): Promise<{ id: string; outcome: UpsertOutcome }> {
   const practice = await practiceId(db, v.practiceExternalId);
-  const patient = await idByExternal(db, 'patients', practice, v.patientExternalId);
+  const patientId = await patientOfPractice(db, practice, v.patientExternalId);
   return versionedUpsert(db, 'visits', {
-    practice_id: practice, patient_id: patient.id, external_id: v.externalId, source_version: v.version,
+    practice_id: practice, patient_id: patientId, external_id: v.externalId, source_version: v.version,
     date_of_service: v.dateOfService, provider_name: v.providerName ?? null,
   }, ['date_of_service', 'provider_name', 'source_version']);
 }
 
-export async function upsertClaim(db: Db, c: ClaimRecord): Promise<{ id: string; outcome: UpsertOutcome }> {
+/** A visit by its external id within a practice's, in one query (a remittance's claim names both). */
+async function visitOfPractice(db: Db, practiceExternalId: string, visitExternalId: string) {
+  const row = await db('practices as p')
+    .leftJoin('visits as v', function joinVisit() {
+      this.on('v.practice_id', '=', 'p.id').andOnVal('v.external_id', '=', visitExternalId);
+    })
+    .where('p.external_id', practiceExternalId)
+    .first<{ practice_id: string; visit_id: string | null; patient_id: string | null } | undefined>('p.id as practice_id', 'v.id as visit_id', 'v.patient_id');
+  if (!row) throw new ReferenceError(`unknown practice ${practiceExternalId}`);
+  if (!row.visit_id || !row.patient_id) throw new ReferenceError(`unknown visit ${visitExternalId}`);
+  return { practiceId: row.practice_id, visitId: row.visit_id, patientId: row.patient_id };
+}
+
+/** Upserts a claim and, when it is newer than the stored one, replaces its lines (one statement for all of them). */
+export async function upsertClaim(db: Db, c: ClaimRecord): Promise<{ id: string; visitId: string; outcome: UpsertOutcome }> {
   return db.transaction(async (trx) => {
-    const practice = await practiceId(trx, c.practiceExternalId);
-    const visit = await idByExternal(trx, 'visits', practice, c.visitExternalId);
+    const { practiceId: practice, visitId, patientId } = await visitOfPractice(trx, c.practiceExternalId, c.visitExternalId);
     const result = await versionedUpsert(trx, 'claims', {
-      practice_id: practice, patient_id: visit.patient_id, visit_id: visit.id, external_id: c.externalId,
+      practice_id: practice, patient_id: patientId, visit_id: visitId, external_id: c.externalId,
       source_version: c.version, responsibility: c.responsibility, payer_name: c.payerName ?? null,
       payer_status: c.payerStatus, patient_responsibility_cents: c.patientResponsibilityCents,
     }, ['responsibility', 'payer_name', 'payer_status', 'patient_responsibility_cents', 'source_version']);
     if (result.outcome !== 'stale') {
       // Claim lines are part of the claim's version: replace them with the newer set.
       await trx('claim_lines').where({ claim_id: result.id }).whereNotIn('line_number', c.lines.map((l) => l.lineNumber)).delete();
-      for (const l of c.lines) {
+      if (c.lines.length > 0) {
         await trx('claim_lines')
-          .insert({
+          .insert(c.lines.map((l) => ({
             claim_id: result.id, line_number: l.lineNumber, procedure_code: l.procedureCode, description: l.description ?? null,
             charge_cents: l.chargeCents, insurer_paid_cents: l.insurerPaidCents, adjustment_cents: l.adjustmentCents,
             patient_responsibility_cents: l.patientResponsibilityCents,
-          })
+          })))
           .onConflict(['claim_id', 'line_number'])
           .merge();
       }
     }
-    return result;
+    return { ...result, visitId };
   });
 }

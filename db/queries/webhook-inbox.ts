@@ -8,10 +8,12 @@ export async function receiveEvent(
   db: Db,
   e: { source: string; eventId: string; type: string; payload: unknown },
 ): Promise<{ answered?: StoredAnswer }> {
-  await db('webhook_inbox')
+  const inserted = await db('webhook_inbox')
     .insert({ source: e.source, event_id: e.eventId, event_type: e.type, payload: JSON.stringify(e.payload) })
     .onConflict(['source', 'event_id'])
-    .ignore();
+    .ignore()
+    .returning<{ event_id: string }[]>('event_id');
+  if (inserted.length > 0) return {}; // first delivery: nothing answered yet (the usual case: one round trip)
   const row = await db('webhook_inbox')
     .where({ source: e.source, event_id: e.eventId })
     .first<{ processed_at: Date | null; outcome: string | null }>('processed_at', 'outcome');

@@ -421,10 +421,20 @@ describe('ledger', () => {
     it('setCollectionStatus updates the projection and audits a change once', async () => {
       const collectionId = await collection({ path: 'balance', visitId: null });
       expect(await activities.setCollectionStatus({ collectionId, status: 'awaiting_capture', paymentRequestId: 'req-1', paymentRequestUrl: 'https://ehr/req-1' }))
-        .toEqual({ changed: true });
-      expect(await activities.setCollectionStatus({ collectionId, status: 'awaiting_capture' })).toEqual({ changed: false });
-      expect(await db('collections').where({ id: collectionId }).first()).toMatchObject({ status: 'awaiting_capture', payment_request_id: 'req-1' });
+        .toEqual({ changed: true, path: 'balance' });
+      expect(await activities.setCollectionStatus({ collectionId, status: 'awaiting_capture' })).toEqual({ changed: false, path: 'balance' });
+      // Fields left out keep their values.
+      expect(await db('collections').where({ id: collectionId }).first()).toMatchObject({ status: 'awaiting_capture', payment_request_id: 'req-1', payment_request_url: 'https://ehr/req-1' });
+      const audits = await db('audit_log').where({ entity_type: 'collection', entity_id: collectionId }).select('actor', 'action', 'before', 'after');
+      expect(audits).toEqual([{ actor: 'system:workflow', action: 'collection.status_changed', before: { status: 'starting' }, after: { status: 'awaiting_capture' } }]);
+    });
+
+    it('setCollectionStatus: of ten racing writers of the same status, one changes it and one audit row is written', async () => {
+      const collectionId = await collection({ path: 'balance', visitId: null });
+      const results = await Promise.all(Array.from({ length: 10 }, () => activities.setCollectionStatus({ collectionId, status: 'expired' })));
+      expect(results.filter((r) => r.changed)).toHaveLength(1);
       expect(await count('audit_log', { entity_type: 'collection', entity_id: collectionId })).toBe(1);
+      await expect(activities.setCollectionStatus({ collectionId: '00000000-0000-4000-8000-000000000000', status: 'expired' })).rejects.toMatchObject({ status: 404 });
     });
   });
 

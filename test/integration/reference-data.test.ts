@@ -51,4 +51,21 @@ describe('reference data and demo data', () => {
     await upsertClaim(db(), { ...claim, version: 4, responsibility: 'payer', patientResponsibilityCents: 0 });
     expect(await db()('claims').where({ external_id: claim.externalId }).first()).toMatchObject({ responsibility: 'patient', patient_responsibility_cents: 2500, source_version: 5 });
   });
+
+  it('replaces a claim\'s lines with a newer version\'s set, and names the unknown practice or visit it refers to', async () => {
+    const claim = demoClaims[0]!;
+    const line = (lineNumber: number, chargeCents: number) => ({ lineNumber, procedureCode: '99213', chargeCents, insurerPaidCents: 0, adjustmentCents: 0, patientResponsibilityCents: 0 });
+    const first = await upsertClaim(db(), { ...claim, version: 10, lines: [line(1, 100), line(2, 200), line(3, 300)] });
+    const visit = await db()('visits').where({ id: first.visitId }).first();
+    expect(visit.external_id).toBe(claim.visitExternalId);
+    await upsertClaim(db(), { ...claim, version: 11, lines: [line(2, 250), line(4, 400)] });
+    const lines = await db()('claim_lines').where({ claim_id: first.id }).orderBy('line_number').select('line_number', 'charge_cents');
+    expect(lines).toEqual([{ line_number: 2, charge_cents: 250 }, { line_number: 4, charge_cents: 400 }]);
+    // A stale version changes no line.
+    await upsertClaim(db(), { ...claim, version: 9, lines: [line(1, 1)] });
+    expect(await db()('claim_lines').where({ claim_id: first.id }).count<{ n: number }[]>({ n: '*' })).toEqual([{ n: 2 }]);
+
+    await expect(upsertClaim(db(), { ...claim, practiceExternalId: 'no-such-practice' })).rejects.toThrow(new ReferenceError('unknown practice no-such-practice'));
+    await expect(upsertClaim(db(), { ...claim, visitExternalId: 'no-such-visit' })).rejects.toThrow(new ReferenceError('unknown visit no-such-visit'));
+  });
 });
