@@ -7,8 +7,8 @@
 import type { Db } from '../db/connection';
 import { collectionForPayment, setCollectionStatus } from '../db/queries/collections';
 import {
-  applyToClaim, autoReversalCount, claimApplications, claimIdForVisit, claimParties, claimState,
-  getManualTask, LedgerRuleError, openManualTask, paymentState, recordPayment, recordRefund, resolveManualTask,
+  applyToClaim, claimApplications, claimParties,
+  getManualTask, LedgerRuleError, openManualTask, paymentState, recordPayment, recordRefund, resolveManualTask, visitClaimState,
   reverseApplication, type PaymentMethod, type TaskResolution,
 } from '../db/queries/ledger';
 import type { CollectionStatus } from '../domain/collections';
@@ -106,11 +106,8 @@ export function createLedgerActivities(deps: { db: Db }) {
 
     /** The copay's state and its visit's claim (null before the claim exists); round = 1 + auto reversals on it. */
     async loadCopayState(input: { paymentId: string; visitId: string }): Promise<{ payment: PaymentState; claim: ClaimState | null; round: number }> {
-      const payment = await paymentState(db, input.paymentId);
-      const claimId = await claimIdForVisit(db, input.visitId);
-      if (claimId === null) return { payment, claim: null, round: 1 };
-      const claim = await claimState(db, claimId);
-      return { payment, claim, round: 1 + (await autoReversalCount(db, claimId)) };
+      const [payment, visitClaim] = await Promise.all([paymentState(db, input.paymentId), visitClaimState(db, input.visitId)]);
+      return { payment, claim: visitClaim?.claim ?? null, round: 1 + (visitClaim?.autoReversals ?? 0) };
     },
 
     /** Carries out a decision of the rules: its automatic applications and its task, in one transaction. */

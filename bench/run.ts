@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     probe: { type: 'string', default: '100' },
     json: { type: 'string' },
     'max-cached-workflows': { type: 'string' },
+    'cpu-prof': { type: 'string' },
     quiet: { type: 'boolean', default: false },
   },
 });
@@ -180,7 +181,8 @@ async function dbBytes(stack: BenchStack): Promise<number> {
 async function main() {
   log(`bench: n=${N} count=${COUNT} warmup=${WARMUP} park=${PARK} (seeding ${ALL_VISITS} visits)`);
   const workerEnv: Record<string, string> = args['max-cached-workflows'] ? { WORKER_MAX_CACHED_WORKFLOWS: args['max-cached-workflows'] } : {};
-  const stack = await startBenchStack(workerEnv);
+  const cpuProf = args['cpu-prof'];
+  const stack = await startBenchStack({ workerEnv, nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [] });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   // The worker encrypts payloads (lib/codec): this client must read them, like the API's.
   const client = new Client({ connection, dataConverter: dataConverterFor(payloadCodecFromEnv()) });
@@ -213,10 +215,18 @@ async function main() {
     const workerBefore = memoryOf(stack.pids.worker).rssMiB;
     const sqliteBefore = sqliteBytes(stack.temporalDbFile);
     const pgBefore = await dbBytes(stack);
-    const parkVisits = take(PARK);
+    // Parked in tenths, reading the worker's memory after each: a flat curve is what "nothing grows" means.
     const parkedAt = performance.now();
-    await inLanes(parkVisits.length, N, (i) => copayCollection(stack, parkVisits[i]!, newCalls(), { transfer: false }));
-    log(`parked ${PARK} in ${((performance.now() - parkedAt) / 1000).toFixed(1)} s`);
+    const workerCurve: { parked: number; rssMiB: number }[] = [];
+    for (let parked = 0; parked < PARK;) {
+      const tenth = take(Math.min(Math.ceil(PARK / 10), PARK - parked));
+      await inLanes(tenth.length, N, (i) => copayCollection(stack, tenth[i]!, newCalls(), { transfer: false }));
+      parked += tenth.length;
+      workerCurve.push({ parked, rssMiB: memoryOf(stack.pids.worker).rssMiB });
+      log(`parked ${parked}: worker ${workerCurve.at(-1)!.rssMiB} MiB`);
+    }
+    const parkSeconds = (performance.now() - parkedAt) / 1000;
+    log(`parked ${PARK} in ${parkSeconds.toFixed(1)} s`);
     // Let the last workflow tasks settle before reading memory and storage.
     await new Promise((r) => setTimeout(r, 5000));
     const workerAfter = memoryOf(stack.pids.worker).rssMiB;
@@ -241,6 +251,8 @@ async function main() {
         collections: PARK,
         workerIdleMiB: idleWorker, workerBeforeParkingMiB: workerBefore, workerAfterParkingMiB: workerAfter,
         workerGrowthPercent: Math.round(((workerAfter - workerBefore) / workerBefore) * 1000) / 10,
+        workerOverIdlePercent: Math.round(((workerAfter - idleWorker) / idleWorker) * 1000) / 10,
+        workerCurve, parkSeconds: Math.round(parkSeconds),
         temporalBytesPerCollection: PARK ? Math.round((sqliteAfter - sqliteBefore) / PARK) : 0,
         postgresBytesPerCollection: PARK ? Math.round((pgAfter - pgBefore) / PARK) : 0,
         apiBefore: before, apiAfter: after,

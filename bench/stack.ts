@@ -55,7 +55,14 @@ async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
   }
 }
 
-export async function startBenchStack(workerEnv: Record<string, string> = {}, workerNodeArgs: string[] = []): Promise<BenchStack> {
+export interface BenchStackOptions {
+  /** Extra environment of the worker (its tuning variables). */
+  workerEnv?: Record<string, string>;
+  /** Extra Node.js flags of the API and the worker, e.g. `--cpu-prof` (profiles are written when they stop). */
+  nodeArgs?: string[];
+}
+
+export async function startBenchStack({ workerEnv = {}, nodeArgs = [] }: BenchStackOptions = {}): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-'));
   chmodSync(dir, 0o755);
   const [cliPath, pgPort, temporalPort, apiPort, standinPort, metricsPort] = await Promise.all([ensureTemporalCli(), freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -80,8 +87,8 @@ export async function startBenchStack(workerEnv: Record<string, string> = {}, wo
     TEMPORAL_TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, EHR_BASE_URL: standinUrl,
     EHR_WEBHOOK_SECRETS: BENCH_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRETS: BENCH_SECRETS.clearinghouse, DB_POOL_MAX: '20',
   };
-  const run = (name: string, script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []) => {
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = (name: string, script: string, env: NodeJS.ProcessEnv, flags: string[] = []) => {
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(ROOT, script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(join(dir, `${name}.log`));
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
@@ -89,8 +96,8 @@ export async function startBenchStack(workerEnv: Record<string, string> = {}, wo
     return child;
   };
   const standin = run('ehr-standin', 'ehr/standin/main.ts', { ...common, EHR_STANDIN_PORT: String(standinPort), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl, EHR_WEBHOOK_SECRET: BENCH_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRET: BENCH_SECRETS.clearinghouse });
-  const worker = run('worker', 'worker/main.ts', { ...common, WORKER_METRICS_PORT: String(metricsPort), ...workerEnv }, workerNodeArgs);
-  const api = run('api', 'api/main.ts', { ...common, PORT: String(apiPort) });
+  const worker = run('worker', 'worker/main.ts', { ...common, WORKER_METRICS_PORT: String(metricsPort), ...workerEnv }, nodeArgs);
+  const api = run('api', 'api/main.ts', { ...common, PORT: String(apiPort) }, nodeArgs);
   await Promise.all([waitFor(`${apiUrl}/readyz`), waitFor(`${standinUrl}/healthz`)]);
 
   return {

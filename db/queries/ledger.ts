@@ -14,7 +14,7 @@
  * Error messages carry our ids and amounts only, never PHI.
  */
 import type { Knex } from 'knex';
-import type { Db } from '../connection';
+import { inTransaction, type Db } from '../connection';
 import { AppError, notFound } from '../../lib/errors';
 import type { ApplicationState, ClaimState, ManualReason, PaymentState } from '../../domain/application-rules';
 import { isCents, isPaymentAmount, type Cents } from '../../domain/money';
@@ -89,32 +89,28 @@ function requireText(value: unknown, field: string): void {
 
 const STANDING = 'not exists (select 1 from application_reversals r where r.application_id = a.id)';
 
-async function paymentAppliedCents(db: Db, paymentId: string): Promise<Cents> {
-  const { rows } = await db.raw<{ rows: { cents: number }[] }>(
-    `select coalesce(sum(a.amount_cents), 0) as cents from payment_applications a where a.payment_id = ? and ${STANDING}`,
-    [paymentId],
-  );
-  return rows[0]!.cents;
-}
+/** SQL for a payment's standing applications and its refunds (`p` is the payment), and a claim's standing applications (`c`). */
+const PAYMENT_APPLIED = `(select coalesce(sum(a.amount_cents), 0) from payment_applications a where a.payment_id = p.id and ${STANDING})`;
+const PAYMENT_REFUNDED = '(select coalesce(sum(f.amount_cents), 0) from refunds f where f.payment_id = p.id)';
+const CLAIM_APPLIED = `(select coalesce(sum(a.amount_cents), 0) from payment_applications a where a.claim_id = c.id and ${STANDING})`;
 
-async function paymentRefundedCents(db: Db, paymentId: string): Promise<Cents> {
-  const { rows } = await db.raw<{ rows: { cents: number }[] }>(
-    'select coalesce(sum(amount_cents), 0) as cents from refunds where payment_id = ?',
-    [paymentId],
+/** What a payment has left and a claim has open, in one round trip (under the caller's locks). */
+async function unappliedAndOpen(db: Db, paymentId: string, claimId: string): Promise<{ unapplied: Cents; open: Cents }> {
+  const { rows } = await db.raw<{ rows: { unapplied: number; open: number }[] }>(
+    `select p.amount_cents - ${PAYMENT_APPLIED} - ${PAYMENT_REFUNDED} as unapplied,
+            greatest(0, c.patient_responsibility_cents - ${CLAIM_APPLIED}) as open
+       from payments p, claims c where p.id = ? and c.id = ?`,
+    [paymentId, claimId],
   );
-  return rows[0]!.cents;
-}
-
-async function claimAppliedCents(db: Db, claimId: string): Promise<Cents> {
-  const { rows } = await db.raw<{ rows: { cents: number }[] }>(
-    `select coalesce(sum(a.amount_cents), 0) as cents from payment_applications a where a.claim_id = ? and ${STANDING}`,
-    [claimId],
-  );
-  return rows[0]!.cents;
+  return rows[0]!;
 }
 
 async function unappliedOf(db: Db, payment: PaymentRow): Promise<Cents> {
-  return payment.amount_cents - (await paymentAppliedCents(db, payment.id)) - (await paymentRefundedCents(db, payment.id));
+  const { rows } = await db.raw<{ rows: { unapplied: number }[] }>(
+    `select p.amount_cents - ${PAYMENT_APPLIED} - ${PAYMENT_REFUNDED} as unapplied from payments p where p.id = ?`,
+    [payment.id],
+  );
+  return rows[0]!.unapplied;
 }
 
 /** Lock order everywhere: payment first, then claim. */
@@ -157,7 +153,7 @@ export async function recordPayment(db: Db, input: RecordPaymentInput): Promise<
   if (!isLocalDate(input.paymentDate)) throw new LedgerRuleError('paymentDate must be a calendar date YYYY-MM-DD');
   if (Number.isNaN(Date.parse(input.paidAt))) throw new LedgerRuleError('paidAt must be an ISO instant');
 
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const [row] = await trx('payments')
       .insert({
         practice_id: input.practiceId, patient_id: input.patientId, collection_id: input.collectionId,
@@ -221,7 +217,7 @@ export async function applyToClaim(db: Db, input: ApplyToClaimInput): Promise<{ 
   requireAmount(input.amountCents);
   requireText(input.businessKey, 'businessKey');
 
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const replay = await existingApplication(trx, input);
     if (replay) return replay;
 
@@ -235,8 +231,7 @@ export async function applyToClaim(db: Db, input: ApplyToClaimInput): Promise<{ 
     if (claim.patient_id !== payment.patient_id) {
       throw new LedgerRuleError(`Claim ${claim.id} and payment ${payment.id} belong to different patients.`);
     }
-    const unapplied = await unappliedOf(trx, payment);
-    const open = Math.max(0, claim.patient_responsibility_cents - (await claimAppliedCents(trx, claim.id)));
+    const { unapplied, open } = await unappliedAndOpen(trx, payment.id, claim.id);
     if (input.amountCents > unapplied) {
       throw new LedgerRuleError(`Payment ${payment.id} has ${unapplied} cents unapplied; cannot apply ${input.amountCents}.`);
     }
@@ -278,7 +273,7 @@ export async function reverseApplication(
   requireText(input.businessKey, 'businessKey');
   requireText(input.reason, 'reason');
 
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const app = await trx('payment_applications as a')
       .join('payments as p', 'p.id', 'a.payment_id')
       .where('a.id', input.applicationId)
@@ -334,7 +329,7 @@ export async function recordRefund(db: Db, input: RecordRefundInput): Promise<{ 
   requireText(input.businessKey, 'businessKey');
   requireText(input.note, 'note');
 
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const replay = await existingRefund(trx, input);
     if (replay) return replay;
     const payment = await lockPayment(trx, input.paymentId);
@@ -389,7 +384,7 @@ export async function openManualTask(db: Db, input: OpenManualTaskInput): Promis
   requireText(input.businessKey, 'businessKey');
   if (!isCents(input.amountCents) || input.amountCents < 0) throw new LedgerRuleError('amountCents must be a whole, non-negative number of cents');
 
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const [row] = await trx('manual_tasks')
       .insert({
         practice_id: input.practiceId, patient_id: input.patientId, payment_id: input.paymentId ?? null,
@@ -433,7 +428,7 @@ export async function resolveManualTask(
 ): Promise<{ resolved: boolean }> {
   requireText(input.note, 'note');
 
-  return db.transaction(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const [row] = await trx('manual_tasks')
       .where({ id: input.taskId, status: 'open' })
       .update({
@@ -487,28 +482,52 @@ export async function getManualTask(db: Db, taskId: string): Promise<ManualTask 
 // State for the application rules (domain/application-rules.ts)
 
 export async function paymentState(db: Db, paymentId: string): Promise<PaymentState> {
-  const p = await db<PaymentRow>('payments').where({ id: paymentId }).first();
+  const { rows } = await db.raw<{ rows: (PaymentRow & { applied: number; refunded: number })[] }>(
+    `select p.*, ${PAYMENT_APPLIED} as applied, ${PAYMENT_REFUNDED} as refunded from payments p where p.id = ?`,
+    [paymentId],
+  );
+  const p = rows[0];
   if (!p) throw notFound('payment');
   const state: PaymentState = {
     paymentId: p.id, patientId: p.patient_id, reason: p.reason, amountCents: p.amount_cents,
-    appliedCents: await paymentAppliedCents(db, p.id), refundedCents: await paymentRefundedCents(db, p.id),
-    paymentDate: p.payment_date,
+    appliedCents: p.applied, refundedCents: p.refunded, paymentDate: p.payment_date,
   };
   if (p.visit_id !== null) state.visitId = p.visit_id;
   return state;
 }
 
+type ClaimStateRow = ClaimRow & { date_of_service: string; applied: number };
+const CLAIM_STATE_COLUMNS = `c.id, c.visit_id, c.patient_id, c.responsibility, c.patient_responsibility_cents, v.date_of_service, ${CLAIM_APPLIED} as applied`;
+const claimStateOf = (c: ClaimStateRow): ClaimState => ({
+  claimId: c.id, visitId: c.visit_id, patientId: c.patient_id, responsibility: c.responsibility,
+  dateOfService: c.date_of_service, patientResponsibilityCents: c.patient_responsibility_cents, appliedCents: c.applied,
+});
+
 export async function claimState(db: Db, claimId: string): Promise<ClaimState> {
-  const c = await db('claims as c')
-    .join('visits as v', 'v.id', 'c.visit_id')
-    .where('c.id', claimId)
-    .first<(ClaimRow & { date_of_service: string }) | undefined>('c.id', 'c.visit_id', 'c.patient_id', 'c.responsibility', 'c.patient_responsibility_cents', 'v.date_of_service');
-  if (!c) throw notFound('claim');
-  return {
-    claimId: c.id, visitId: c.visit_id, patientId: c.patient_id, responsibility: c.responsibility,
-    dateOfService: c.date_of_service, patientResponsibilityCents: c.patient_responsibility_cents,
-    appliedCents: await claimAppliedCents(db, c.id),
-  };
+  const { rows } = await db.raw<{ rows: ClaimStateRow[] }>(
+    `select ${CLAIM_STATE_COLUMNS} from claims c join visits v on v.id = c.visit_id where c.id = ?`,
+    [claimId],
+  );
+  if (!rows[0]) throw notFound('claim');
+  return claimStateOf(rows[0]);
+}
+
+/**
+ * The claim of a visit (the newest, should the clearinghouse ever send two) with how many of its automatic
+ * applications were reversed (each reversal starts a new round); null before the claim exists. One round trip.
+ */
+export async function visitClaimState(db: Db, visitId: string): Promise<{ claim: ClaimState; autoReversals: number } | null> {
+  const { rows } = await db.raw<{ rows: (ClaimStateRow & { auto_reversals: number })[] }>(
+    `select ${CLAIM_STATE_COLUMNS},
+            (select count(*) from application_reversals r join payment_applications a on a.id = r.application_id
+              where a.claim_id = c.id and a.kind = 'auto') as auto_reversals
+       from claims c join visits v on v.id = c.visit_id
+      where c.visit_id = ?
+      order by c.created_at desc, c.id desc
+      limit 1`,
+    [visitId],
+  );
+  return rows[0] ? { claim: claimStateOf(rows[0]), autoReversals: rows[0].auto_reversals } : null;
 }
 
 /** ApplicationState of the rules, plus the paying payment and, once reversed, the reversal's reason. */
@@ -539,25 +558,6 @@ export async function claimParties(db: Db, claimId: string): Promise<{ practiceI
     .first<{ practice_id: string; patient_id: string; visit_id: string } | undefined>('practice_id', 'patient_id', 'visit_id');
   if (!row) throw notFound('claim');
   return { practiceId: row.practice_id, patientId: row.patient_id, visitId: row.visit_id };
-}
-
-/** The claim of a visit (the newest, should the clearinghouse ever send two), or null before it exists. */
-export async function claimIdForVisit(db: Db, visitId: string): Promise<string | null> {
-  const row = await db('claims')
-    .where({ visit_id: visitId })
-    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
-    .first<{ id: string } | undefined>('id');
-  return row?.id ?? null;
-}
-
-/** How many automatic applications on this claim were reversed (each reversal starts a new round). */
-export async function autoReversalCount(db: Db, claimId: string): Promise<number> {
-  const { rows } = await db.raw<{ rows: { n: number }[] }>(
-    `select count(*) as n from application_reversals r join payment_applications a on a.id = r.application_id
-      where a.claim_id = ? and a.kind = 'auto'`,
-    [claimId],
-  );
-  return rows[0]!.n;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
