@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--n 20] [--count 400] [--warmup 40] [--park 10000] [--json out.json]`
+ * `npm run bench -- [--n 20] [--count 400] [--rounds 4] [--warmup 40] [--park 10000] [--json out.json]`
  *
  * Drives an isolated local stack (bench/stack.ts) through the HTTP API the way the billing system and the EHR do:
  * N copay collections in flight at once, each start → capture webhook → transfer webhook → applied. Then, on the
@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '20' },
     count: { type: 'string', default: '400' },
+    rounds: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '40' },
     park: { type: 'string', default: '10000' },
     probe: { type: 'string', default: '100' },
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.n);
 const COUNT = Number(args.count);
+const ROUNDS = Math.max(1, Number(args.rounds));
 const WARMUP = Number(args.warmup);
 const PARK = Number(args.park);
 const PROBE = Number(args.probe);
@@ -158,19 +160,29 @@ async function baselineCollection(client: Client, taskQueue: string, calls: Call
   calls.captureToApplied.add(Date.now() - captureSentAt);
 }
 
-/** Runs the jobs and reports the rate and where the CPU went: milliseconds of CPU per collection, by process. */
-async function throughput(stack: BenchStack, label: string, total: number, job: (i: number) => Promise<void>) {
+interface Phase { collections: number; seconds: number; cpuSeconds: Record<string, number> }
+
+/** Runs the jobs; returns how long they took and the CPU seconds each process used meanwhile. */
+async function measurePhase(stack: BenchStack, total: number, job: (i: number) => Promise<void>): Promise<Phase> {
   const { api, worker, standin, temporal, postgres } = stack.pids;
   const cpu = cpuMeter({ api: () => [api], worker: () => [worker], temporal: () => [temporal], postgres: () => processFamily(postgres), standin: () => [standin], driver: () => [process.pid] });
   const t0 = performance.now();
   await inLanes(total, N, job);
-  const seconds = (performance.now() - t0) / 1000;
-  const used = cpu.stop();
+  return { collections: total, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu.stop() };
+}
+
+/** The rate of a side over all its rounds, and where the CPU went: milliseconds of CPU per collection, by process. */
+function summarize(label: string, phases: Phase[]) {
+  const total = phases.reduce((n, p) => n + p.collections, 0);
+  const seconds = phases.reduce((n, p) => n + p.seconds, 0);
+  const cpu: Record<string, number> = {};
+  for (const p of phases) for (const [k, v] of Object.entries(p.cpuSeconds)) cpu[k] = (cpu[k] ?? 0) + v;
   const perSecond = Math.round((total / seconds) * 10) / 10;
-  const cpuMsPerCollection = Object.fromEntries(Object.entries(used).map(([k, v]) => [k, Math.round((v / total) * 1000 * 10) / 10]));
-  const cpuBusyPercent = Math.round((Object.values(used).reduce((a, b) => a + b, 0) / (seconds * cpus().length)) * 100);
-  log(`${label}: ${total} in ${seconds.toFixed(1)} s = ${perSecond}/s; CPU ms per collection ${JSON.stringify(cpuMsPerCollection)}; machine ${cpuBusyPercent}% busy (ours)`);
-  return { collections: total, seconds: Math.round(seconds * 10) / 10, perSecond, cpuMsPerCollection, cpuBusyPercent };
+  const cpuMsPerCollection = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round((v / total) * 1000 * 10) / 10]));
+  const cpuBusyPercent = Math.round((Object.values(cpu).reduce((a, b) => a + b, 0) / (seconds * cpus().length)) * 100);
+  const roundRates = phases.map((p) => Math.round((p.collections / p.seconds) * 10) / 10);
+  log(`${label}: ${total} in ${seconds.toFixed(1)} s = ${perSecond}/s (rounds ${roundRates.join(', ')}); CPU ms per collection ${JSON.stringify(cpuMsPerCollection)}; machine ${cpuBusyPercent}% busy (ours)`);
+  return { collections: total, seconds: Math.round(seconds * 10) / 10, perSecond, roundRates, cpuMsPerCollection, cpuBusyPercent };
 }
 
 async function dbBytes(stack: BenchStack): Promise<number> {
@@ -198,11 +210,19 @@ async function main() {
     await inLanes(WARMUP, N, () => baselineCollection(client, stack.taskQueue, newCalls()));
 
     const memory = sampleMemory(stack.pids);
+    // Ours and the bare engine take turns, round by round, so drift in the machine's other load hits both alike.
     const oursCalls = newCalls();
-    const measured = take(COUNT);
-    const ours = await throughput(stack, 'ours', COUNT, (i) => copayCollection(stack, measured[i]!, oursCalls, { transfer: true }));
     const bareCalls = newCalls();
-    const bare = await throughput(stack, 'bare', COUNT, () => baselineCollection(client, stack.taskQueue, bareCalls));
+    const oursPhases: Phase[] = [];
+    const barePhases: Phase[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const size = Math.floor(COUNT / ROUNDS) + (round < COUNT % ROUNDS ? 1 : 0);
+      const measured = take(size);
+      oursPhases.push(await measurePhase(stack, size, (i) => copayCollection(stack, measured[i]!, oursCalls, { transfer: true })));
+      barePhases.push(await measurePhase(stack, size, () => baselineCollection(client, stack.taskQueue, bareCalls)));
+    }
+    const ours = summarize('ours', oursPhases);
+    const bare = summarize('bare', barePhases);
     const peakMiB = memory.stop();
 
     // Parking: K collections captured and waiting for their transfer.
@@ -237,7 +257,7 @@ async function main() {
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { inFlight: N, count: COUNT, warmup: WARMUP, park: PARK, probe: PROBE, workerEnv },
+      settings: { inFlight: N, count: COUNT, rounds: ROUNDS, warmup: WARMUP, park: PARK, probe: PROBE, workerEnv },
       ours: { ...ours, start: oursCalls.start.summary(), captureWebhook: oursCalls.capture.summary(), transferWebhook: oursCalls.transfer.summary(), captureToApplied: oursCalls.captureToApplied.summary() },
       bare: { ...bare, start: bareCalls.start.summary(), captureUpdate: bareCalls.capture.summary(), transferSignal: bareCalls.transfer.summary(), captureToDone: bareCalls.captureToApplied.summary() },
       headline: {

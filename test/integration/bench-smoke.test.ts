@@ -19,10 +19,11 @@ describe('benchmark (tiny run)', () => {
         cwd: ROOT, timeout: 240_000, maxBuffer: 10 * 1024 * 1024,
       });
       const report = JSON.parse(readFileSync(out, 'utf8'));
-      expect(report.settings).toMatchObject({ inFlight: 5, count: 5, park: 10 });
+      expect(report.settings).toMatchObject({ inFlight: 5, count: 5, rounds: 4, park: 10 });
       for (const side of [report.ours, report.bare]) {
         expect(side.collections).toBe(5);
         expect(side.perSecond).toBeGreaterThan(0);
+        expect(side.roundRates).toHaveLength(4); // ours and bare took turns, 2 + 1 + 1 + 1 collections each
       }
       for (const call of [report.ours.start, report.ours.captureWebhook, report.ours.transferWebhook, report.ours.captureToApplied, report.bare.start, report.bare.captureUpdate, report.bare.transferSignal]) {
         expect(call.count).toBe(5);
@@ -33,6 +34,8 @@ describe('benchmark (tiny run)', () => {
       expect(report.peakMemoryMiB.worker).toBeGreaterThan(0);
       expect(report.peakMemoryMiB.api).toBeGreaterThan(0);
       expect(report.parked.collections).toBe(10);
+      // The worker's memory read after each tenth of the parking.
+      expect(report.parked.workerCurve.map((point: { parked: number }) => point.parked)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       expect(report.parked.temporalBytesPerCollection).toBeGreaterThan(0);
       expect(report.parked.postgresBytesPerCollection).toBeGreaterThanOrEqual(0);
       expect(report.parked.apiAfter.start.count).toBe(3);
