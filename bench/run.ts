@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     probe: { type: 'string', default: '100' },
     json: { type: 'string' },
     'max-cached-workflows': { type: 'string' },
+    env: { type: 'string', multiple: true },
     'cpu-prof': { type: 'string' },
     quiet: { type: 'boolean', default: false },
   },
@@ -192,9 +193,11 @@ async function dbBytes(stack: BenchStack): Promise<number> {
 
 async function main() {
   log(`bench: n=${N} count=${COUNT} warmup=${WARMUP} park=${PARK} (seeding ${ALL_VISITS} visits)`);
-  const workerEnv: Record<string, string> = args['max-cached-workflows'] ? { WORKER_MAX_CACHED_WORKFLOWS: args['max-cached-workflows'] } : {};
+  // Tuning experiments: `--env NAME=value` (repeatable) for the API and the worker, e.g. DB_POOL_MAX=5.
+  const serviceEnv: Record<string, string> = Object.fromEntries((args.env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  if (args['max-cached-workflows']) serviceEnv.WORKER_MAX_CACHED_WORKFLOWS = args['max-cached-workflows'];
   const cpuProf = args['cpu-prof'];
-  const stack = await startBenchStack({ workerEnv, nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [] });
+  const stack = await startBenchStack({ serviceEnv, nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [] });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   // The worker encrypts payloads (lib/codec): this client must read them, like the API's.
   const client = new Client({ connection, dataConverter: dataConverterFor(payloadCodecFromEnv()) });
@@ -202,12 +205,15 @@ async function main() {
     const visits = await seed(stack);
     let cursor = 0;
     const take = (k: number) => visits.slice(cursor, (cursor += k));
-    const idleWorker = memoryOf(stack.pids.worker).rssMiB;
+    const freshWorker = memoryOf(stack.pids.worker).rssMiB;
 
     // Warm-up (not measured), then ours, then the bare engine.
     const warm = take(WARMUP);
     await inLanes(warm.length, N, (i) => copayCollection(stack, warm[i]!, newCalls(), { transfer: true }));
     await inLanes(WARMUP, N, () => baselineCollection(client, stack.taskQueue, newCalls()));
+    // The idle worker: warmed up (code compiled, pools and connections open), then quiet for a few seconds.
+    await new Promise((r) => setTimeout(r, 5000));
+    const idleWorker = memoryOf(stack.pids.worker).rssMiB;
 
     const memory = sampleMemory(stack.pids);
     // Ours and the bare engine take turns, round by round, so drift in the machine's other load hits both alike.
@@ -257,7 +263,7 @@ async function main() {
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { inFlight: N, count: COUNT, rounds: ROUNDS, warmup: WARMUP, park: PARK, probe: PROBE, workerEnv },
+      settings: { inFlight: N, count: COUNT, rounds: ROUNDS, warmup: WARMUP, park: PARK, probe: PROBE, serviceEnv },
       ours: { ...ours, start: oursCalls.start.summary(), captureWebhook: oursCalls.capture.summary(), transferWebhook: oursCalls.transfer.summary(), captureToApplied: oursCalls.captureToApplied.summary() },
       bare: { ...bare, start: bareCalls.start.summary(), captureUpdate: bareCalls.capture.summary(), transferSignal: bareCalls.transfer.summary(), captureToDone: bareCalls.captureToApplied.summary() },
       headline: {
@@ -269,7 +275,7 @@ async function main() {
       peakMemoryMiB: peakMiB,
       parked: {
         collections: PARK,
-        workerIdleMiB: idleWorker, workerBeforeParkingMiB: workerBefore, workerAfterParkingMiB: workerAfter,
+        workerFreshMiB: freshWorker, workerIdleMiB: idleWorker, workerBeforeParkingMiB: workerBefore, workerAfterParkingMiB: workerAfter,
         workerGrowthPercent: Math.round(((workerAfter - workerBefore) / workerBefore) * 1000) / 10,
         workerOverIdlePercent: Math.round(((workerAfter - idleWorker) / idleWorker) * 1000) / 10,
         workerCurve, parkSeconds: Math.round(parkSeconds),

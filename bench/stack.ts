@@ -56,13 +56,13 @@ async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
 }
 
 export interface BenchStackOptions {
-  /** Extra environment of the worker (its tuning variables). */
-  workerEnv?: Record<string, string>;
+  /** Extra environment of the API and the worker (tuning variables, e.g. DB_POOL_MAX, NODE_OPTIONS). */
+  serviceEnv?: Record<string, string>;
   /** Extra Node.js flags of the API and the worker, e.g. `--cpu-prof` (profiles are written when they stop). */
   nodeArgs?: string[];
 }
 
-export async function startBenchStack({ workerEnv = {}, nodeArgs = [] }: BenchStackOptions = {}): Promise<BenchStack> {
+export async function startBenchStack({ serviceEnv = {}, nodeArgs = [] }: BenchStackOptions = {}): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-'));
   chmodSync(dir, 0o755);
   const [cliPath, pgPort, temporalPort, apiPort, standinPort, metricsPort] = await Promise.all([ensureTemporalCli(), freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -85,7 +85,7 @@ export async function startBenchStack({ workerEnv = {}, nodeArgs = [] }: BenchSt
   const common = {
     ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, EHR_BASE_URL: standinUrl,
-    EHR_WEBHOOK_SECRETS: BENCH_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRETS: BENCH_SECRETS.clearinghouse, DB_POOL_MAX: '20',
+    EHR_WEBHOOK_SECRETS: BENCH_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRETS: BENCH_SECRETS.clearinghouse,
   };
   const run = (name: string, script: string, env: NodeJS.ProcessEnv, flags: string[] = []) => {
     const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(ROOT, script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -96,8 +96,8 @@ export async function startBenchStack({ workerEnv = {}, nodeArgs = [] }: BenchSt
     return child;
   };
   const standin = run('ehr-standin', 'ehr/standin/main.ts', { ...common, EHR_STANDIN_PORT: String(standinPort), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl, EHR_WEBHOOK_SECRET: BENCH_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRET: BENCH_SECRETS.clearinghouse });
-  const worker = run('worker', 'worker/main.ts', { ...common, WORKER_METRICS_PORT: String(metricsPort), ...workerEnv }, nodeArgs);
-  const api = run('api', 'api/main.ts', { ...common, PORT: String(apiPort) }, nodeArgs);
+  const worker = run('worker', 'worker/main.ts', { ...common, WORKER_METRICS_PORT: String(metricsPort), ...serviceEnv }, nodeArgs);
+  const api = run('api', 'api/main.ts', { ...common, PORT: String(apiPort), ...serviceEnv }, nodeArgs);
   await Promise.all([waitFor(`${apiUrl}/readyz`), waitFor(`${standinUrl}/healthz`)]);
 
   return {

@@ -57,7 +57,8 @@ export const serviceEnvSchema = z.object({
   TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
-  WORKER_MAX_CACHED_WORKFLOWS: positiveInt.optional(),
+  // Collections wait days in their timers: caching them buys nothing, bounding the cache bounds memory (bench/README.md).
+  WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(100),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.optional(),
   SHUTDOWN_GRACE_SECONDS: positiveInt.max(600, { error: 'must be at most 600' }).default(10),
