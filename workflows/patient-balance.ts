@@ -19,6 +19,8 @@ export interface BalanceInput {
   /** What the EHR request is opened for; the patient may pay a different amount, and what was paid is applied. */
   amountCents: Cents;
   captureWindowMs: number;
+  /** The practice's IANA zone, for the wait times in the run's details (runs started before it existed show UTC). */
+  timeZone?: string;
 }
 
 export type BalanceOutcome = CollectionOutcome;
@@ -32,7 +34,7 @@ const isLedgerRefusal = (err: unknown) =>
   err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'LedgerRuleError';
 
 export async function patientBalance(input: BalanceInput): Promise<BalanceOutcome> {
-  const run = collectionRun({ collectionId: input.collectionId, practiceId: input.practiceId, patientId: input.patientId, statusOrder: 'after-write' });
+  const run = collectionRun({ collectionId: input.collectionId, practiceId: input.practiceId, patientId: input.patientId, statusOrder: 'after-write', timeZone: input.timeZone });
   const { view } = run;
 
   // 1-2. Open the EHR payment request (reason Outstanding Balance); durably wait for the capture, a cancellation or expiry.

@@ -40,10 +40,10 @@ const startBalanceBody = z.strictObject({
 export function balanceCollector(deps: { db: Db; temporal: Client; taskQueue: string; windows: Pick<CollectionWindows, 'captureWindowMs'> }) {
 
   /** Opens (or finds) the EHR payment request of a balance collection; starts the workflow if it is not running. */
-  async function paymentRequestFor(collection: BalanceCollectionRow): Promise<PaymentRequestView> {
+  async function paymentRequestFor(collection: BalanceCollectionRow, timeZone: string): Promise<PaymentRequestView> {
     const input: BalanceInput = {
       collectionId: collection.id, practiceId: collection.practice_id, patientId: collection.patient_id,
-      amountCents: collection.requested_amount_cents, captureWindowMs: deps.windows.captureWindowMs,
+      amountCents: collection.requested_amount_cents, captureWindowMs: deps.windows.captureWindowMs, timeZone,
     };
     const start = new WithStartWorkflowOperation(patientBalance, {
       workflowId: collection.workflow_id,
@@ -96,7 +96,7 @@ export function balanceCollector(deps: { db: Db; temporal: Client; taskQueue: st
       namedClaimIds: claimIds, createdBy: `staff:${staff.id}`,
     });
     // A collection past its capture is answered from the record: it has nothing left to open.
-    const paymentRequest = ['starting', 'awaiting_capture'].includes(collection.status) ? await paymentRequestFor(collection) : undefined;
+    const paymentRequest = ['starting', 'awaiting_capture'].includes(collection.status) ? await paymentRequestFor(collection, patient.timeZone) : undefined;
     const fresh = (await getCollection(deps.db, collection.id))!;
     return { created, body: { ...collectionView(fresh), paymentRequest: paymentRequest ?? collectionView(fresh).paymentRequest, existing: !created } };
   }

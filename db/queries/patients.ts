@@ -1,8 +1,12 @@
 import type { Db } from '../connection';
 
-/** The patient, if it belongs to this practice (another practice's ids are simply not found). */
-export async function patientInPractice(db: Db, patientId: string, practiceId: string): Promise<{ id: string } | undefined> {
-  return db('patients').where({ id: patientId, practice_id: practiceId }).first<{ id: string } | undefined>('id');
+/** The patient, if it belongs to this practice (another practice's ids are simply not found), and the practice's time zone. */
+export async function patientInPractice(db: Db, patientId: string, practiceId: string): Promise<{ id: string; timeZone: string } | undefined> {
+  const row = await db('patients as pt')
+    .join('practices as pr', 'pr.id', 'pt.practice_id')
+    .where({ 'pt.id': patientId, 'pt.practice_id': practiceId })
+    .first<{ id: string; time_zone: string } | undefined>('pt.id', 'pr.time_zone');
+  return row && { id: row.id, timeZone: row.time_zone };
 }
 
 /** The practice's patients, for staff (authenticated; PHI stays out of URLs and logs). */

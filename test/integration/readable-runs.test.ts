@@ -19,6 +19,7 @@ import { setupTracing } from '../../lib/tracing';
 import { workerSinks } from '../../worker/telemetry';
 import { DAY_MS } from '../../workflows/run-details';
 import { patchesOf, recordHistory } from '../support/history';
+import { startBalance } from '../support/balance-driver';
 
 const ROOT = join(__dirname, '../..');
 const WALL_TIME = String.raw`\d{4}-\d{2}-\d{2} \d{2}:\d{2} P[SD]T`;
@@ -77,6 +78,12 @@ describe('readable runs in the Temporal UI', () => {
       history, started.workflowId,
     );
     recordHistory(started.workflowId, 'copay-daily-details');
+  });
+
+  it('shows a balance run\'s wait on the practice clock too', async () => {
+    const s = await seedScenario(stack.db, { timeZone: 'America/Los_Angeles' });
+    const started = await startBalance(stack, s, { amountCents: 1500 });
+    expect(await detailsOf(started.workflowId)).toMatch(new RegExp(`^waiting for the EHR to capture \\$15\\.00 until ${WALL_TIME}$`));
   });
 
   it('is found by the saved visibility queries of docs/operations.md', async () => {
