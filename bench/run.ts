@@ -203,6 +203,8 @@ async function main() {
   const client = new Client({ connection, dataConverter: dataConverterFor(payloadCodecFromEnv()) });
   try {
     const visits = await seed(stack);
+    // Seeding wrote thousands of rows: settle PostgreSQL's statistics now, not by autovacuum in the first round.
+    await stack.db.raw('vacuum analyze');
     let cursor = 0;
     const take = (k: number) => visits.slice(cursor, (cursor += k));
     const freshWorker = memoryOf(stack.pids.worker).rssMiB;

@@ -91,42 +91,57 @@ export async function upsertVisit(db: Db, v: VisitRecord): Promise<{ id: string;
   }, ['date_of_service', 'provider_name', 'source_version']);
 }
 
-/** A visit by its external id within a practice's, in one query (a remittance's claim names both). */
-async function visitOfPractice(db: Db, practiceExternalId: string, visitExternalId: string) {
-  const row = await db('practices as p')
-    .leftJoin('visits as v', function joinVisit() {
-      this.on('v.practice_id', '=', 'p.id').andOnVal('v.external_id', '=', visitExternalId);
-    })
-    .where('p.external_id', practiceExternalId)
-    .first<{ practice_id: string; visit_id: string | null; patient_id: string | null } | undefined>('p.id as practice_id', 'v.id as visit_id', 'v.patient_id');
-  if (!row) throw new ReferenceError(`unknown practice ${practiceExternalId}`);
-  if (!row.visit_id || !row.patient_id) throw new ReferenceError(`unknown visit ${visitExternalId}`);
-  return { practiceId: row.practice_id, visitId: row.visit_id, patientId: row.patient_id };
-}
-
-/** Upserts a claim and, when it is newer than the stored one, replaces its lines (one statement for all of them). */
+/**
+ * Upserts a claim and, when it is newer than the stored one, replaces its lines: one statement (a remittance
+ * carries many claims, and this is on the transfer webhook's path). The visit is found within the practice; a claim
+ * naming an unknown practice or visit is a ReferenceError (the sender retries once it has sent them).
+ */
 export async function upsertClaim(db: Db, c: ClaimRecord): Promise<{ id: string; visitId: string; outcome: UpsertOutcome }> {
-  return db.transaction(async (trx) => {
-    const { practiceId: practice, visitId, patientId } = await visitOfPractice(trx, c.practiceExternalId, c.visitExternalId);
-    const result = await versionedUpsert(trx, 'claims', {
-      practice_id: practice, patient_id: patientId, visit_id: visitId, external_id: c.externalId,
-      source_version: c.version, responsibility: c.responsibility, payer_name: c.payerName ?? null,
-      payer_status: c.payerStatus, patient_responsibility_cents: c.patientResponsibilityCents,
-    }, ['responsibility', 'payer_name', 'payer_status', 'patient_responsibility_cents', 'source_version']);
-    if (result.outcome !== 'stale') {
-      // Claim lines are part of the claim's version: replace them with the newer set.
-      await trx('claim_lines').where({ claim_id: result.id }).whereNotIn('line_number', c.lines.map((l) => l.lineNumber)).delete();
-      if (c.lines.length > 0) {
-        await trx('claim_lines')
-          .insert(c.lines.map((l) => ({
-            claim_id: result.id, line_number: l.lineNumber, procedure_code: l.procedureCode, description: l.description ?? null,
-            charge_cents: l.chargeCents, insurer_paid_cents: l.insurerPaidCents, adjustment_cents: l.adjustmentCents,
-            patient_responsibility_cents: l.patientResponsibilityCents,
-          })))
-          .onConflict(['claim_id', 'line_number'])
-          .merge();
-      }
-    }
-    return { ...result, visitId };
-  });
+  const lines = c.lines.map((l) => ({
+    line_number: l.lineNumber, procedure_code: l.procedureCode, description: l.description ?? null, charge_cents: l.chargeCents,
+    insurer_paid_cents: l.insurerPaidCents, adjustment_cents: l.adjustmentCents, patient_responsibility_cents: l.patientResponsibilityCents,
+  }));
+  const { rows } = await db.raw<{ rows: { practice_id: string; visit_id: string | null; claim_id: string | null; inserted: boolean | null }[] }>(
+    `with ref as (
+       select p.id as practice_id, v.id as visit_id, v.patient_id
+         from practices p left join visits v on v.practice_id = p.id and v.external_id = :visitExternalId
+        where p.external_id = :practiceExternalId
+     ), claim as (
+       insert into claims (practice_id, patient_id, visit_id, external_id, source_version, responsibility, payer_name, payer_status, patient_responsibility_cents)
+       select practice_id, patient_id, visit_id, :externalId, :version, :responsibility, :payerName, :payerStatus, :patientResponsibilityCents
+         from ref where visit_id is not null
+       on conflict (practice_id, external_id) do update
+          set responsibility = excluded.responsibility, payer_name = excluded.payer_name, payer_status = excluded.payer_status,
+              patient_responsibility_cents = excluded.patient_responsibility_cents, source_version = excluded.source_version, updated_at = now()
+        where claims.source_version < excluded.source_version
+       returning id, (xmax = 0) as inserted
+     ), new_lines as (
+       select * from jsonb_to_recordset(cast(:lines as jsonb)) as l(line_number int, procedure_code text, description text,
+         charge_cents int, insurer_paid_cents int, adjustment_cents int, patient_responsibility_cents int)
+     ), removed as (
+       -- Lines are part of the claim's version: a newer version's set replaces the stored one.
+       delete from claim_lines where claim_id in (select id from claim) and line_number not in (select line_number from new_lines)
+     ), upserted as (
+       insert into claim_lines (claim_id, line_number, procedure_code, description, charge_cents, insurer_paid_cents, adjustment_cents, patient_responsibility_cents)
+       select claim.id, l.line_number, l.procedure_code, l.description, l.charge_cents, l.insurer_paid_cents, l.adjustment_cents, l.patient_responsibility_cents
+         from claim, new_lines l
+       on conflict (claim_id, line_number) do update
+          set procedure_code = excluded.procedure_code, description = excluded.description, charge_cents = excluded.charge_cents,
+              insurer_paid_cents = excluded.insurer_paid_cents, adjustment_cents = excluded.adjustment_cents,
+              patient_responsibility_cents = excluded.patient_responsibility_cents
+     )
+     select ref.practice_id, ref.visit_id, claim.id as claim_id, claim.inserted from ref left join claim on true`,
+    {
+      practiceExternalId: c.practiceExternalId, visitExternalId: c.visitExternalId, externalId: c.externalId, version: c.version,
+      responsibility: c.responsibility, payerName: c.payerName ?? null, payerStatus: c.payerStatus,
+      patientResponsibilityCents: c.patientResponsibilityCents, lines: JSON.stringify(lines),
+    },
+  );
+  const row = rows[0];
+  if (!row) throw new ReferenceError(`unknown practice ${c.practiceExternalId}`);
+  if (!row.visit_id) throw new ReferenceError(`unknown visit ${c.visitExternalId}`);
+  if (row.claim_id) return { id: row.claim_id, visitId: row.visit_id, outcome: row.inserted ? 'inserted' : 'updated' };
+  // Stale: a newer version is stored, and nothing changed.
+  const existing = await db('claims').where({ practice_id: row.practice_id, external_id: c.externalId }).first<{ id: string }>('id');
+  return { id: existing.id, visitId: row.visit_id, outcome: 'stale' };
 }
