@@ -30,3 +30,24 @@ export function html(strings: TemplateStringsArray, ...values: Interpolation[]):
   });
   return new SafeHtml(out);
 }
+
+/**
+ * The frame of every page we serve: language, character set, phone-width viewport, kept out of search engines; the
+ * caller adds its title, its head elements (stylesheet, script, refresh) and its body.
+ */
+export function htmlDocument(o: { title: Interpolation; head?: Interpolation; robots?: string }, body: Interpolation): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="${o.robots ?? 'noindex, nofollow'}">
+<title>${o.title}</title>
+${o.head}
+</head>
+<body>
+${body}
+</body>
+</html>
+`.value;
+}

@@ -17,7 +17,8 @@ import {
 import type { interceptors as openTelemetryInterceptors } from '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors';
 
 export const SPANS_ONLY_WHEN_TRACED_PATCH = 'workflow-spans-only-when-traced';
-/** The header OpenTelemetry's client and workflow interceptors carry the trace context in. */
+/** The header OpenTelemetry's client and workflow interceptors carry the trace context in (the library's own
+ *  constant sits in a module that imports OpenTelemetry, which is what an untraced run must not evaluate). */
 export const TRACE_HEADER = '_tracer-data';
 
 /** Loaded on first use only, so an untraced run never evaluates OpenTelemetry's modules. */

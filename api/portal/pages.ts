@@ -7,7 +7,7 @@
  */
 import type { StatementLine } from '../../domain/statements';
 import { formatCents, type Cents } from '../../domain/money';
-import { html, type Interpolation, type SafeHtml } from '../../lib/html';
+import { html, htmlDocument, type Interpolation, type SafeHtml } from '../../lib/html';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -26,18 +26,9 @@ export function formatInstant(instant: Date, timeZone: string): string {
 interface LayoutOptions { title: string; heading?: string; csrf?: string; signedIn?: boolean; refreshSeconds?: number }
 
 function layout(o: LayoutOptions, body: SafeHtml): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-${o.refreshSeconds ? html`<meta http-equiv="refresh" content="${o.refreshSeconds}">` : ''}
-<title>${o.title} · Pay your medical bill</title>
-<link rel="stylesheet" href="/portal/static/portal.css">
-</head>
-<body>
-<a class="skip" href="#main">Skip to main content</a>
+  const head = html`${o.refreshSeconds ? html`<meta http-equiv="refresh" content="${o.refreshSeconds}">` : ''}
+<link rel="stylesheet" href="/portal/static/portal.css">`;
+  return htmlDocument({ title: html`${o.title} · Pay your medical bill`, head }, html`<a class="skip" href="#main">Skip to main content</a>
 <header class="site"><div class="inner">
 <p class="brand">${o.heading ?? 'Pay your medical bill'}</p>
 ${o.signedIn && o.csrf ? html`<form method="post" action="/portal/sign-out"><input type="hidden" name="csrf" value="${o.csrf}"><button type="submit" class="link">Sign out</button></form>` : ''}
@@ -45,10 +36,7 @@ ${o.signedIn && o.csrf ? html`<form method="post" action="/portal/sign-out"><inp
 <main id="main" tabindex="-1">
 ${body}
 </main>
-<footer class="site"><p>Your information is protected. For your privacy, a session ends a few minutes after you sign in.</p></footer>
-</body>
-</html>
-`.value;
+<footer class="site"><p>Your information is protected. For your privacy, a session ends a few minutes after you sign in.</p></footer>`);
 }
 
 interface FieldError { field: string; message: string }
@@ -250,17 +238,10 @@ export interface PrintableStatement {
 }
 
 export function printableStatementPage(s: PrintableStatement): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<title>Statement ${formatDate(s.statementDate)} · ${s.practiceName}</title>
-<link rel="stylesheet" href="/portal/static/statement.css">
-</head>
-<body>
-<nav class="toolbar" aria-label="Statement">
+  return htmlDocument({
+    title: html`Statement ${formatDate(s.statementDate)} · ${s.practiceName}`,
+    head: html`<link rel="stylesheet" href="/portal/static/statement.css">`,
+  }, html`<nav class="toolbar" aria-label="Statement">
 ${s.backHref ? html`<a href="${s.backHref}">← Back</a>` : html`<span></span>`}
 <span>Use your browser's Print command to print this statement.</span>
 </nav>
@@ -303,8 +284,5 @@ You may pay all or part of the amount due.</p>
 <div><p class="label">Make checks payable to</p><p class="value">${s.practiceName}</p></div>
 <div><p class="label">Patient</p><p class="value">${s.patientName}</p></div>
 </section>
-</main>
-</body>
-</html>
-`.value;
+</main>`);
 }

@@ -4,7 +4,7 @@
  * No external assets: the CSS is inline and allowed by its hash in the Content-Security-Policy.
  */
 import { createHash } from 'node:crypto';
-import { html, SafeHtml } from '../../lib/html';
+import { html, htmlDocument, SafeHtml } from '../../lib/html';
 
 // One escaping tag for every page we serve (lib/html.ts); re-exported for the stand-in's modules.
 export { escapeHtml, html, SafeHtml } from '../../lib/html';
@@ -48,21 +48,8 @@ export const CONTENT_SECURITY_POLICY =
   `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 
 export function page(title: string, body: SafeHtml): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title} · EHR stand-in</title>
-<style>${new SafeHtml(STYLE)}</style>
-</head>
-<body>
-<main>
+  return htmlDocument({ title: html`${title} · EHR stand-in`, head: html`<style>${new SafeHtml(STYLE)}</style>`, robots: 'noindex' }, html`<main>
 <p class="tag">EHR stand-in (development only)</p>
 ${body}
-</main>
-</body>
-</html>
-`.value;
+</main>`);
 }

@@ -6,7 +6,7 @@
 import type { Staff } from '../../db/queries/staff';
 import type { ManualReason } from '../../domain/application-rules';
 import { formatCents } from '../../domain/money';
-import { html, type Interpolation, type SafeHtml } from '../../lib/html';
+import { html, htmlDocument, type Interpolation, type SafeHtml } from '../../lib/html';
 import { formatDate, formatInstant } from '../../api/portal/pages';
 import type { CreditAge } from '../../api/work-queue';
 import { REASON_LABELS } from '../../api/work-queue';
@@ -23,18 +23,11 @@ export function page(o: { title: string; section: Section; ctx?: PageContext }, 
   const nav = (section: Section, href: string, label: string): SafeHtml =>
     html`<li><a href="${href}"${o.section === section ? html` aria-current="page"` : ''}>${label}</a></li>`;
   const ctx = o.ctx;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<title>${o.title} · payflow staff</title>
-<link rel="stylesheet" href="/staff/static/staff.css">
-<script src="/staff/static/staff.js" defer></script>
-</head>
-<body>
-<a class="skip" href="#main">Skip to main content</a>
+  return htmlDocument({
+    title: html`${o.title} · payflow staff`,
+    head: html`<link rel="stylesheet" href="/staff/static/staff.css">
+<script src="/staff/static/staff.js" defer></script>`,
+  }, html`<a class="skip" href="#main">Skip to main content</a>
 <header class="bar"><nav aria-label="Main">
 <a class="brand" href="/staff/queue">payflow · billing</a>
 ${ctx ? html`<ul>
@@ -48,10 +41,7 @@ ${ctx.staff.role === 'admin' ? nav('settings', '/staff/settings', 'Settings') : 
 </nav></header>
 <main id="main" tabindex="-1">
 ${body}
-</main>
-</body>
-</html>
-`.value;
+</main>`);
 }
 
 export const csrfField = (ctx: PageContext): SafeHtml => html`<input type="hidden" name="csrf" value="${ctx.csrf}">`;
