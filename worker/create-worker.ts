@@ -22,6 +22,9 @@ export interface CreateWorkerOptions extends ActivityDeps {
   metrics?: BusinessMetrics;
 }
 
+/** How long after the grace a stuck shutdown is given up (the grace's cancellations need a moment to land). */
+export const SHUTDOWN_FORCE_MARGIN_SECONDS = 10;
+
 export function createWorker(o: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: o.connection,
@@ -39,6 +42,9 @@ export function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     },
     sinks: workerSinks(o.tracing ?? setupTracing({ serviceName: 'payflow-worker' })),
     shutdownGraceTime: `${o.shutdownGraceSeconds}s`,
+    // A shutdown stuck past the grace (an activity that ignores its cancellation) ends with an error instead of
+    // hanging: run() rejects, the process exits non-zero and its supervisor starts a fresh one.
+    shutdownForceTime: `${o.shutdownGraceSeconds + SHUTDOWN_FORCE_MARGIN_SECONDS}s`,
     ...o.tuning,
   });
 }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,16 +15,18 @@ import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { startStandin, type RunningStandin } from '../../ehr/standin';
 import { createLogger, type Logger } from '../../lib/logger';
 import { createWorker } from '../../worker/create-worker';
+import { sdkLogger } from '../../worker/logging';
 import { sharedStack, TEMPLATE_DB } from './shared-stack';
 import { TEST_CODEC_ENDPOINT, TEST_DATA_CONVERTER } from './codec';
 
 let runtimeInstalled = false;
-/** Temporal's runtime logs only warnings in tests (once per jest worker process). */
+/** Temporal's runtime logs only warnings in tests, through the worker's own PHI-safe JSON logger (once per jest
+ *  worker process). */
 export function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: sdkLogger(createLogger('warn', 'payflow-test'), 'warn') });
   } catch {
     // Already installed by an earlier file in this jest worker process.
   }
@@ -132,19 +134,50 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
       const { worker, done } = running;
       running = undefined;
       worker.shutdown();
-      await done;
+      // What the worker still holds, should its shutdown be slow (create-worker.ts gives up 10 s after the grace).
+      const slow = setTimeout(() => warnTeardown(`worker still stopping: ${JSON.stringify(worker.getStatus())}`), 8_000);
+      try {
+        await done;
+      } finally {
+        clearTimeout(slow);
+      }
     };
     if (opts.worker !== false) await ctx.startWorker();
   });
 
   afterAll(async () => {
-    await ctx.stopWorker?.();
-    await ctx.standin?.close();
-    if (server) await new Promise((r) => server!.close(r));
-    await workerConnection?.close();
-    await clientConnection?.close();
-    await dropDb?.();
+    // Every step runs even if one fails, and a slow or failing step is named in the output: a teardown that
+    // times out otherwise says nothing about what it waited for.
+    await teardownStep('stop the worker', () => ctx.stopWorker?.());
+    await teardownStep('close the EHR stand-in', () => ctx.standin?.close());
+    await teardownStep('close the API server', () => closeServer(server));
+    await teardownStep('close the worker connection', () => workerConnection?.close());
+    await teardownStep('close the client connection', () => clientConnection?.close());
+    await teardownStep('drop the database', () => dropDb?.());
   });
 
   return ctx;
+}
+
+function warnTeardown(message: string) {
+  process.stderr.write(`[test harness] ${message}\n`);
+}
+
+async function teardownStep(name: string, step: () => Promise<unknown> | undefined) {
+  const started = Date.now();
+  try {
+    await step();
+  } catch (err) {
+    warnTeardown(`${name} failed: ${(err as Error).message}`);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  if (seconds > 5) warnTeardown(`${name} took ${seconds.toFixed(1)} s`);
+}
+
+/** Closes the server and the connections a browser may still hold open (close() alone waits for them). */
+function closeServer(server: Server | undefined): Promise<void> | undefined {
+  if (!server) return undefined;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
 }
