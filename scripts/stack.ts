@@ -74,14 +74,22 @@ async function waitForReady(url: string, timeoutMs: number): Promise<void> {
 }
 
 let shuttingDown = false;
-async function shutdown(code: number): Promise<never> {
-  if (!shuttingDown) {
-    shuttingDown = true;
+let stopped: Promise<never> | undefined;
+/** Stops everything in order, once: a second Ctrl-C (or `timeout`, which signals the process and its group) waits
+ *  for the same cleanup rather than exiting halfway and leaving services running. Every step is bounded. */
+function shutdown(code: number): Promise<never> {
+  if (stopped) {
+    console.log('Still stopping (the worker may take up to SHUTDOWN_GRACE_SECONDS + 10 s)…');
+    return stopped;
+  }
+  shuttingDown = true;
+  stopped = (async () => {
     console.log('\nStopping the local stack…');
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     console.log('Stopped.');
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return stopped;
 }
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));

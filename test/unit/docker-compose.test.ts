@@ -5,8 +5,9 @@ import { parse } from 'yaml';
 import { parseEnv, serviceEnvSchema } from '../../lib/config';
 import { standinEnvSchema } from '../../ehr/standin/config';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SHUTDOWN_FORCE_MARGIN_SECONDS } from '../../worker/create-worker';
 
-interface Service { environment?: Record<string, string>; ports?: string[]; command?: string[] | string; depends_on?: unknown }
+interface Service { environment?: Record<string, string>; ports?: string[]; command?: string[] | string; depends_on?: unknown; stop_grace_period?: string }
 const compose = parse(readFileSync(join(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const { services } = compose;
 
@@ -54,5 +55,16 @@ describe('docker-compose.yml', () => {
     const command = [services['temporal-setup']?.command ?? []].flat().join(' ');
     const registered = [...command.matchAll(/--name (\w+) --type (\w+)/g)].map((m) => `${m[1]}=${m[2]}`);
     expect(registered.sort()).toEqual(ALL_SEARCH_ATTRIBUTES.map((sa) => `${sa.name}=Keyword`).sort());
+  });
+
+  it.each(['api', 'worker', 'ehr-standin'])('runs %s as one node process, so docker stop\'s SIGTERM reaches its graceful shutdown', (name) => {
+    // Not the tsx CLI: it relays a signal to a child process and SIGKILLs it when the child is slow to acknowledge.
+    expect(services[name]?.command).toEqual(['node', '--import', 'tsx', expect.stringMatching(/\/main\.ts$/)]);
+  });
+
+  it("gives the worker's shutdown (grace, then the margin before it gives up) time before docker's SIGKILL", () => {
+    const grace = parseEnv(serviceEnvSchema, services.worker?.environment ?? {}).SHUTDOWN_GRACE_SECONDS;
+    const stopGrace = Number(/^(\d+)s$/.exec(services.worker?.stop_grace_period ?? '')?.[1]);
+    expect(stopGrace).toBeGreaterThan(grace + SHUTDOWN_FORCE_MARGIN_SECONDS);
   });
 });
