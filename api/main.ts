@@ -27,7 +27,7 @@ async function main() {
   const app = createApp({
     db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining,
     webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS },
-    windows: { captureWindowMs: config.CAPTURE_WINDOW, transferWindowMs: config.COPAY_TRANSFER_WINDOW, reversalWatchMs: config.COPAY_REVERSAL_WATCH },
+    windows: { captureWindowMs: config.CAPTURE_WINDOW, lateCaptureWaitMs: config.LATE_CAPTURE_WAIT, transferWindowMs: config.COPAY_TRANSFER_WINDOW, reversalWatchMs: config.COPAY_REVERSAL_WATCH },
     statements: statementsSettingsFromConfig(config),
     codec: { codec, engineerTokens: config.CODEC_ENGINEER_TOKENS, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookies: config.NODE_ENV === 'production' },
   });

@@ -66,6 +66,7 @@ export const serviceEnvSchema = z.object({
   EHR_WEBHOOK_SECRETS: secretList.default(['dev-ehr-webhook-secret']),
   CLEARINGHOUSE_WEBHOOK_SECRETS: secretList.default(['dev-clearinghouse-webhook-secret']),
   CAPTURE_WINDOW: duration.default(parseDuration('24h')!),
+  LATE_CAPTURE_WAIT: duration.default(parseDuration('24h')!),
   COPAY_TRANSFER_WINDOW: duration.default(parseDuration('120d')!),
   COPAY_REVERSAL_WATCH: duration.default(parseDuration('120d')!),
   PAYLOAD_KEYS: payloadKeys.default(parsePayloadKeys(DEV_PAYLOAD_KEYS)!),

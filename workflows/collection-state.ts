@@ -32,6 +32,9 @@ export function rejectUpdate(type: 'Conflict' | 'Invalid', message: string): nev
   throw ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
+/** How long a collection whose cancellation the EHR refused waits for the capture (the EHR retries webhooks for a day). */
+export const LATE_CAPTURE_WAIT_MS = 24 * 60 * 60 * 1000;
+
 export const ehr = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   // The EHR may be down for a while: keep trying, backing off to once a minute.
@@ -66,9 +69,10 @@ export interface CollectionRun {
   /**
    * Opens the EHR payment request (pre-filled by the collection row) and durably waits for the capture, a
    * cancellation, or the end of the window. Returns the capture; undefined once the collection is closed
-   * (cancelled or expired, the EHR request cancelled): the caller then finishes.
+   * (cancelled or expired, the EHR request cancelled): the caller then finishes. When the EHR refuses the
+   * cancellation (it captured the payment first), the capture is waited for up to `lateCaptureWaitMs` more.
    */
-  awaitCapture: (amountCents: Cents, captureWindowMs: number) => Promise<CaptureInput | undefined>;
+  awaitCapture: (amountCents: Cents, captureWindowMs: number, lateCaptureWaitMs?: number) => Promise<CaptureInput | undefined>;
   /** Records the captured payment (idempotent by the EHR payment id); returns its id. */
   recordPayment: (capture: CaptureInput) => Promise<string>;
   /** Carries out a decision of the rules: its automatic applications and its task (then `view.openTask` is set). */
@@ -83,6 +87,8 @@ export function collectionRun(input: CollectionRunOptions): CollectionRun {
   const view: CollectionView = { status: 'starting', appliedCents: 0 };
   let capture: CaptureInput | undefined;
   let cancelled = false;
+  /** Set behind the `late-capture-accepted` patch: a capture is taken until the collection is closed for good. */
+  let takesLateCaptures = false;
   let resolving = false;
   let resolved = false;
 
@@ -108,7 +114,8 @@ export function collectionRun(input: CollectionRunOptions): CollectionRun {
           if (capture.externalPaymentId !== c.externalPaymentId) rejectUpdate('Conflict', 'Another payment was already captured for this collection.');
           return; // the same capture again: accepted, nothing changes
         }
-        if (cancelled || view.status === 'cancelled') rejectUpdate('Conflict', 'This collection was cancelled; the payment request is closed.');
+        // While the EHR is asked to cancel, a capture may still come: the EHR took the money first and will refuse.
+        if ((cancelled && !takesLateCaptures) || view.status === 'cancelled') rejectUpdate('Conflict', 'This collection was cancelled; the payment request is closed.');
         if (view.status === 'expired') rejectUpdate('Conflict', 'This collection expired; the payment request is closed.');
       },
     },
@@ -185,13 +192,24 @@ export function collectionRun(input: CollectionRunOptions): CollectionRun {
     return { status: view.status, paymentId: view.paymentId, appliedCents: view.appliedCents, taskId: view.openTask?.taskId };
   }
 
-  async function awaitCapture(amountCents: Cents, captureWindowMs: number): Promise<CaptureInput | undefined> {
+  async function awaitCapture(amountCents: Cents, captureWindowMs: number, lateCaptureWaitMs = LATE_CAPTURE_WAIT_MS): Promise<CaptureInput | undefined> {
+    // Runs started before this patch keep refusing a capture once a cancellation was asked for, and close at once.
+    takesLateCaptures = patched('late-capture-accepted');
     // Open the EHR payment request, pre-filled for this patient (and visit) from the collection row.
     view.paymentRequest = await ehr.openPaymentRequest({ collectionId: input.collectionId });
     await setStatus('awaiting_capture', `waiting for the EHR to capture ${formatCents(amountCents)}`, captureWindowMs);
     const gotCapture = await condition(() => capture !== undefined || cancelled, captureWindowMs);
     if (capture) return capture;
     const closed = await ehr.cancelPaymentRequest({ requestId: view.paymentRequest.requestId });
+    if (takesLateCaptures) {
+      // The EHR captures before it cancels: a refused cancellation means the patient's money was (probably) taken and
+      // its webhook is on its way or being retried. Wait for it rather than close the collection and refuse it.
+      if (!capture && closed.outcome === 'already_closed') {
+        await setStatus('awaiting_capture', 'the EHR refused to cancel the payment request (already captured or closed); waiting for its capture', lateCaptureWaitMs);
+        await condition(() => capture !== undefined, lateCaptureWaitMs);
+      }
+      if (capture) return capture; // accepted while the cancellation was asked for, or late
+    }
     // 'already_closed': the EHR captured or closed it, but no capture reached us; staff should check the EHR.
     const note = closed.outcome === 'already_closed' ? ' (the EHR reports the request already closed: check it for a capture)' : '';
     await setStatus(gotCapture ? 'cancelled' : 'expired', (gotCapture ? 'cancelled by staff before the payment was captured' : 'the payment request expired without a capture') + note);

@@ -19,6 +19,8 @@ export interface BalanceInput {
   /** What the EHR request is opened for; the patient may pay a different amount, and what was paid is applied. */
   amountCents: Cents;
   captureWindowMs: number;
+  /** See awaitCapture; absent (runs started before it was an input) → LATE_CAPTURE_WAIT_MS. */
+  lateCaptureWaitMs?: number;
   /** The practice's IANA zone, for the wait times in the run's details (runs started before it existed show UTC). */
   timeZone?: string;
 }
@@ -38,7 +40,7 @@ export async function patientBalance(input: BalanceInput): Promise<BalanceOutcom
   const { view } = run;
 
   // 1-2. Open the EHR payment request (reason Outstanding Balance); durably wait for the capture, a cancellation or expiry.
-  const capture = await run.awaitCapture(input.amountCents, input.captureWindowMs);
+  const capture = await run.awaitCapture(input.amountCents, input.captureWindowMs, input.lateCaptureWaitMs);
   if (!capture) return run.finish();
 
   // 3. Record the payment (idempotent by the EHR payment id).

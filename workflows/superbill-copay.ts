@@ -21,6 +21,8 @@ export interface CopayInput {
   visitId: string;
   amountCents: Cents;
   captureWindowMs: number;
+  /** See awaitCapture; absent (runs started before it was an input) → LATE_CAPTURE_WAIT_MS. */
+  lateCaptureWaitMs?: number;
   transferWindowMs: number;
   reversalWatchMs: number;
   /** The practice's IANA time zone, for the run's details. Absent in runs started before it was an input: UTC. */
@@ -46,7 +48,7 @@ export async function superbillCopay(input: CopayInput): Promise<CopayOutcome> {
 
   // 1-2. Open the EHR payment request, pre-filled for this patient and visit; durably wait for the capture (or
   // cancellation, or expiry).
-  const capture = await run.awaitCapture(input.amountCents, input.captureWindowMs);
+  const capture = await run.awaitCapture(input.amountCents, input.captureWindowMs, input.lateCaptureWaitMs);
   if (!capture) return finish();
 
   // 3. Record the payment (idempotent by the EHR payment id).

@@ -37,13 +37,13 @@ const startBalanceBody = z.strictObject({
 });
 
 /** Collect Now on a patient's billing page, for the API route and the staff pages. */
-export function balanceCollector(deps: { db: Db; temporal: Client; taskQueue: string; windows: Pick<CollectionWindows, 'captureWindowMs'> }) {
+export function balanceCollector(deps: { db: Db; temporal: Client; taskQueue: string; windows: Pick<CollectionWindows, 'captureWindowMs' | 'lateCaptureWaitMs'> }) {
 
   /** Opens (or finds) the EHR payment request of a balance collection; starts the workflow if it is not running. */
   async function paymentRequestFor(collection: BalanceCollectionRow, timeZone: string): Promise<PaymentRequestView> {
     const input: BalanceInput = {
       collectionId: collection.id, practiceId: collection.practice_id, patientId: collection.patient_id,
-      amountCents: collection.requested_amount_cents, captureWindowMs: deps.windows.captureWindowMs, timeZone,
+      amountCents: collection.requested_amount_cents, captureWindowMs: deps.windows.captureWindowMs, lateCaptureWaitMs: deps.windows.lateCaptureWaitMs, timeZone,
     };
     const start = new WithStartWorkflowOperation(patientBalance, {
       workflowId: collection.workflow_id,
@@ -104,7 +104,7 @@ export function balanceCollector(deps: { db: Db; temporal: Client; taskQueue: st
   return { start };
 }
 
-export function balanceCollectionRoutes(deps: { db: Db; temporal: Client; taskQueue: string; windows: Pick<CollectionWindows, 'captureWindowMs'> }): Router {
+export function balanceCollectionRoutes(deps: { db: Db; temporal: Client; taskQueue: string; windows: Pick<CollectionWindows, 'captureWindowMs' | 'lateCaptureWaitMs'> }): Router {
   const router = Router();
   const balance = balanceCollector(deps);
 

@@ -16,7 +16,13 @@ import { idempotency } from '../idempotency';
 import { updateFailureToAppError } from '../temporal-errors';
 import { parseBody, UUID } from '../validate';
 
-export interface CollectionWindows { captureWindowMs: number; transferWindowMs: number; reversalWatchMs: number }
+export interface CollectionWindows {
+  captureWindowMs: number;
+  /** After the EHR refused a cancellation (it captured first): how long to wait for the capture; absent → 24 h. */
+  lateCaptureWaitMs?: number;
+  transferWindowMs: number;
+  reversalWatchMs: number;
+}
 
 const cents = z.number({ error: 'must be a number of cents' }).int({ error: 'must be a whole number of cents' })
   .min(1, { error: 'must be at least 1 cent' }).max(MAX_PAYMENT_CENTS, { error: `must be at most ${MAX_PAYMENT_CENTS} cents` });
