@@ -89,6 +89,8 @@ export function collectionRun(input: CollectionRunOptions): CollectionRun {
   let cancelled = false;
   /** Set behind the `late-capture-accepted` patch: a capture is taken until the collection is closed for good. */
   let takesLateCaptures = false;
+  /** The EHR refused our cancellation (it captured first): the run waits for that capture. */
+  let awaitingLateCapture = false;
   let resolving = false;
   let resolved = false;
 
@@ -131,6 +133,7 @@ export function collectionRun(input: CollectionRunOptions): CollectionRun {
       validator: (request: CancelInput) => {
         if (request.collectionId !== input.collectionId) rejectUpdate('Conflict', 'This cancellation is for another collection.');
         if (capture) rejectUpdate('Conflict', 'The payment was already captured; it can no longer be cancelled.');
+        if (awaitingLateCapture) rejectUpdate('Conflict', 'The EHR refused to cancel this payment request because the patient already paid; the payment is on its way.');
         if (view.status === 'expired' || view.status === 'cancelled') rejectUpdate('Conflict', `The collection is already ${view.status}.`);
       },
     },
@@ -205,8 +208,10 @@ export function collectionRun(input: CollectionRunOptions): CollectionRun {
       // The EHR captures before it cancels: a refused cancellation means the patient's money was (probably) taken and
       // its webhook is on its way or being retried. Wait for it rather than close the collection and refuse it.
       if (!capture && closed.outcome === 'already_closed') {
+        awaitingLateCapture = true;
         await setStatus('awaiting_capture', 'the EHR refused to cancel the payment request (already captured or closed); waiting for its capture', lateCaptureWaitMs);
         await condition(() => capture !== undefined, lateCaptureWaitMs);
+        awaitingLateCapture = false;
       }
       if (capture) return capture; // accepted while the cancellation was asked for, or late
     }

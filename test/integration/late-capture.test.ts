@@ -100,6 +100,10 @@ describe('a capture the EHR took before it refused our cancellation', () => {
     await waitingForLateCapture(started.workflowId); // the window ended; the EHR refused to cancel a captured request
     expect(ehr.paymentRequest(started.paymentRequest.requestId)?.status).toBe('captured');
     expect((await collection(s, started.collectionId)).status).toBe('awaiting_capture');
+    // Cancelling now would do nothing: staff are told why.
+    const cancel = await request(stack.app).post(`/v1/collections/${started.collectionId}/cancel`).set(s.auth('billing')).send({ reason: 'patient asked' });
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.detail).toMatch(/refused to cancel.*already paid/);
 
     const res = await redeliver(event);
     expect(res.status).toBe(200);
