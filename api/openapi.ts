@@ -46,7 +46,7 @@ export const openApiDocument = {
     },
     '/v1/collections/{collectionId}': { get: { summary: 'A collection: status, payment, applications, tasks', parameters: [uuidParam('collectionId')], responses: { 200: { description: 'collection' }, ...errors } } },
     '/v1/collections/{collectionId}/cancel': {
-      post: { summary: 'Cancel before the capture', parameters: [uuidParam('collectionId')], requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } }), responses: { 200: { description: 'cancelled' }, ...errors } },
+      post: { summary: 'Cancel before the capture', description: 'The run asks the EHR to cancel its payment request. If the EHR refuses because the patient had just paid, the collection takes that payment as usual; a cancel while it waits for that capture gets 409.', parameters: [uuidParam('collectionId')], requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } }), responses: { 200: { description: 'cancellation asked for' }, ...errors } },
     },
     '/v1/patients': { get: { summary: "The practice's patients", responses: { 200: { description: 'patients' }, ...errors } } },
     '/v1/patients/{patientId}/visits': { get: { summary: "A patient's visits with their claim's state", parameters: [uuidParam('patientId')], responses: { 200: { description: 'visits' }, ...errors } } },
