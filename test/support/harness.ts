@@ -163,12 +163,19 @@ function warnTeardown(message: string) {
   process.stderr.write(`[test harness] ${message}\n`);
 }
 
+/** A step that has not finished by then is left behind (named), so the other steps still run within jest's hook timeout. */
+const TEARDOWN_STEP_LIMIT_MS = 20_000;
+
 async function teardownStep(name: string, step: () => Promise<unknown> | undefined) {
   const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'limit'>((resolve) => (timer = setTimeout(() => resolve('limit'), TEARDOWN_STEP_LIMIT_MS)));
   try {
-    await step();
+    if ((await Promise.race([Promise.resolve(step()), limit])) === 'limit') warnTeardown(`${name} did not finish within ${TEARDOWN_STEP_LIMIT_MS / 1000} s; left behind`);
   } catch (err) {
     warnTeardown(`${name} failed: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
   }
   const seconds = (Date.now() - started) / 1000;
   if (seconds > 5) warnTeardown(`${name} took ${seconds.toFixed(1)} s`);
