@@ -7,28 +7,22 @@
  * the test then delivers the captured event itself, signed, as the EHR's retry would.
  */
 import request from 'supertest';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { EhrEvent } from '../../ehr/events';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { startStandin, type RunningStandin } from '../../ehr/standin';
 import { signWebhook } from '../../lib/webhook-signature';
-import { createWorker } from '../../worker/create-worker';
 import { statusQuery } from '../../workflows/collection-messages';
-import { TEST_DATA_CONVERTER } from '../support/codec';
 import { post } from '../support/copay-driver';
 import { patchesOf, recordHistory } from '../support/history';
 import { eventually, seedScenario, type Scenario } from '../support/fixtures';
 import { DEFAULT_TEST_WINDOWS, TEST_SECRETS, useTestStack } from '../support/harness';
-import { sharedStack } from '../support/shared-stack';
 
 type Started = { collectionId: string; workflowId: string; paymentRequest: { requestId: string } };
 
 describe('a capture the EHR took before it refused our cancellation', () => {
-  // Our own worker: its EHR is the muted stand-in below.
+  // The worker's EHR is the muted stand-in below.
   const stack = useTestStack({ worker: false });
   let ehr: RunningStandin;
-  let connection: NativeConnection;
-  let running: { worker: Worker; done: Promise<void> };
 
   beforeAll(async () => {
     ehr = await startStandin({
@@ -37,18 +31,10 @@ describe('a capture the EHR took before it refused our cancellation', () => {
       secrets: TEST_SECRETS,
       deliveryTimeoutMs: 1000,
     });
-    connection = await NativeConnection.connect({ address: sharedStack().temporalAddress });
-    const worker = await createWorker({
-      connection, db: stack.db, ehr: createHttpEhrAdapter({ baseUrl: ehr.url }), namespace: 'default', taskQueue: stack.taskQueue,
-      workflowBundlePath: sharedStack().workflowBundlePath, shutdownGraceSeconds: 5, dataConverter: TEST_DATA_CONVERTER,
-    });
-    running = { worker, done: worker.run() };
+    await stack.startWorker({ ehr: createHttpEhrAdapter({ baseUrl: ehr.url }) });
   });
   afterAll(async () => {
-    running?.worker.shutdown();
-    await running?.done;
-    await connection?.close();
-    await ehr?.close();
+    await ehr?.close(); // after the harness stopped the worker (its afterAll runs first)
   });
 
   async function start(s: Scenario, windows: { captureWindowMs: number; lateCaptureWaitMs: number }): Promise<Started> {

@@ -4,17 +4,14 @@
  * worker gives up SHUTDOWN_FORCE_MARGIN_SECONDS after the grace and run() fails, so the process exits and is
  * restarted).
  */
-import { NativeConnection } from '@temporalio/worker';
-import { createWorker } from '../../worker/create-worker';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
-import type { EhrAdapter } from '../../ehr/adapter';
+import type { EhrAdapter, PaymentRequest } from '../../ehr/adapter';
 import { useTestStack, type TestStack } from '../support/harness';
-import { seedScenario } from '../support/fixtures';
-import { sharedStack } from '../support/shared-stack';
-import { TEST_DATA_CONVERTER } from '../support/codec';
+import { seedScenario, type Scenario } from '../support/fixtures';
 
-/** An EHR adapter whose openPaymentRequest first reports that it was called, then does `then`. */
-function gatedEhr(real: EhrAdapter, then: (call: () => Promise<{ requestId: string; url: string }>) => Promise<{ requestId: string; url: string }>) {
+/** The stand-in as EHR, except that openPaymentRequest first reports that it was called, then does `then`. */
+function gatedEhr(stack: TestStack, then: (call: () => Promise<PaymentRequest>) => Promise<PaymentRequest>) {
+  const real = createHttpEhrAdapter({ baseUrl: stack.standin.url });
   let entered!: () => void;
   const called = new Promise<void>((resolve) => (entered = resolve));
   const ehr: EhrAdapter = {
@@ -27,44 +24,28 @@ function gatedEhr(real: EhrAdapter, then: (call: () => Promise<{ requestId: stri
   return { ehr, called };
 }
 
-async function startOwnWorker(stack: TestStack, connection: NativeConnection, ehr: EhrAdapter, shutdownGraceSeconds: number) {
-  const worker = await createWorker({
-    connection, db: stack.db, ehr, namespace: 'default', taskQueue: stack.taskQueue,
-    workflowBundlePath: sharedStack().workflowBundlePath, shutdownGraceSeconds, dataConverter: TEST_DATA_CONVERTER,
-  });
-  return { worker, done: worker.run() };
-}
-
 /** Starts a copay collection over HTTP without waiting: the response needs a worker to finish the run's first step. */
-function startCopayInBackground(stack: TestStack, s: Awaited<ReturnType<typeof seedScenario>>, signal: AbortSignal) {
+function startCopayInBackground(stack: TestStack, s: Scenario) {
   return fetch(`${stack.apiUrl}/v1/visits/${s.visitId}/copay-collections`, {
-    method: 'POST', signal, headers: { ...s.auth('frontDesk'), 'Content-Type': 'application/json' }, body: JSON.stringify({ amountCents: 2500 }),
+    method: 'POST', signal: AbortSignal.timeout(30_000),
+    headers: { ...s.auth('frontDesk'), 'Content-Type': 'application/json' }, body: JSON.stringify({ amountCents: 2500 }),
   });
 }
 
 describe('worker shutdown', () => {
-  // Each test runs its own worker with its own EHR adapter.
+  // Each test starts the worker with its own EHR adapter.
   const stack = useTestStack({ worker: false });
-  let connection: NativeConnection;
-  beforeAll(async () => {
-    connection = await NativeConnection.connect({ address: sharedStack().temporalAddress });
-  });
-  afterAll(async () => {
-    await connection.close();
-  });
 
   it('an activity in flight finishes within the grace; the collection continues on the next worker, its payment request opened once', async () => {
-    const real = createHttpEhrAdapter({ baseUrl: stack.standin.url });
-    const { ehr, called } = gatedEhr(real, async (call) => {
+    const { ehr, called } = gatedEhr(stack, async (call) => {
       await new Promise((r) => setTimeout(r, 500)); // still running when the shutdown begins
       return call();
     });
     const s = await seedScenario(stack.db);
-    const { worker, done } = await startOwnWorker(stack, connection, ehr, 5);
-    const response = startCopayInBackground(stack, s, AbortSignal.timeout(30_000));
+    await stack.startWorker({ ehr, shutdownGraceSeconds: 5 });
+    const response = startCopayInBackground(stack, s);
     await called;
-    worker.shutdown();
-    await done; // resolves: the activity finished inside the grace
+    await stack.stopWorker(); // resolves: the activity finished inside the grace
 
     await stack.startWorker();
     const res = await response;
@@ -75,20 +56,18 @@ describe('worker shutdown', () => {
   });
 
   it('an activity that ignores its cancellation: run() fails after the grace and the margin instead of hanging', async () => {
-    const real = createHttpEhrAdapter({ baseUrl: stack.standin.url });
-    const { ehr, called } = gatedEhr(real, () => new Promise(() => undefined)); // never settles, ignores the abort
+    const { ehr, called } = gatedEhr(stack, () => new Promise(() => undefined)); // never settles, ignores the abort
     const s = await seedScenario(stack.db);
-    const { worker, done } = await startOwnWorker(stack, connection, ehr, 1);
-    const response = startCopayInBackground(stack, s, AbortSignal.timeout(30_000));
+    await stack.startWorker({ ehr, shutdownGraceSeconds: 1 });
+    const response = startCopayInBackground(stack, s);
     await called;
-    worker.shutdown();
     // The SDK gives up (GracefulShutdownPeriodExpiredError, logged as "Worker failed"); run() rejects, so the
     // process's entry point exits non-zero rather than waiting for the activity.
-    await expect(done).rejects.toThrow();
+    await expect(stack.stopWorker()).rejects.toThrow();
 
     // The run is still waiting for its activity: end it, and with it the API request waiting on its first step.
     const { workflow_id: workflowId } = await stack.db('collections').where({ visit_id: s.visitId }).first('workflow_id');
     await stack.client.workflow.getHandle(workflowId).terminate('test: the worker running its activity was given up');
-    expect((await response)?.status).toBeGreaterThanOrEqual(400);
+    expect((await response).status).toBeGreaterThanOrEqual(400);
   }, 40_000);
 });

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createDb, type Db } from '../../db/connection';
 import { createApp, type AppDeps } from '../../api/app';
 import type { CollectionWindows } from '../../api/routes/collections';
+import type { EhrAdapter } from '../../ehr/adapter';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { startStandin, type RunningStandin } from '../../ehr/standin';
 import { createLogger, type Logger } from '../../lib/logger';
@@ -72,9 +73,9 @@ export interface TestStack {
   log: Logger;
   /** Another app on the same database and task queue, e.g. with other collection windows. */
   makeApp(overrides?: Partial<AppDeps>): Express;
-  /** Starts (again) a worker on this file's task queue; returns it. */
-  startWorker(): Promise<Worker>;
-  /** Stops the running worker, if any, letting in-flight tasks finish. */
+  /** Starts (again) a worker on this file's task queue, by default with the stand-in as its EHR; returns it. */
+  startWorker(opts?: { ehr?: EhrAdapter; shutdownGraceSeconds?: number }): Promise<Worker>;
+  /** Stops the running worker, if any, letting in-flight tasks finish; rejects if the worker gives up (create-worker.ts). */
   stopWorker(): Promise<void>;
 }
 
@@ -84,7 +85,7 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
   let dropDb: () => Promise<void>;
   let clientConnection: Connection;
   let workerConnection: NativeConnection | undefined;
-  let running: { worker: Worker; done: Promise<void> } | undefined;
+  let running: { worker: Worker; done: Promise<void>; graceSeconds: number } | undefined;
   let server: Server | undefined;
 
   beforeAll(async () => {
@@ -114,28 +115,28 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
       webhooks: { ehrUrl: `${ctx.apiUrl}/webhooks/ehr`, clearinghouseUrl: `${ctx.apiUrl}/webhooks/clearinghouse` },
       secrets: TEST_SECRETS,
     });
-    ctx.startWorker = async () => {
+    ctx.startWorker = async ({ ehr, shutdownGraceSeconds = 5 } = {}) => {
       workerConnection ??= await NativeConnection.connect({ address: stack.temporalAddress });
       const worker = await createWorker({
         connection: workerConnection,
         db: ctx.db,
-        ehr: createHttpEhrAdapter({ baseUrl: ctx.standin.url }),
+        ehr: ehr ?? createHttpEhrAdapter({ baseUrl: ctx.standin.url }),
         namespace: 'default',
         taskQueue: ctx.taskQueue,
         workflowBundlePath: stack.workflowBundlePath,
-        shutdownGraceSeconds: 5,
+        shutdownGraceSeconds,
         dataConverter: TEST_DATA_CONVERTER,
       });
-      running = { worker, done: worker.run() };
+      running = { worker, done: worker.run(), graceSeconds: shutdownGraceSeconds };
       return worker;
     };
     ctx.stopWorker = async () => {
       if (!running) return;
-      const { worker, done } = running;
+      const { worker, done, graceSeconds } = running;
       running = undefined;
       worker.shutdown();
-      // What the worker still holds, should its shutdown be slow (create-worker.ts gives up 10 s after the grace).
-      const slow = setTimeout(() => warnTeardown(`worker still stopping: ${JSON.stringify(worker.getStatus())}`), 8_000);
+      // What the worker still holds, should its shutdown outlast the grace (create-worker.ts gives up 10 s later).
+      const slow = setTimeout(() => warnTeardown(`worker still stopping: ${JSON.stringify(worker.getStatus())}`), (graceSeconds + 3) * 1000);
       try {
         await done;
       } finally {
