@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
 import type { PaymentRequestInput } from '../../ehr/adapter';
@@ -14,6 +14,7 @@ import { createHttpEhrAdapter, EhrAdapterError } from '../../ehr/http-adapter';
 import { createStandinApp, startStandin, type RunningStandin } from '../../ehr/standin/app';
 import { instantToLocalDateTime, localDateTimeToInstant } from '../../ehr/standin/local-time';
 import { verifyWebhook } from '../../lib/webhook-signature';
+import { freePort } from '../support/global-setup';
 import type { ClaimRecord } from '../../db/queries/reference-data';
 
 const LA = 'America/Los_Angeles';
@@ -79,16 +80,7 @@ async function listen(app: express.Express): Promise<{ server: Server; url: stri
 }
 
 /** A port nobody listens on (fetch refuses well-known "bad" ports such as 1, so pick a real free one). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const closedPort = freePort;
 
 const closeServer = (server: Server) =>
   new Promise<void>((resolve, reject) => {

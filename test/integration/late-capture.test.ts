@@ -15,6 +15,7 @@ import { statusQuery } from '../../workflows/collection-messages';
 import { post } from '../support/copay-driver';
 import { patchesOf, recordHistory } from '../support/history';
 import { eventually, seedScenario, type Scenario } from '../support/fixtures';
+import { freePort } from '../support/global-setup';
 import { DEFAULT_TEST_WINDOWS, TEST_SECRETS, useTestStack } from '../support/harness';
 
 type Started = { collectionId: string; workflowId: string; paymentRequest: { requestId: string } };
@@ -25,9 +26,10 @@ describe('a capture the EHR took before it refused our cancellation', () => {
   let ehr: RunningStandin;
 
   beforeAll(async () => {
+    const nobody = `http://127.0.0.1:${await freePort()}`; // nothing listens there
     ehr = await startStandin({
       port: 0,
-      webhooks: { ehrUrl: 'http://127.0.0.1:9/webhooks/ehr', clearinghouseUrl: 'http://127.0.0.1:9/webhooks/clearinghouse' }, // nothing listens
+      webhooks: { ehrUrl: `${nobody}/webhooks/ehr`, clearinghouseUrl: `${nobody}/webhooks/clearinghouse` },
       secrets: TEST_SECRETS,
       deliveryTimeoutMs: 1000,
     });

@@ -5,10 +5,10 @@
  * session cookie, security headers, friendly form errors that write nothing, and no PHI in the payment-page URL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { secureCookies } from '../../api/portal/security';
 import { newAccountId } from '../../lib/account-id';
+import { freePort } from '../support/global-setup';
 import { useTestStack, type TestStack } from '../support/harness';
 import { sharedStack } from '../support/shared-stack';
 import { generateStatement, PortalClient, seedStatementScenario, startPortalApp, type StatementScenario } from '../support/statement-driver';
@@ -34,16 +34,6 @@ function unknownAccountId(taken: string[]): string {
     const id = newAccountId();
     if (!taken.includes(id)) return id;
   }
-}
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
