@@ -104,10 +104,13 @@ export function createLedgerActivities(deps: { db: Db }) {
       return { paymentId, paymentDate: created ? paymentDate : (await paymentState(db, paymentId)).paymentDate, created };
     },
 
-    /** The copay's state and its visit's claim (null before the claim exists); round = 1 + auto reversals on it. */
-    async loadCopayState(input: { paymentId: string; visitId: string }): Promise<{ payment: PaymentState; claim: ClaimState | null; round: number }> {
+    /**
+     * The copay's state and its visit's claim (null before the claim exists); round = 1 + auto reversals on it;
+     * claimVersion = the claim's clearinghouse version (null without a claim; absent from results recorded before it).
+     */
+    async loadCopayState(input: { paymentId: string; visitId: string }): Promise<{ payment: PaymentState; claim: ClaimState | null; round: number; claimVersion: number | null }> {
       const [payment, visitClaim] = await Promise.all([paymentState(db, input.paymentId), visitClaimState(db, input.visitId)]);
-      return { payment, claim: visitClaim?.claim ?? null, round: 1 + (visitClaim?.autoReversals ?? 0) };
+      return { payment, claim: visitClaim?.claim ?? null, round: 1 + (visitClaim?.autoReversals ?? 0), claimVersion: visitClaim?.version ?? null };
     },
 
     /** Carries out a decision of the rules: its automatic applications and its task, in one transaction. */

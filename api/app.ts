@@ -1,12 +1,13 @@
 /** The Express application: JSON API, health endpoints, problem+json errors. Built from injected deps so tests
  *  run the very same app against their own database and task queue. */
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Client } from '@temporalio/client';
+import type { Client, ConnectionLike } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import type { Logger } from '../lib/logger';
 import { errorHandler, notFoundHandler } from './problem';
+import { setIdempotencySettings } from './idempotency';
 import { createApiMetrics, routeOf, type ApiMetrics } from './metrics';
 import { codecRoutes, type CodecEndpointDeps } from './routes/codec';
 import { authenticate, requireRole } from './auth';
@@ -40,6 +41,29 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** Statements and the patient portal (secrets, limits, reminders); development defaults for what is omitted. */
   statements?: Partial<StatementsSettings>;
+  /** The deadline shared by the Temporal calls of one request (`TEMPORAL_REQUEST_TIMEOUT`); 4 s when omitted. */
+  temporalRequestTimeoutMs?: number;
+  /** How long a request holds its Idempotency-Key before a retry may take it over (`IDEMPOTENCY_LEASE`); 30 s when omitted. */
+  idempotencyLeaseMs?: number;
+}
+
+export const DEFAULT_TEMPORAL_REQUEST_TIMEOUT_MS = 4000;
+
+/**
+ * Runs the rest of the request with a deadline on every Temporal call it makes: the SDK reads it from its
+ * AsyncLocalStorage and sets it on each gRPC call, so a Temporal that is down or slow fails the call by then (503,
+ * lib/outage.ts) instead of holding the request for ~20 s of the SDK's retries. The context survives express's body
+ * parsers (raw-body keeps it) and every `await` of the handlers. A route may narrow it with its own withDeadline; an
+ * AbortSignal (withAbortSignal) does not stop the SDK's retries (measured: still ~20 s), a deadline does. The connection
+ * needs deadlineAwareRetryInterceptor (below) for the answer to come by the deadline rather than up to 5 s after it.
+ */
+export function temporalRequestDeadline(connection: Pick<ConnectionLike, 'withDeadline'>, timeoutMs: number): RequestHandler {
+  return (_req, _res, next) => {
+    void connection.withDeadline(Date.now() + timeoutMs, () => {
+      next();
+      return Promise.resolve();
+    });
+  };
 }
 
 export const JSON_BODY_LIMIT = '64kb';
@@ -81,6 +105,9 @@ export function createApp(deps: AppDeps): Express {
   app.get('/metrics', metrics.handler);
   // Before the JSON parser: the codec takes larger bodies, and answers CORS preflights itself.
   if (deps.codec) app.use('/codec', codecRoutes(deps.codec));
+  // From here on, Temporal gets the request's deadline (measured from its arrival); Idempotency-Key gets its lease.
+  app.use(temporalRequestDeadline(deps.temporal.connection, deps.temporalRequestTimeoutMs ?? DEFAULT_TEMPORAL_REQUEST_TIMEOUT_MS));
+  setIdempotencySettings(app, deps.idempotencyLeaseMs === undefined ? {} : { leaseMs: deps.idempotencyLeaseMs });
   app.use(
     express.json({
       limit: JSON_BODY_LIMIT,

@@ -1,26 +1,49 @@
 /**
- * `Idempotency-Key` on POSTs: the first request with a key runs and its response is stored; a retry with the same
- * key and body gets the stored response replayed; the same key while the first is still running → 409; the same
- * key with a different body → 422. Keys are scoped to the staff user.
+ * `Idempotency-Key` on POSTs: the first request with a key runs and its final response is stored (not a 5xx or a
+ * 202); a retry with the same key and body gets the stored response replayed; the same key while the first is still
+ * running → 409 with `Retry-After`; the same key with a different body → 422. Keys are scoped to the staff user.
+ * A request holds its key for a lease (`IDEMPOTENCY_LEASE`): if its process dies, a retry after the lease takes the key
+ * over and runs again, and the handlers (idempotent by their business key: one collection per visit) answer it from
+ * what the first run left.
  */
 import { createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Application, RequestHandler } from 'express';
 import type { Db } from '../db/connection';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../db/queries/idempotency';
 import { AppError, badRequest, conflict } from '../lib/errors';
+import { safeError } from '../lib/logger';
 
 const KEY = /^[A-Za-z0-9._:-]{8,100}$/;
 
-export function idempotency(db: Db): RequestHandler {
+export interface IdempotencySettings {
+  /** How long a request holds its key before a retry may take it over (ms). */
+  leaseMs: number;
+}
+
+export const DEFAULT_IDEMPOTENCY_SETTINGS: IdempotencySettings = { leaseMs: 30_000 };
+const APP_SETTINGS = 'idempotency';
+
+/** Called by createApp: the settings every `idempotency()` middleware of this app uses unless given its own. */
+export function setIdempotencySettings(app: Application, settings: Partial<IdempotencySettings> = {}): void {
+  app.locals[APP_SETTINGS] = { ...DEFAULT_IDEMPOTENCY_SETTINGS, ...settings };
+}
+
+/** What identifies "the same request": method, URL and body. */
+export function idempotencyRequestHash(method: string, originalUrl: string, body: unknown): string {
+  return createHash('sha256').update(`${method} ${originalUrl}\n${JSON.stringify(body ?? null)}`).digest('hex');
+}
+
+export function idempotency(db: Db, own?: Partial<IdempotencySettings>): RequestHandler {
   return async (req, res, next) => {
     const key = req.header('Idempotency-Key');
     if (key === undefined) return next();
     if (!KEY.test(key)) throw badRequest('Idempotency-Key must be 8-100 letters, digits or . _ : -', [{ field: 'Idempotency-Key', reason: 'malformed' }]);
+    const settings: IdempotencySettings = { ...DEFAULT_IDEMPOTENCY_SETTINGS, ...(req.app.locals[APP_SETTINGS] as Partial<IdempotencySettings> | undefined), ...own };
     const principal = `${req.staff?.practiceId ?? 'anonymous'}:${req.staff?.id ?? 'anonymous'}`;
-    const hash = createHash('sha256').update(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
+    const hash = idempotencyRequestHash(req.method, req.originalUrl, req.body);
 
-    const outcome = await claimIdempotencyKey(db, principal, key, hash);
-    if (outcome.kind === 'in_progress') throw conflict('A request with this Idempotency-Key is still being processed; retry shortly.');
+    const outcome = await claimIdempotencyKey(db, principal, key, hash, settings.leaseMs);
+    if (outcome.kind === 'in_progress') throw conflict('A request with this Idempotency-Key is still being processed; retry shortly.', outcome.retryAfterSeconds);
     if (outcome.kind === 'mismatch') throw new AppError(422, 'idempotency-key-reused', 'Idempotency-Key reused', 'This Idempotency-Key was already used with a different request body.');
     if (outcome.kind === 'replay') {
       res.status(outcome.status).setHeader('Idempotent-Replayed', 'true');
@@ -28,11 +51,30 @@ export function idempotency(db: Db): RequestHandler {
       return;
     }
 
-    // Record what we answer, once the handler has answered; a 5xx releases the key so the client may retry.
+    // Record what we answer, once the handler has answered. A 5xx releases the key so the client may retry; so does a
+    // 202 (accepted, its result still coming, e.g. Collect Now before the payment link): replayed, it would repeat
+    // "pending" forever, run again it is answered from what exists by then. If the answer cannot be stored
+    // (PostgreSQL refuses it, or is gone), the key is released too and the answer still sent: a stored-answer failure
+    // must never become an unhandled rejection, which would end the process.
+    const { lockId } = outcome;
     const json = res.json.bind(res);
     res.json = (body: unknown) => {
-      const settle = res.statusCode >= 500 ? releaseIdempotencyKey(db, principal, key) : completeIdempotencyKey(db, principal, key, res.statusCode, body);
-      void settle.finally(() => json(body));
+      const settle = async () => {
+        if (res.statusCode >= 500 || res.statusCode === 202) return releaseIdempotencyKey(db, principal, key, lockId);
+        try {
+          await completeIdempotencyKey(db, principal, key, lockId, res.statusCode, body);
+        } catch (err) {
+          req.log?.warn({ error: safeError(err) }, 'idempotency: the answer could not be stored; key released');
+          await releaseIdempotencyKey(db, principal, key, lockId);
+        }
+      };
+      void settle()
+        .catch((err: unknown) => req.log?.warn({ error: safeError(err) }, 'idempotency: the key could not be released; it frees itself after its lease'))
+        .then(() => json(body))
+        .catch((err: unknown) => {
+          req.log?.error({ error: safeError(err) }, 'idempotency: the answer could not be sent');
+          if (!res.headersSent) res.status(500).end();
+        });
       return res;
     };
     next();

@@ -6,8 +6,9 @@ import { dataConverterFor, payloadCodecFor } from '../lib/codec';
 import { setupTracing } from '../lib/tracing';
 import { loadServiceConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { temporalConnectionOptions } from '../lib/temporal';
+import { deadlineAwareRetryInterceptor, temporalConnectionOptions } from '../lib/temporal';
 import { createDb } from '../db/connection';
+import { collectionWindowsOf } from '../app/collection-starts';
 import { createApp } from './app';
 import { statementsSettingsFromConfig } from './portal/settings';
 
@@ -15,7 +16,8 @@ async function main() {
   const config = loadServiceConfig();
   const log = createLogger(config.LOG_LEVEL, 'payflow-api');
   const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX);
-  const connection = await Connection.connect(temporalConnectionOptions(config));
+  // The SDK's retries stop at a request's deadline (TEMPORAL_REQUEST_TIMEOUT) instead of sleeping past it.
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config), interceptors: [deadlineAwareRetryInterceptor()] });
   const tracing = setupTracing({ serviceName: 'payflow-api', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const codec = payloadCodecFor(config);
   const temporal = new Client({
@@ -27,8 +29,9 @@ async function main() {
   const app = createApp({
     db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining,
     webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS },
-    windows: { captureWindowMs: config.CAPTURE_WINDOW, lateCaptureWaitMs: config.LATE_CAPTURE_WAIT, transferWindowMs: config.COPAY_TRANSFER_WINDOW, reversalWatchMs: config.COPAY_REVERSAL_WATCH },
+    windows: collectionWindowsOf(config),
     statements: statementsSettingsFromConfig(config),
+    temporalRequestTimeoutMs: config.TEMPORAL_REQUEST_TIMEOUT, idempotencyLeaseMs: config.IDEMPOTENCY_LEASE,
     codec: { codec, engineerTokens: config.CODEC_ENGINEER_TOKENS, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookies: config.NODE_ENV === 'production' },
   });
   const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));

@@ -6,6 +6,8 @@
  *   payflow_collection_oldest_in_status_seconds{path,status}    how long the oldest in-flight one has sat there
  *   payflow_manual_tasks_open{reason}                           the staff work queue, from PostgreSQL at scrape time
  *   payflow_manual_task_oldest_open_seconds{reason}
+ *   payflow_run_messages_pending                                messages to runs not yet delivered (the outbox)
+ *   payflow_run_message_oldest_pending_seconds                  the oldest of them: grows while Temporal is down
  *   process_* and nodejs_*                                      prom-client's defaults
  * /metrics, /healthz and /readyz are left out of the latency histogram (probes would drown it).
  * Labels carry no PHI: route templates, status codes, collection paths and statuses, task reasons.
@@ -15,7 +17,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/connection';
-import { inFlightCollections, openManualTasks } from '../db/queries/metrics';
+import { inFlightCollections, openManualTasks, runMessagesBacklog } from '../db/queries/metrics';
 import type { Logger } from '../lib/logger';
 
 const UNMEASURED = new Set(['/metrics', '/healthz', '/readyz']);
@@ -47,10 +49,15 @@ export function createApiMetrics(deps: { db: Db; log: Logger }): ApiMetrics {
   });
 
   // The database gauges are read once per scrape, whichever gauge prom-client collects first.
-  let pending: Promise<{ collections: Awaited<ReturnType<typeof inFlightCollections>>; tasks: Awaited<ReturnType<typeof openManualTasks>> } | undefined> | undefined;
+  type Snapshot = {
+    collections: Awaited<ReturnType<typeof inFlightCollections>>;
+    tasks: Awaited<ReturnType<typeof openManualTasks>>;
+    outbox: Awaited<ReturnType<typeof runMessagesBacklog>>;
+  };
+  let pending: Promise<Snapshot | undefined> | undefined;
   const snapshot = () => {
-    pending ??= Promise.all([inFlightCollections(deps.db), openManualTasks(deps.db)])
-      .then(([collections, tasks]) => ({ collections, tasks }))
+    pending ??= Promise.all([inFlightCollections(deps.db), openManualTasks(deps.db), runMessagesBacklog(deps.db)])
+      .then(([collections, tasks, outbox]) => ({ collections, tasks, outbox }))
       .catch((err: Error) => {
         deps.log.warn({ err: { name: err.name } }, 'metrics: database gauges unavailable');
         return undefined;
@@ -100,6 +107,25 @@ export function createApiMetrics(deps: { db: Db; log: Logger }): ApiMetrics {
       const s = await snapshot();
       this.reset();
       for (const t of s?.tasks ?? []) this.set({ reason: t.reason }, Math.round(t.oldestSeconds));
+    },
+  });
+
+  new Gauge({
+    name: 'payflow_run_messages_pending',
+    help: 'Messages to workflow runs written by the database and not yet delivered to Temporal (the outbox)',
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      if (s) this.set(s.outbox.pending);
+    },
+  });
+  new Gauge({
+    name: 'payflow_run_message_oldest_pending_seconds',
+    help: 'Age in seconds of the oldest undelivered message to a workflow run',
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      if (s) this.set(Math.round(s.outbox.oldestSeconds));
     },
   });
 

@@ -4,7 +4,8 @@ import { staffPagePaths, workQueuePaths } from '../web/staff/openapi-paths';
 import { observabilityPaths, observabilitySecuritySchemes } from './observability-openapi-paths';
 
 const problem = { $ref: '#/components/responses/Problem' };
-const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 413: problem, 422: problem };
+/** 503: a dependency (Temporal, PostgreSQL, a restarting worker) is unreachable; `Retry-After` says when to retry. */
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 413: problem, 422: problem, 503: problem };
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const uuidParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
 const cents = { type: 'integer', minimum: 1, maximum: 10_000_000, description: 'integer cents' };
@@ -32,7 +33,7 @@ export const openApiDocument = {
         summary: 'Collect Now on a superbill: start (or find) the copay collection and open the EHR payment request',
         parameters: [uuidParam('visitId'), { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
         requestBody: { required: true, ...json({ type: 'object', additionalProperties: false, required: ['amountCents'], properties: { amountCents: cents } }) },
-        responses: { 201: { description: 'started' }, 200: { description: 'the existing collection' }, ...errors },
+        responses: { 201: { description: 'started' }, 200: { description: 'the existing collection' }, 202: { description: 'started; the EHR has not opened the payment request yet (PAYMENT_LINK_WAIT): poll the Location, the link follows' }, ...errors },
       },
     },
     '/v1/patients/{patientId}/balance-collections': {
@@ -41,7 +42,7 @@ export const openApiDocument = {
         description: 'amountCents defaults to the open balance of the patient-owned claims (422 when that is 0). The claims named in claimIds are applied to first, then oldest date of service first; money left over becomes a credit_remaining task. At most one collection per patient waits for a capture: a second press answers 200 with it (existing: true).',
         parameters: [uuidParam('patientId'), { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
         requestBody: { required: false, ...json({ type: 'object', additionalProperties: false, properties: { amountCents: cents, claimIds: { type: 'array', maxItems: 50, uniqueItems: true, items: { type: 'string', format: 'uuid' }, description: "claims of this patient the payment names" } } }) },
-        responses: { 201: { description: 'started' }, 200: { description: 'the existing collection' }, ...errors },
+        responses: { 201: { description: 'started' }, 200: { description: 'the existing collection' }, 202: { description: 'started; the EHR has not opened the payment request yet (PAYMENT_LINK_WAIT): poll the Location, the link follows' }, ...errors },
       },
     },
     '/v1/collections/{collectionId}': { get: { summary: 'A collection: status, payment, applications, tasks', parameters: [uuidParam('collectionId')], responses: { 200: { description: 'collection' }, ...errors } } },

@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError, type FieldProblem } from '../lib/errors';
 import { safeError, type Logger } from '../lib/logger';
+import { outageOf, unavailableFor } from '../lib/outage';
 
 export interface Problem {
   type: string;
@@ -11,6 +12,12 @@ export interface Problem {
   instance?: string;
   errors?: FieldProblem[];
   [extension: string]: unknown;
+}
+
+/** Sends an AppError as problem+json, with `Retry-After` when it says when to retry. */
+export function sendAppError(res: Response, err: AppError, instance?: string): void {
+  if (err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
+  sendProblem(res, problemOf(err, instance));
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
@@ -50,7 +57,14 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
     const known = err instanceof AppError ? err : bodyParserProblem(err as { type?: string });
-    if (known) return sendProblem(res, problemOf(known, req.path));
+    if (known) return sendAppError(res, known, req.path);
+    // A dependency is down: say so at once (503 + Retry-After) rather than 500. The kind is enough to act on; the
+    // error's class and scrubbed message help tell a refused connection from a timeout.
+    const outage = outageOf(err);
+    if (outage) {
+      log.warn({ outage, error: safeError(err), reqId: req.id }, 'dependency unavailable');
+      return sendAppError(res, unavailableFor(outage), req.path);
+    }
     // Unexpected: log the error's class and scrubbed message only (never the request body), answer without details.
     log.error({ error: safeError(err), reqId: req.id }, 'unhandled error');
     sendProblem(res, { type: '/problems/internal', title: 'Internal error', status: 500, detail: 'Something went wrong on our side. It has been logged.', instance: req.path });

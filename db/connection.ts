@@ -13,8 +13,18 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => {
   return n;
 });
 
+/** How long a query waits for a pooled connection, and how long opening one may take: an unreachable PostgreSQL must
+ *  answer 503 within 5 s (lib/outage.ts), not after knex's default minute. A healthy pool hands one out at once. */
+export const POOL_ACQUIRE_TIMEOUT_MS = 3000;
+export const CONNECT_TIMEOUT_MS = 2000;
+
 export function createDb(databaseUrl: string, poolMax = 10): Db {
-  return knex({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: poolMax } });
+  return knex({
+    client: 'pg',
+    connection: { connectionString: databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: POOL_ACQUIRE_TIMEOUT_MS,
+  });
 }
 
 export async function ping(db: Db): Promise<void> {

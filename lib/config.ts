@@ -62,6 +62,16 @@ export const serviceEnvSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.optional(),
   SHUTDOWN_GRACE_SECONDS: positiveInt.max(600, { error: 'must be at most 600' }).default(10),
+  // An HTTP answer is owed within 5 s even when Temporal is down: every Temporal call of a request shares this deadline.
+  TEMPORAL_REQUEST_TIMEOUT: duration.refine((ms) => ms >= 500 && ms <= 60_000, { error: 'must be between 500ms and 60s' }).default(parseDuration('4s')!),
+  // How long an Idempotency-Key stays claimed by a request that never finished (its process died) before a retry takes it over.
+  IDEMPOTENCY_LEASE: duration.refine((ms) => ms >= 1000 && ms <= 3_600_000, { error: 'must be between 1s and 1h' }).default(parseDuration('30s')!),
+  // Collect Now answers 202 (the link follows) when the EHR has not opened the payment request within this.
+  PAYMENT_LINK_WAIT: duration.refine((ms) => ms >= 100 && ms <= 60_000, { error: 'must be between 100ms and 60s' }).default(parseDuration('3s')!),
+  // Worker side (worker/loops.ts): a collection left `starting` this long gets its run from the reconciler; the outbox
+  // relay polls this often besides waking on NOTIFY.
+  RECONCILE_STARTING_AFTER: duration.refine((ms) => ms >= 1000, { error: 'must be at least 1s' }).default(parseDuration('1m')!),
+  OUTBOX_POLL_INTERVAL: duration.refine((ms) => ms >= 100 && ms <= 60_000, { error: 'must be between 100ms and 60s' }).default(parseDuration('1s')!),
   EHR_BASE_URL: z.url({ error: 'must be an http(s) URL' }).default('http://localhost:3100'),
   EHR_WEBHOOK_SECRETS: secretList.default(['dev-ehr-webhook-secret']),
   CLEARINGHOUSE_WEBHOOK_SECRETS: secretList.default(['dev-clearinghouse-webhook-secret']),

@@ -15,6 +15,8 @@ export class AppError extends Error {
     readonly title: string,
     message: string,
     readonly fields?: FieldProblem[],
+    /** When the caller may usefully retry (an outage, a request still running): sent as `Retry-After`. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = new.target.name;
@@ -29,5 +31,7 @@ export const notFound = (what = 'resource') => new AppError(404, 'not-found', 'N
 export const unauthorized = (detail = 'Missing or invalid credentials.') =>
   new AppError(401, 'unauthorized', 'Unauthorized', detail);
 export const forbidden = (detail = 'Your role does not allow this.') => new AppError(403, 'forbidden', 'Forbidden', detail);
-export const conflict = (detail: string) => new AppError(409, 'conflict', 'Conflict', detail);
-export const unavailable = (detail: string) => new AppError(503, 'unavailable', 'Service unavailable', detail);
+export const conflict = (detail: string, retryAfterSeconds?: number) =>
+  new AppError(409, 'conflict', 'Conflict', detail, undefined, retryAfterSeconds);
+export const unavailable = (detail: string, retryAfterSeconds?: number) =>
+  new AppError(503, 'unavailable', 'Service unavailable', detail, undefined, retryAfterSeconds);

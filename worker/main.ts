@@ -1,5 +1,6 @@
 /** Worker process: registers the workflows and activities on our task queue. Stops gracefully on SIGTERM/SIGINT
  *  (the SDK stops polling, lets in-flight activities finish within SHUTDOWN_GRACE_SECONDS, then exits). */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { dataConverterFor, payloadCodecFor } from '../lib/codec';
 import { loadServiceConfig } from '../lib/config';
@@ -7,10 +8,12 @@ import { setupTracing } from '../lib/tracing';
 import { sdkLogger } from './logging';
 import { CAPTURE_TO_APPLICATION_BUCKETS, createBusinessMetrics } from './telemetry';
 import { createLogger, safeError } from '../lib/logger';
-import { temporalConnectionOptions } from '../lib/temporal';
+import { deadlineAwareRetryInterceptor, temporalConnectionOptions } from '../lib/temporal';
 import { createDb } from '../db/connection';
 import { createWorker } from './create-worker';
 import { createHttpEhrAdapter } from '../ehr/http-adapter';
+import { startWorkerLoops } from './loops';
+import { collectionWindowsOf } from '../app/collection-starts';
 
 async function main() {
   const config = loadServiceConfig();
@@ -39,6 +42,7 @@ async function main() {
   const tracing = setupTracing({ serviceName: 'payflow-worker', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
   const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX);
+  const dataConverter = dataConverterFor(payloadCodecFor(config));
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await createWorker({
     connection,
@@ -48,7 +52,7 @@ async function main() {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
     shutdownGraceSeconds: config.SHUTDOWN_GRACE_SECONDS,
-    dataConverter: dataConverterFor(payloadCodecFor(config)),
+    dataConverter,
     tracing,
     metrics: createBusinessMetrics(Runtime.instance().metricMeter),
     tuning: {
@@ -57,10 +61,21 @@ async function main() {
       ...(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ? { maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS } : {}),
     },
   });
+  // The outbox relay and the starting-collections reconciler run beside the worker, with a client of their own.
+  const clientConnection = await Connection.connect({ ...temporalConnectionOptions(config), interceptors: [deadlineAwareRetryInterceptor()] });
+  const loops = startWorkerLoops({
+    db, databaseUrl: config.DATABASE_URL, log, taskQueue: config.TEMPORAL_TASK_QUEUE,
+    client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
+    windows: collectionWindowsOf(config),
+    reconcileStartingAfterMs: config.RECONCILE_STARTING_AFTER,
+    outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL,
+  });
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, metricsPort: config.WORKER_METRICS_PORT, tracing: tracing.enabled }, 'worker started');
   try {
     await worker.run();
   } finally {
+    await loops.stop();
+    await clientConnection.close();
     await connection.close();
     await db.destroy();
     await tracing.shutdown();

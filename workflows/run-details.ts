@@ -46,8 +46,12 @@ export function transferWaitDetails(startMs: number, nowMs: number, windowMs: nu
  * condition(fn, timeoutMs) that wakes once a day to refresh the run's details with `describe(now)`: a wait of 120
  * days then reads "day 12 of 120" on day 12. Same answer as condition: true when fn became true, false on timeout.
  * Runs that reached this wait before the daily refresh existed (no marker in their history) wait in one piece.
+ * `leaveAtWake`, asked after each daily refresh, ends the wait there (false, as on a timeout) when it says so: how a
+ * run already waiting takes a later patch at its next wake (it must issue no command when it answers false).
  */
-export async function conditionWithDailyDetails(fn: () => boolean, timeoutMs: number, describe: (nowMs: number) => string): Promise<boolean> {
+export async function conditionWithDailyDetails(
+  fn: () => boolean, timeoutMs: number, describe: (nowMs: number) => string, leaveAtWake?: () => boolean,
+): Promise<boolean> {
   if (timeoutMs <= DAY_MS || !patched('daily-wait-details')) return condition(fn, timeoutMs);
   const ends = Date.now() + timeoutMs;
   for (;;) {
@@ -55,5 +59,21 @@ export async function conditionWithDailyDetails(fn: () => boolean, timeoutMs: nu
     if (remaining <= 0) return false;
     if (await condition(fn, Math.min(remaining, DAY_MS))) return true;
     setCurrentDetails(describe(Date.now()));
+    if (leaveAtWake?.()) return false;
   }
+}
+
+/**
+ * One leg of a wait that re-reads the truth at every wake (the copay's `waits-reread-claim` patch): condition(fn) for
+ * at most `recheckMs` of the `remainingMs` left. True when fn became true, false when it woke on the clock (a recheck
+ * or the end of the window); either way the caller re-reads and decides. A wait of several days (`windowMs`) keeps the
+ * daily details ("day 12 of 120", under the same `daily-wait-details` patch): they are refreshed at each timed wake.
+ */
+export async function conditionUntilRecheck(
+  fn: () => boolean, remainingMs: number, recheckMs: number, windowMs: number, describe: (nowMs: number) => string,
+): Promise<boolean> {
+  const daily = windowMs > DAY_MS && patched('daily-wait-details');
+  if (await condition(fn, Math.min(remainingMs, recheckMs))) return true;
+  if (daily) setCurrentDetails(describe(Date.now()));
+  return false;
 }

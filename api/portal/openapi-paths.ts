@@ -22,7 +22,7 @@ export const statementPaths = {
   '/v1/statement-batches': {
     post: {
       summary: "Statement batch for the staff's practice (billing): a statement for every patient due one this cycle, and their workflows. Idempotent per cycle",
-      requestBody: emptyJson, responses: { 200: { description: '{ cycle, workflowId, created, started }' }, ...errors },
+      requestBody: emptyJson, responses: { 200: { description: '{ cycle, workflowId, created, started }' }, 202: { description: '{ cycle, workflowId, running: true }: the batch goes on (a large practice)' }, ...errors },
     },
   },
   '/v1/statements': {

@@ -5,25 +5,20 @@
  * Read and cancel it through /v1/collections/{id} like any collection.
  */
 import { Router } from 'express';
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
 import {
-  claimIdsOfPatient, createBalanceCollection, findLiveBalanceCollection, patientOpenBalanceCents, type BalanceCollectionRow,
+  claimIdsOfPatient, createBalanceCollection, findLiveBalanceCollection, patientOpenBalanceCents,
 } from '../../db/queries/balance';
-import { getCollection } from '../../db/queries/collections';
 import { patientInPractice } from '../../db/queries/patients';
 import { MAX_PAYMENT_CENTS, formatCents, type Cents } from '../../domain/money';
 import { AppError, notFound, validationFailed } from '../../lib/errors';
-import { paymentRequestUpdate, type PaymentRequestView } from '../../workflows/collection-messages';
-import { patientBalance, type BalanceInput } from '../../workflows/patient-balance';
-import { PayflowPath, PayflowPracticeId, PayflowStatus } from '../../workflows/search-attributes';
 import type { Staff } from '../../db/queries/staff';
 import { requireRole, staffOf } from '../auth';
 import { idempotency } from '../idempotency';
-import { updateFailureToAppError } from '../temporal-errors';
 import { parseBody, UUID } from '../validate';
-import { collectionView, type CollectionWindows } from './collections';
+import { answerCollectNow, sendCollectNow, type CollectionWindows } from './collections';
 
 /** How many claims one payment may name. */
 export const MAX_NAMED_CLAIMS = 50;
@@ -37,31 +32,7 @@ const startBalanceBody = z.strictObject({
 });
 
 /** Collect Now on a patient's billing page, for the API route and the staff pages. */
-export function balanceCollector(deps: { db: Db; temporal: Client; taskQueue: string; windows: Pick<CollectionWindows, 'captureWindowMs' | 'lateCaptureWaitMs'> }) {
-
-  /** Opens (or finds) the EHR payment request of a balance collection; starts the workflow if it is not running. */
-  async function paymentRequestFor(collection: BalanceCollectionRow, timeZone: string): Promise<PaymentRequestView> {
-    const input: BalanceInput = {
-      collectionId: collection.id, practiceId: collection.practice_id, patientId: collection.patient_id,
-      amountCents: collection.requested_amount_cents, captureWindowMs: deps.windows.captureWindowMs, lateCaptureWaitMs: deps.windows.lateCaptureWaitMs, timeZone,
-    };
-    const start = new WithStartWorkflowOperation(patientBalance, {
-      workflowId: collection.workflow_id,
-      taskQueue: deps.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: PayflowPath, value: 'balance' },
-        { key: PayflowStatus, value: 'starting' },
-        { key: PayflowPracticeId, value: collection.practice_id },
-      ],
-      staticSummary: `Outstanding-balance collection ${collection.id}`,
-    });
-    // Idempotent: the first press starts the run, later ones attach to it (USE_EXISTING) and get the same request.
-    return deps.temporal.workflow.executeUpdateWithStart(paymentRequestUpdate, { startWorkflowOperation: start }).catch((err: unknown) => {
-      throw updateFailureToAppError(err);
-    });
-  }
+export function balanceCollector(deps: { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows }) {
 
   /**
    * The patient's open balance (patient-owned claims). A collection still waiting for its capture is answered as it is
@@ -95,22 +66,18 @@ export function balanceCollector(deps: { db: Db; temporal: Client; taskQueue: st
       practiceId: staff.practiceId, patientId: patient.id, amountCents: body.amountCents ?? (await defaultAmount(patient.id)),
       namedClaimIds: claimIds, createdBy: `staff:${staff.id}`,
     });
-    // A collection past its capture is answered from the record: it has nothing left to open.
-    const paymentRequest = ['starting', 'awaiting_capture'].includes(collection.status) ? await paymentRequestFor(collection, patient.timeZone) : undefined;
-    const fresh = (await getCollection(deps.db, collection.id))!;
-    return { created, body: { ...collectionView(fresh), paymentRequest: paymentRequest ?? collectionView(fresh).paymentRequest, existing: !created } };
+    return answerCollectNow(deps, collection, created, patient.timeZone);
   }
 
   return { start };
 }
 
-export function balanceCollectionRoutes(deps: { db: Db; temporal: Client; taskQueue: string; windows: Pick<CollectionWindows, 'captureWindowMs' | 'lateCaptureWaitMs'> }): Router {
+export function balanceCollectionRoutes(deps: { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows }): Router {
   const router = Router();
   const balance = balanceCollector(deps);
 
   router.post('/v1/patients/:patientId/balance-collections', requireRole('front_desk', 'billing'), idempotency(deps.db), async (req, res) => {
-    const started = await balance.start(staffOf(req), req.params.patientId, req.body);
-    res.status(started.created ? 201 : 200).json(started.body);
+    sendCollectNow(res, await balance.start(staffOf(req), req.params.patientId, req.body));
   });
 
   return router;

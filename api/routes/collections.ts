@@ -1,28 +1,22 @@
 /** Collections API: start a copay collection for a visit (Collect Now), read one, cancel one. */
-import { Router } from 'express';
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { Router, type Response } from 'express';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
 import { createCopayCollection, getCollection, isClosed, visitForCollection, type CollectionRow } from '../../db/queries/collections';
 import { collectionLedger } from '../../db/queries/collection-ledger';
-import { formatCents, MAX_PAYMENT_CENTS } from '../../domain/money';
+import { MAX_PAYMENT_CENTS } from '../../domain/money';
+import { collectionStart, type CollectionWindows } from '../../app/collection-starts';
+import { startAndAwaitPaymentRequest } from '../../app/payment-request';
 import { conflict, notFound } from '../../lib/errors';
-import { cancelUpdate, paymentRequestUpdate, type PaymentRequestView } from '../../workflows/collection-messages';
-import { PayflowPath, PayflowPracticeId, PayflowStatus } from '../../workflows/search-attributes';
-import { superbillCopay, type CopayInput } from '../../workflows/superbill-copay';
+import { cancelUpdate } from '../../workflows/collection-messages';
 import type { Staff } from '../../db/queries/staff';
 import { requireRole, staffOf } from '../auth';
 import { idempotency } from '../idempotency';
 import { updateFailureToAppError } from '../temporal-errors';
 import { parseBody, UUID } from '../validate';
 
-export interface CollectionWindows {
-  captureWindowMs: number;
-  /** After the EHR refused a cancellation (it captured first): how long to wait for the capture; absent → 24 h. */
-  lateCaptureWaitMs?: number;
-  transferWindowMs: number;
-  reversalWatchMs: number;
-}
+export type { CollectionWindows };
 
 const cents = z.number({ error: 'must be a number of cents' }).int({ error: 'must be a whole number of cents' })
   .min(1, { error: 'must be at least 1 cent' }).max(MAX_PAYMENT_CENTS, { error: `must be at most ${MAX_PAYMENT_CENTS} cents` });
@@ -52,31 +46,6 @@ const uuidParam = (value: unknown, what: string): string => {
 
 /** Collect Now on a superbill, for the API route and the staff pages: starts (or finds) the visit's copay collection. */
 export function copayCollector(deps: { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows }) {
-  /** Opens (or finds) the EHR payment request of a copay collection; starts the workflow if it is not running. */
-  async function paymentRequestFor(collection: CollectionRow, timeZone: string): Promise<PaymentRequestView> {
-    const input: CopayInput = {
-      collectionId: collection.id, practiceId: collection.practice_id, patientId: collection.patient_id,
-      visitId: collection.visit_id!, amountCents: collection.requested_amount_cents, ...deps.windows, timeZone,
-    };
-    const start = new WithStartWorkflowOperation(superbillCopay, {
-      workflowId: collection.workflow_id,
-      taskQueue: deps.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: PayflowPath, value: 'copay' },
-        { key: PayflowStatus, value: 'starting' },
-        { key: PayflowPracticeId, value: collection.practice_id },
-      ],
-      // Plain words for engineers (encrypted like every payload; ids and the amount only, never PHI).
-      staticSummary: `Superbill copay of ${formatCents(collection.requested_amount_cents)} for visit ${collection.visit_id} (collection ${collection.id})`,
-    });
-    // Idempotent: the first press starts the run, later ones attach to it (USE_EXISTING) and get the same request.
-    return deps.temporal.workflow.executeUpdateWithStart(paymentRequestUpdate, { startWorkflowOperation: start }).catch((err: unknown) => {
-      throw updateFailureToAppError(err);
-    });
-  }
-
   async function start(staff: Staff, visitId: unknown, rawBody: unknown) {
     const visit = await visitForCollection(deps.db, uuidParam(visitId, 'visit'), staff.practiceId);
     if (!visit) throw notFound('visit');
@@ -85,13 +54,33 @@ export function copayCollector(deps: { db: Db; temporal: Client; taskQueue: stri
       practiceId: visit.practice_id, patientId: visit.patient_id, visitId: visit.id, amountCents: body.amountCents,
       createdBy: `staff:${staff.id}`,
     });
-    // A live collection past its capture is answered from the record: it has nothing left to open.
-    const paymentRequest = ['starting', 'awaiting_capture'].includes(collection.status) ? await paymentRequestFor(collection, visit.time_zone) : undefined;
-    const fresh = (await getCollection(deps.db, collection.id))!;
-    return { created, body: { ...collectionView(fresh), paymentRequest: paymentRequest ?? collectionView(fresh).paymentRequest, existing: !created } };
+    return answerCollectNow(deps, collection, created, visit.time_zone);
   }
 
   return { start };
+}
+
+/**
+ * Collect Now's answer, both paths: the collection with its EHR payment link. A live collection past its capture is
+ * answered from the record (it has nothing left to open); one whose link is not there within seconds (the EHR slow or
+ * down) is answered `pending` (202: poll the collection; the link follows).
+ */
+export async function answerCollectNow(
+  deps: { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows }, collection: CollectionRow, created: boolean, timeZone: string,
+) {
+  const opening = ['starting', 'awaiting_capture'].includes(collection.status);
+  const paymentRequest = opening ? await startAndAwaitPaymentRequest(deps.temporal, collectionStart(collection, deps.windows, timeZone, deps.taskQueue), deps.windows.paymentLinkWaitMs) : undefined;
+  const fresh = collectionView((await getCollection(deps.db, collection.id))!);
+  const link = paymentRequest ?? fresh.paymentRequest;
+  return { created, pending: link === null, body: { ...fresh, paymentRequest: link, existing: !created } };
+}
+
+/** 201 new, 200 existing, 202 started but its payment link not open yet (Location: poll it). */
+export function sendCollectNow(res: Response, started: Awaited<ReturnType<typeof answerCollectNow>>): void {
+  res.locals.logFields = { workflowId: started.body.workflowId }; // in the access log line
+  if (started.pending) res.location(`/v1/collections/${started.body.collectionId}`).status(202);
+  else res.status(started.created ? 201 : 200);
+  res.json(started.body);
 }
 
 export function collectionRoutes(deps: { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows }): Router {
@@ -99,9 +88,7 @@ export function collectionRoutes(deps: { db: Db; temporal: Client; taskQueue: st
   const copay = copayCollector(deps);
 
   router.post('/v1/visits/:visitId/copay-collections', requireRole('front_desk', 'billing'), idempotency(deps.db), async (req, res) => {
-    const started = await copay.start(staffOf(req), req.params.visitId, req.body);
-    res.locals.logFields = { workflowId: started.body.workflowId }; // in the access log line
-    res.status(started.created ? 201 : 200).json(started.body);
+    sendCollectNow(res, await copay.start(staffOf(req), req.params.visitId, req.body));
   });
 
   router.get('/v1/collections/:collectionId', async (req, res) => {

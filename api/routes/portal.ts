@@ -23,7 +23,8 @@ import {
 import { centsToDollarsField, checkPaymentAmount, parseDollars } from '../../domain/statements';
 import { formatCents } from '../../domain/money';
 import { ACCOUNT_ID_PATTERN } from '../../lib/account-id';
-import type { Logger } from '../../lib/logger';
+import { safeError, type Logger } from '../../lib/logger';
+import { outageOf, RETRY_AFTER_SECONDS } from '../../lib/outage';
 import { signPaymentLink, verifyPaymentLink, withPaymentLink } from '../../lib/payment-link';
 import { registerPaymentUpdate } from '../../workflows/statement-messages';
 import { portalUrlOf } from '../../activities/statement-notices';
@@ -246,7 +247,13 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
     if (e.type === 'entity.too.large' || e.type === 'parameters.too.many') {
       return send(res, 413, messagePage('Too much data', 'This form sent more than it should. Please start again.'));
     }
-    deps.log.error({ err: { name: e.name, message: e.message }, reqId: req.id }, 'portal error');
+    const outage = outageOf(err);
+    if (outage) {
+      deps.log.warn({ outage, reqId: req.id }, 'portal: dependency unavailable');
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS[outage]));
+      return send(res, 503, messagePage('Temporarily unavailable', 'We cannot reach part of our system right now. Nothing was charged. Please try again in a minute.'));
+    }
+    deps.log.error({ err: safeError(err), reqId: req.id }, 'portal error');
     send(res, 500, messagePage('Something went wrong', 'Something went wrong on our side. Nothing was charged. Please try again in a few minutes.'));
   });
 

@@ -17,6 +17,7 @@ import {
 import { localDateOf } from '../../domain/dates';
 import { statementCycle } from '../../domain/statements';
 import { AppError, conflict, notFound, validationFailed } from '../../lib/errors';
+import { outageOf } from '../../lib/outage';
 import { statementBatch } from '../../workflows/statement-batch';
 import { PayflowPath, PayflowPracticeId } from '../../workflows/search-attributes';
 import { requireRole, staffOf } from '../auth';
@@ -78,6 +79,9 @@ async function statementDetail(db: Db, doc: StatementDocument) {
   };
 }
 
+/** How long the batch endpoint waits for the batch before answering 202 (within TEMPORAL_REQUEST_TIMEOUT). */
+const BATCH_ANSWER_WAIT_MS = 3000;
+
 export function statementRoutes(deps: StatementRouteDeps): Router {
   const router = Router();
   const { db } = deps;
@@ -117,7 +121,7 @@ export function statementRoutes(deps: StatementRouteDeps): Router {
     const cycle = statementCycle(localDateOf(new Date(), practice.time_zone));
     const workflowId = `statement-batch-${staff.practiceId}-${cycle}`;
     // One batch per practice and cycle at a time (USE_EXISTING); a later run of the same cycle generates nothing new.
-    const result = await deps.temporal.workflow.execute(statementBatch, {
+    const handle = await deps.temporal.workflow.start(statementBatch, {
       workflowId,
       taskQueue: deps.taskQueue,
       args: [{ practiceId: staff.practiceId, settings: runSettings() }],
@@ -125,7 +129,14 @@ export function statementRoutes(deps: StatementRouteDeps): Router {
       typedSearchAttributes: [{ key: PayflowPath, value: 'statement-batch' }, { key: PayflowPracticeId, value: staff.practiceId }],
       staticSummary: `Statement batch ${cycle} for practice ${staff.practiceId}`,
     });
-    res.json({ cycle, workflowId, created: result.created, started: result.started });
+    // A large practice's batch outlasts an HTTP answer: after a few seconds it is answered as running (202); it goes on.
+    try {
+      const result = await deps.temporal.withDeadline(Date.now() + BATCH_ANSWER_WAIT_MS, () => handle.result());
+      res.json({ cycle, workflowId, created: result.created, started: result.started });
+    } catch (err) {
+      if (outageOf(err) !== 'temporal') throw err;
+      res.status(202).json({ cycle, workflowId, running: true });
+    }
   });
 
   router.get('/v1/statements', async (req, res) => {

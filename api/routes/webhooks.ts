@@ -1,20 +1,22 @@
 /**
  * Signed webhooks from the EHR (payments, reference data) and the clearinghouse (claims and remittances).
- * Order of work: verify the signature (401, nothing stored) → validate (400/422, nothing stored) → store in the
- * inbox by event id (a redelivery gets the stored answer) → act → store the answer.
+ * Order of work: verify the signature (401, nothing stored) → validate (400/422, nothing stored) → claim the event in
+ * the inbox by its id (a redelivery gets the stored answer; a concurrent duplicate waits for it) → act → store the answer.
+ * A claim change is stored with its message to the waiting run in one transaction; the relay delivers it.
  * A capture is delivered to its workflow as an update, so the EHR learns synchronously whether it was accepted.
  */
 import { Router, type Request, type Response } from 'express';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import type { Db } from '../../db/connection';
 import { findLiveCopayCollection, getCollection, isClosed } from '../../db/queries/collections';
 import { upsertClaim, upsertPatient, upsertPractice, upsertVisit } from '../../db/queries/reference-data';
-import { receiveEvent, recordAnswer, type StoredAnswer } from '../../db/queries/webhook-inbox';
+import { enqueueRunMessage } from '../../db/queries/run-messages';
+import { receiveEvent, recordAnswer, releaseEvent, type Receipt, type StoredAnswer } from '../../db/queries/webhook-inbox';
 import { clearinghouseEventSchema, ehrEventSchema, type ClearinghouseEvent, type EhrEvent } from '../../ehr/events';
-import { AppError, conflict, unauthorized } from '../../lib/errors';
+import { AppError, conflict, unauthorized, unavailable } from '../../lib/errors';
 import { verifyWebhook } from '../../lib/webhook-signature';
-import { captureUpdate, responsibilityChangedSignal } from '../../workflows/collection-messages';
+import { captureUpdate, type ResponsibilityChange } from '../../workflows/collection-messages';
 import { problemOf } from '../problem';
 import { updateFailureToAppError } from '../temporal-errors';
 import { parseBody } from '../validate';
@@ -35,24 +37,64 @@ function send(res: Response, a: StoredAnswer): void {
   res.status(a.status).type(a.status >= 400 ? 'application/problem+json' : 'application/json').send(JSON.stringify(a.body));
 }
 
+/** How long one delivery may act on an event before a redelivery takes over (its process died): well past any answer. */
+const INBOX_LEASE_MS = 30_000;
+/** How long a duplicate delivered while the first is still acting waits for its answer before answering 503. */
+const DUPLICATE_WAIT_MS = 3000;
+
 export function webhookRoutes(deps: Deps): Router {
   const router = Router();
 
-  /** Stores, acts once, answers; a transient failure (5xx, out-of-order reference data) is not stored, so the sender's retry acts again. */
-  async function handle(source: string, req: Request, res: Response, eventId: string, type: string, act: () => Promise<StoredAnswer>) {
-    const { answered } = await receiveEvent(deps.db, { source, eventId, type, payload: req.body });
-    if (answered) return send(res, { ...answered, body: { ...(answered.body as object), duplicate: true } });
+  /**
+   * Claims the event, acts once, stores the answer and sends it; a redelivery gets the stored answer. A transient
+   * failure (5xx, out-of-order reference data) stores nothing and releases the event, so the sender's retry acts again.
+   * `inTransaction`: the action's database changes commit together with the answer (a redelivery then finds both or
+   * neither), e.g. a claim change and the message that tells its run.
+   */
+  async function handle(
+    source: string, req: Request, res: Response, eventId: string, type: string,
+    act: (db: Db) => Promise<StoredAnswer>, opts: { inTransaction?: boolean } = {},
+  ) {
+    const receipt = await claimOrAwait(source, eventId, type, req.body);
+    if (receipt.kind === 'answered') return send(res, { ...receipt.answer, body: { ...(receipt.answer.body as object), duplicate: true } });
     let result: StoredAnswer;
     try {
-      result = await act();
+      result = opts.inTransaction
+        ? await deps.db.transaction(async (trx) => {
+          const answered = await actAndAnswer(() => act(trx), req.path);
+          await recordAnswer(trx, source, eventId, answered);
+          return answered;
+        })
+        : await actAndAnswer(() => act(deps.db), req.path);
+    } catch (err) {
+      await releaseEvent(deps.db, source, eventId).catch(() => undefined); // unreachable database: the lease runs out instead
+      throw err;
+    }
+    if (!opts.inTransaction) await recordAnswer(deps.db, source, eventId, result);
+    send(res, result);
+  }
+
+  /** The action's answer; a refusal the sender must hear (4xx) becomes a stored answer, anything else is thrown. */
+  async function actAndAnswer(act: () => Promise<StoredAnswer>, path: string): Promise<StoredAnswer> {
+    try {
+      return await act();
     } catch (err) {
       const mapped = updateFailureToAppError(err);
       if (mapped instanceof ReferenceError) throw new AppError(409, 'depends-on-unknown', 'Depends on unknown data', 'This event refers to a record we have not received yet; retry later.');
       if (!(mapped instanceof AppError) || mapped.status >= 500) throw mapped;
-      result = problemAnswer(mapped, req.path);
+      return problemAnswer(mapped, path);
     }
-    await recordAnswer(deps.db, source, eventId, result);
-    send(res, result);
+  }
+
+  /** This delivery's claim, or the answer of the one acting on the event (waited for briefly), or 503: retry. */
+  async function claimOrAwait(source: string, eventId: string, type: string, payload: unknown): Promise<Exclude<Receipt, { kind: 'in_progress' }>> {
+    const until = Date.now() + DUPLICATE_WAIT_MS;
+    for (let pause = 25; ; pause = Math.min(pause * 2, 250)) {
+      const receipt = await receiveEvent(deps.db, { source, eventId, type, payload }, INBOX_LEASE_MS);
+      if (receipt.kind !== 'in_progress') return receipt;
+      if (Date.now() >= until) throw unavailable('This event is being processed by another delivery; retry shortly.', 1);
+      await new Promise((r) => setTimeout(r, pause));
+    }
   }
 
   async function onEhrEvent(e: EhrEvent, path: string): Promise<StoredAnswer> {
@@ -78,17 +120,17 @@ export function webhookRoutes(deps: Deps): Router {
     }
   }
 
-  async function onClearinghouseEvent(e: ClearinghouseEvent): Promise<StoredAnswer> {
-    const { id, visitId, outcome } = await upsertClaim(deps.db, e.data);
+  /**
+   * The claim's new version and, for the live copay run of its visit, the message that tells it: one transaction
+   * (handle's inTransaction), so the message cannot be lost whatever is down; the relay delivers it (worker/outbox-relay.ts).
+   */
+  async function onClearinghouseEvent(trx: Db, e: ClearinghouseEvent): Promise<StoredAnswer> {
+    const { id, visitId, outcome } = await upsertClaim(trx, e.data);
     if (outcome !== 'stale') {
-      // The claim row now holds this event's version; a workflow waiting on it is told (it re-reads the row).
-      const collection = await findLiveCopayCollection(deps.db, visitId);
+      const collection = await findLiveCopayCollection(trx, visitId);
       if (collection) {
-        await deps.temporal.workflow.getHandle(collection.workflow_id)
-          .signal(responsibilityChangedSignal, { eventId: e.eventId, responsibility: e.data.responsibility })
-          .catch((err: unknown) => {
-            if (!(err instanceof WorkflowNotFoundError)) throw err; // finished runs need no news
-          });
+        const change: ResponsibilityChange = { eventId: e.eventId, responsibility: e.data.responsibility };
+        await enqueueRunMessage(trx, { key: `claim:${id}:v${e.data.version}:${collection.workflow_id}`, workflowId: collection.workflow_id, message: 'responsibilityChanged', payload: change });
       }
     }
     return answer(200, { status: outcome, claimId: id });
@@ -100,7 +142,7 @@ export function webhookRoutes(deps: Deps): Router {
   });
   router.post('/webhooks/clearinghouse', async (req, res) => {
     const event = verified(req, deps.secrets.clearinghouse, clearinghouseEventSchema);
-    await handle('clearinghouse', req, res, event.eventId, event.type, () => onClearinghouseEvent(event));
+    await handle('clearinghouse', req, res, event.eventId, event.type, (trx) => onClearinghouseEvent(trx, event), { inTransaction: true });
   });
   return router;
 }

@@ -6,6 +6,8 @@ import * as m003 from './003_collections_and_staff';
 import * as m004 from './004_balance_collections';
 import * as m005 from './005_statements_and_portal';
 import * as m007 from './007_work_queue';
+import * as m008 from './008_run_messages_outbox';
+import * as m009 from './009_idempotency_lease';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -16,6 +18,8 @@ const migrations: Record<string, Migration> = {
   '004_balance_collections': m004,
   '005_statements_and_portal': m005,
   '007_work_queue': m007,
+  '008_run_messages_outbox': m008,
+  '009_idempotency_lease': m009,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

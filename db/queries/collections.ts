@@ -157,3 +157,23 @@ export async function setCollectionStatus(db: Db, input: SetCollectionStatusInpu
   if (!row) throw notFound('collection');
   return { changed: row.previous !== input.status, path: row.path };
 }
+
+/**
+ * Collections still `starting` (no EHR request yet) that nobody has looked at for `olderThanMs`: the reconciler makes
+ * sure each has its run (the API may have died, or Temporal been down, between the insert and the start). Oldest first.
+ */
+export async function startingCollectionsToCheck(db: Db, olderThanMs: number, limit: number): Promise<(CollectionRow & { time_zone: string })[]> {
+  return db('collections as c')
+    .join('practices as p', 'p.id', 'c.practice_id')
+    .where('c.status', 'starting')
+    .whereIn('c.path', ['copay', 'balance'])
+    .where('c.created_at', '<', db.raw('now() - make_interval(secs => ?)', [olderThanMs / 1000]))
+    .whereRaw('coalesce(c.start_checked_at, c.created_at) < now() - make_interval(secs => ?)', [olderThanMs / 1000])
+    .orderBy('c.created_at')
+    .limit(limit)
+    .select<(CollectionRow & { time_zone: string })[]>('c.*', 'p.time_zone');
+}
+
+export async function markStartChecked(db: Db, collectionId: string): Promise<void> {
+  await db('collections').where({ id: collectionId }).update({ start_checked_at: db.fn.now() });
+}

@@ -514,11 +514,12 @@ export async function claimState(db: Db, claimId: string): Promise<ClaimState> {
 
 /**
  * The claim of a visit (the newest, should the clearinghouse ever send two) with how many of its automatic
- * applications were reversed (each reversal starts a new round); null before the claim exists. One round trip.
+ * applications were reversed (each reversal starts a new round) and its version (the clearinghouse's, which only
+ * grows: a change found by re-reading is keyed by it); null before the claim exists. One round trip.
  */
-export async function visitClaimState(db: Db, visitId: string): Promise<{ claim: ClaimState; autoReversals: number } | null> {
-  const { rows } = await db.raw<{ rows: (ClaimStateRow & { auto_reversals: number })[] }>(
-    `select ${CLAIM_STATE_COLUMNS},
+export async function visitClaimState(db: Db, visitId: string): Promise<{ claim: ClaimState; autoReversals: number; version: number } | null> {
+  const { rows } = await db.raw<{ rows: (ClaimStateRow & { auto_reversals: number; source_version: number })[] }>(
+    `select ${CLAIM_STATE_COLUMNS}, c.source_version,
             (select count(*) from application_reversals r join payment_applications a on a.id = r.application_id
               where a.claim_id = c.id and a.kind = 'auto') as auto_reversals
        from claims c join visits v on v.id = c.visit_id
@@ -527,7 +528,7 @@ export async function visitClaimState(db: Db, visitId: string): Promise<{ claim:
       limit 1`,
     [visitId],
   );
-  return rows[0] ? { claim: claimStateOf(rows[0]), autoReversals: rows[0].auto_reversals } : null;
+  return rows[0] ? { claim: claimStateOf(rows[0]), autoReversals: rows[0].auto_reversals, version: rows[0].source_version } : null;
 }
 
 /** ApplicationState of the rules, plus the paying payment and, once reversed, the reversal's reason. */

@@ -34,3 +34,12 @@ export async function paymentCapture(db: Db, paymentId: string): Promise<{ paidA
     .first<{ paid_at: Date; path: string | null } | undefined>('p.paid_at', 'c.path');
   return row && { paidAt: new Date(row.paid_at), path: row.path ?? 'unknown' };
 }
+
+/** The outbox of messages to runs (worker/outbox-relay.ts): how many wait for delivery and since when. */
+export async function runMessagesBacklog(db: Db): Promise<{ pending: number; oldestSeconds: number }> {
+  const { rows } = await db.raw<{ rows: { pending: number; oldest: number }[] }>(
+    `select count(*)::int as pending, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest
+       from run_messages where delivered_at is null`,
+  );
+  return { pending: rows[0]!.pending, oldestSeconds: rows[0]!.oldest };
+}

@@ -35,6 +35,8 @@ describe('API graceful shutdown', () => {
       env: {
         ...process.env, PORT: String(port), DATABASE_URL: stack.dbUrl, TEMPORAL_ADDRESS: sharedStack().temporalAddress,
         TEMPORAL_TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'silent', SHUTDOWN_GRACE_SECONDS: '20',
+        // The request waits for a worker this test starts later: longer than the 4 s an outage answer takes.
+        TEMPORAL_REQUEST_TIMEOUT: '30s',
       },
       stdio: 'ignore',
     });

@@ -1,5 +1,6 @@
 /** Drives a copay collection the way the billing system and the EHR do: our HTTP API and the stand-in's API. */
 import request from 'supertest';
+import { upsertClaim, type ClaimRecord } from '../../db/queries/reference-data';
 import type { TestStack } from './harness';
 import { eventually, type Scenario } from './fixtures';
 
@@ -34,3 +35,13 @@ export async function collectionWhen(stack: TestStack, s: Scenario, collectionId
   }, timeoutMs, `collection ${status}`);
 }
 
+
+/**
+ * A claim change stored exactly as the clearinghouse webhook stores it (upsertClaim), with no message to any run: the
+ * webhook's signal (or the outbox's delivery) was lost. Returns the stored claim's id.
+ */
+export async function storeClaimUntold(stack: TestStack, claim: ClaimRecord): Promise<string> {
+  const stored = await upsertClaim(stack.db, claim);
+  expect(stored.outcome).toBe('updated');
+  return stored.id;
+}

@@ -10,12 +10,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDb, type Db } from '../../db/connection';
 import { createApp, type AppDeps } from '../../api/app';
-import type { CollectionWindows } from '../../api/routes/collections';
+import type { CollectionWindows } from '../../app/collection-starts';
 import type { EhrAdapter } from '../../ehr/adapter';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { startStandin, type RunningStandin } from '../../ehr/standin';
 import { createLogger, type Logger } from '../../lib/logger';
+import { deadlineAwareRetryInterceptor } from '../../lib/temporal';
 import { createWorker } from '../../worker/create-worker';
+import { startWorkerLoops } from '../../worker/loops';
+import type { OutboxRelay } from '../../worker/outbox-relay';
 import { sdkLogger } from '../../worker/logging';
 import { sharedStack, TEMPLATE_DB } from './shared-stack';
 import { TEST_CODEC_ENDPOINT, TEST_DATA_CONVERTER } from './codec';
@@ -58,7 +61,8 @@ export async function createTestDatabase(): Promise<{ db: Db; url: string; name:
 }
 
 export const TEST_SECRETS = { ehr: 'test-ehr-webhook-secret', clearinghouse: 'test-clearinghouse-webhook-secret' };
-export const DEFAULT_TEST_WINDOWS: CollectionWindows = { captureWindowMs: 60 * 60_000, transferWindowMs: 60 * 60_000, reversalWatchMs: 60 * 60_000 };
+/** Collect Now waits for the EHR link as long as a test may take (a cold worker on a busy machine); tests of the 202 set it short. */
+export const DEFAULT_TEST_WINDOWS: CollectionWindows = { captureWindowMs: 60 * 60_000, transferWindowMs: 60 * 60_000, reversalWatchMs: 60 * 60_000, paymentLinkWaitMs: 30_000 };
 
 export interface TestStack {
   db: Db;
@@ -75,12 +79,14 @@ export interface TestStack {
   makeApp(overrides?: Partial<AppDeps>): Express;
   /** Starts (again) a worker on this file's task queue, by default with the stand-in as its EHR; returns it. */
   startWorker(opts?: { ehr?: EhrAdapter; shutdownGraceSeconds?: number }): Promise<Worker>;
+  /** The outbox relay beside the running worker (worker/outbox-relay.ts): `drain()` delivers what is due now. */
+  relay?: OutboxRelay;
   /** Stops the running worker, if any, letting in-flight tasks finish; rejects if the worker gives up (create-worker.ts). */
   stopWorker(): Promise<void>;
 }
 
 /** Call at the top of a describe block: sets up beforeAll/afterAll and returns the live context. */
-export function useTestStack(opts: { worker?: boolean; windows?: Partial<CollectionWindows> } = {}): TestStack {
+export function useTestStack(opts: { worker?: boolean; windows?: Partial<CollectionWindows>; reconcileStartingAfterMs?: number } = {}): TestStack {
   const ctx = {} as TestStack;
   let dropDb: () => Promise<void>;
   let clientConnection: Connection;
@@ -93,7 +99,7 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
     const stack = sharedStack();
     const database = await createTestDatabase();
     dropDb = database.drop;
-    clientConnection = await Connection.connect({ address: stack.temporalAddress });
+    clientConnection = await Connection.connect({ address: stack.temporalAddress, interceptors: [deadlineAwareRetryInterceptor()] }); // as api/main.ts
     ctx.db = database.db;
     ctx.dbUrl = database.url;
     ctx.taskQueue = `test-${randomUUID()}`;
@@ -104,6 +110,8 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
       webhookSecrets: { ehr: [TEST_SECRETS.ehr], clearinghouse: [TEST_SECRETS.clearinghouse] },
       windows: { ...DEFAULT_TEST_WINDOWS, ...opts.windows },
       codec: TEST_CODEC_ENDPOINT,
+      // Tests on a busy shared machine: a Temporal call may be slow without anything being down (outage tests set it short).
+      temporalRequestTimeoutMs: 30_000,
     };
     ctx.makeApp = (overrides = {}) => createApp({ ...base, ...overrides });
     ctx.app = ctx.makeApp();
@@ -127,7 +135,13 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
         shutdownGraceSeconds,
         dataConverter: TEST_DATA_CONVERTER,
       });
-      running = { worker, done: worker.run(), graceSeconds: shutdownGraceSeconds };
+      // The outbox relay and the reconciler run beside the worker, as in worker/main.ts.
+      const loops = startWorkerLoops({
+        db: ctx.db, databaseUrl: ctx.dbUrl, client: ctx.client, taskQueue: ctx.taskQueue, log: ctx.log,
+        windows: { ...DEFAULT_TEST_WINDOWS, ...opts.windows }, reconcileStartingAfterMs: opts.reconcileStartingAfterMs ?? 60_000,
+      });
+      ctx.relay = loops.relay;
+      running = { worker, done: worker.run().finally(() => loops.stop()), graceSeconds: shutdownGraceSeconds };
       return worker;
     };
     ctx.stopWorker = async () => {

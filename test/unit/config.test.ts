@@ -18,6 +18,7 @@ describe('configuration', () => {
     expect(parseEnv(serviceEnvSchema, base)).toMatchObject({
       PORT: 3000, TEMPORAL_ADDRESS: 'localhost:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'payflow',
       TEMPORAL_TLS: false, DB_POOL_MAX: 10, LOG_LEVEL: 'info', SHUTDOWN_GRACE_SECONDS: 10,
+      TEMPORAL_REQUEST_TIMEOUT: 4000, IDEMPOTENCY_LEASE: 30_000,
     });
   });
 
@@ -29,6 +30,9 @@ describe('configuration', () => {
     [{ ...base, TEMPORAL_TLS: 'yes' }, 'Configuration error: TEMPORAL_TLS must be true or false'],
     [{ ...base, TEMPORAL_ADDRESS: 'localhost' }, 'Configuration error: TEMPORAL_ADDRESS must be host:port'],
     [{ ...base, DB_POOL_MAX: '0' }, 'Configuration error: DB_POOL_MAX must be a positive integer'],
+    [{ ...base, TEMPORAL_REQUEST_TIMEOUT: '4 seconds' }, 'Configuration error: TEMPORAL_REQUEST_TIMEOUT must be a duration like 90s, 15m, 24h or 120d'],
+    [{ ...base, TEMPORAL_REQUEST_TIMEOUT: '5m' }, 'Configuration error: TEMPORAL_REQUEST_TIMEOUT must be between 500ms and 60s'],
+    [{ ...base, IDEMPOTENCY_LEASE: '500ms' }, 'Configuration error: IDEMPOTENCY_LEASE must be between 1s and 1h'],
   ])('stops with one line naming the variable: %j', (env, message) => {
     expect(messageFor(env)).toBe(message);
   });
@@ -50,6 +54,8 @@ describe('configuration', () => {
     const c = parseEnv(serviceEnvSchema, { ...base, CAPTURE_WINDOW: '90s', EHR_WEBHOOK_SECRETS: 'old-secret-000001, new-secret-000002' });
     expect(c.CAPTURE_WINDOW).toBe(90_000);
     expect(c.EHR_WEBHOOK_SECRETS).toEqual(['old-secret-000001', 'new-secret-000002']);
+    const timeouts = parseEnv(serviceEnvSchema, { ...base, TEMPORAL_REQUEST_TIMEOUT: '2500ms', IDEMPOTENCY_LEASE: '2m' });
+    expect([timeouts.TEMPORAL_REQUEST_TIMEOUT, timeouts.IDEMPOTENCY_LEASE]).toEqual([2500, 120_000]);
     expect(messageFor({ ...base, COPAY_TRANSFER_WINDOW: '3 weeks' })).toBe('Configuration error: COPAY_TRANSFER_WINDOW must be a duration like 90s, 15m, 24h or 120d');
   });
 

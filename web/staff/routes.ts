@@ -19,6 +19,7 @@ import { patientCredits } from '../../db/queries/reports';
 import { staffByToken, type Staff } from '../../db/queries/staff';
 import { createStaffSession, endStaffSession } from '../../db/queries/staff-sessions';
 import { AppError, notFound } from '../../lib/errors';
+import { outageOf, RETRY_AFTER_SECONDS, unavailableFor } from '../../lib/outage';
 import { safeError, type Logger } from '../../lib/logger';
 import { helmetOptions } from '../../api/portal/headers';
 import { balanceCollector } from '../../api/routes/balance-collections';
@@ -351,6 +352,12 @@ export function staffPages(deps: StaffPageDeps): Router {
       return send(res, err.status, messagePage({ title, text, ctx }));
     }
     if ((err as { type?: string })?.type === 'entity.too.large') return send(res, 413, messagePage({ title: 'Too much data', text: 'The form was larger than we accept.', ctx }));
+    const outage = outageOf(err);
+    if (outage) {
+      deps.log.warn({ outage, reqId: req.id }, 'staff page: dependency unavailable');
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS[outage]));
+      return send(res, 503, messagePage({ title: 'Temporarily unavailable', text: `${unavailableFor(outage).message} Nothing was changed.`, ctx }));
+    }
     deps.log.error({ err: safeError(err), reqId: req.id }, 'staff page error');
     send(res, 500, messagePage({ title: 'Something went wrong', text: 'It has been logged. Try again in a moment.', ctx }));
   };
