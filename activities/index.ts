@@ -18,6 +18,8 @@ export interface ActivityDeps {
   ehr: EhrAdapter;
   /** How statements and reminders reach patients; the local outbox (PostgreSQL) unless given. */
   notifier?: Notifier;
+  /** COPAY_REVERSAL_WATCH: how long a copay watches for a payer reversal (runs whose row predates `waiting_until`). */
+  reversalWatchMs?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -7,16 +7,17 @@
 import type { Db } from '../db/connection';
 import { collectionForPayment, setCollectionStatus } from '../db/queries/collections';
 import {
-  applyToClaim, claimApplications, claimParties,
+  applyToClaim,
   getManualTask, LedgerRuleError, openManualTask, paymentState, recordPayment, recordRefund, resolveManualTask, visitClaimState,
-  reverseApplication, type PaymentMethod, type TaskResolution,
+  type PaymentMethod, type TaskResolution,
 } from '../db/queries/ledger';
 import type { CollectionStatus } from '../domain/collections';
-import { decideReversal, type ClaimState, type ManualReason, type PaymentState, type PlannedApplication, type PlannedTask } from '../domain/application-rules';
+import { type ClaimState, type PaymentState, type PlannedApplication, type PlannedTask } from '../domain/application-rules';
 import { localDateOf, type LocalDate } from '../domain/dates';
 import type { Cents } from '../domain/money';
 import { notFound } from '../lib/errors';
 import { enqueueEhrRefundRequest } from '../db/queries/ehr-refund-requests';
+import { reverseClaimForPayer, type ClaimReversal } from '../db/queries/claim-reversals';
 
 const SYSTEM_ACTOR = 'system:workflow';
 
@@ -44,8 +45,10 @@ export interface ApplyDecisionInput {
 }
 
 export interface ReverseAutoApplicationsResult {
+  /** The claim's automatic applications reversed for its current version (by this call or the webhook's). */
   reversedApplicationIds: string[];
-  manualTask?: { taskId: string; reason: ManualReason; amountCents: Cents };
+  /** Staff tasks per payment (claim_reversed, credit_remaining). Absent from results recorded before it existed. */
+  tasks?: ClaimReversal['tasks'];
 }
 
 export interface ResolveTaskInput {
@@ -63,6 +66,8 @@ export interface SetCollectionStatusActivityInput {
   status: CollectionStatus;
   paymentRequestId?: string;
   paymentRequestUrl?: string;
+  /** When this wait ends (ISO instant, workflow time); a copay watching for a reversal keeps its reversed money. */
+  waitingUntil?: string;
 }
 
 /** Claims in id order, so every transaction locks claims in the same order (after its payment): no deadlocks. */
@@ -70,7 +75,6 @@ const byClaimId = <T extends { claimId: string }>(items: T[]): T[] =>
   [...items].sort((a, b) => (a.claimId < b.claimId ? -1 : a.claimId > b.claimId ? 1 : 0));
 
 /** The reversal reason stored for an event: the event id makes a retried activity recognise its own reversals. */
-const reversalReason = (reason: string, eventId: string) => `${reason} [event ${eventId}]`;
 
 function checkResolveInput(input: ResolveTaskInput): void {
   if (input.resolution === 'applied') {
@@ -84,7 +88,10 @@ function checkResolveInput(input: ResolveTaskInput): void {
   }
 }
 
-export function createLedgerActivities(deps: { db: Db }) {
+/** The service default of COPAY_REVERSAL_WATCH (lib/config.ts). */
+const DEFAULT_REVERSAL_WATCH_MS = 120 * 86_400_000;
+
+export function createLedgerActivities(deps: { db: Db; reversalWatchMs?: number }) {
   const { db } = deps;
 
   return {
@@ -145,28 +152,11 @@ export function createLedgerActivities(deps: { db: Db }) {
      * `claim_reversed` task. A retry returns the same ids (it recognises reversals it wrote by the event id).
      */
     async reverseAutoApplications(input: { claimId: string; reason: string; eventId: string }): Promise<ReverseAutoApplicationsResult> {
-      const reason = reversalReason(input.reason, input.eventId);
-      return db.transaction(async (trx) => {
-        const apps = await claimApplications(trx, input.claimId);
-        const decision = decideReversal(apps, input.claimId);
-        for (const applicationId of decision.reverseApplicationIds) {
-          await reverseApplication(trx, { applicationId, businessKey: `reversal:${applicationId}`, reason, actor: SYSTEM_ACTOR });
-        }
-        const earlier = apps.filter((a) => a.kind === 'auto' && a.reversed && a.reversalReason === reason).map((a) => a.applicationId);
-        const result: ReverseAutoApplicationsResult = { reversedApplicationIds: [...earlier, ...decision.reverseApplicationIds] };
-        if (decision.task) {
-          const parties = await claimParties(trx, input.claimId);
-          const manualPayments = new Set(apps.filter((a) => a.kind === 'manual' && !a.reversed).map((a) => a.paymentId));
-          const { taskId } = await openManualTask(trx, {
-            practiceId: parties.practiceId, patientId: parties.patientId, visitId: parties.visitId, claimId: input.claimId,
-            paymentId: manualPayments.size === 1 ? [...manualPayments][0]! : null, reason: decision.task.reason,
-            amountCents: decision.task.amountCents, businessKey: `claim:${input.claimId}:event:${input.eventId}:task:${decision.task.reason}`,
-            actor: SYSTEM_ACTOR,
-          });
-          result.manualTask = { taskId, reason: decision.task.reason, amountCents: decision.task.amountCents };
-        }
-        return result;
+      // The webhook's transaction has usually done it already (db/queries/claim-reversals.ts): then this finds it done.
+      const { reversedApplicationIds, tasks } = await reverseClaimForPayer(db, {
+        claimId: input.claimId, reason: input.reason, actor: SYSTEM_ACTOR, reversalWatchMs: deps.reversalWatchMs ?? DEFAULT_REVERSAL_WATCH_MS,
       });
+      return { reversedApplicationIds, tasks };
     },
 
     /**

@@ -121,7 +121,7 @@ export function createApp(deps: AppDeps): Express {
   // Public: probes, the API description, and webhooks (they carry their own HMAC signature).
   app.use(healthRoutes({ db: deps.db, temporal: deps.temporal, isDraining: deps.isDraining ?? (() => false) }));
   app.use(openApiRoutes());
-  app.use(webhookRoutes({ db: deps.db, temporal: deps.temporal, secrets: deps.webhookSecrets }));
+  app.use(webhookRoutes({ db: deps.db, temporal: deps.temporal, secrets: deps.webhookSecrets, reversalWatchMs: deps.windows.reversalWatchMs }));
   // The patient portal: public pages, its own sessions, CSRF tokens and lock-outs.
   const statements = resolveStatementsSettings(deps.statements);
   const statementDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, settings: statements, captureWindowMs: deps.windows.captureWindowMs };

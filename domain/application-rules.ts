@@ -73,6 +73,8 @@ export interface Decision {
 
 export interface ApplicationState {
   applicationId: string;
+  /** The payment the money came from: tasks after a reversal are per payment. */
+  paymentId: string;
   claimId: string;
   kind: 'auto' | 'manual';
   reversed: boolean;
@@ -81,7 +83,11 @@ export interface ApplicationState {
 
 export interface ReversalDecision {
   reverseApplicationIds: string[];
-  task?: PlannedTask;
+  /**
+   * For staff, one per payment and reason: `claim_reversed` for the money a staff member placed there (it stays
+   * applied), `credit_remaining` for reversed automatic money that no live run will apply again (it is unapplied now).
+   */
+  tasks: (PlannedTask & { paymentId: string })[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -255,11 +261,13 @@ export function decideTransferTimeout(payment: PaymentState): Decision {
 
 /**
  * A payer reprocessed the claim (CLP02 = 22): responsibility is back with the payer. Every automatic application on
- * that claim still standing is reversed (by a new entry; the caller writes it). Manual applications were a staff
- * member's decision, so they stay, and staff get a `claim_reversed` task for the money they placed there.
- * `reverseApplicationIds` keeps the input order so the decision is deterministic.
+ * that claim still standing is reversed (by a new entry; the caller writes it), whichever path made it. Its money is
+ * unapplied again: a payment in `rerunPaymentIds` belongs to a run that applies it again when the claim comes back
+ * (a copay run watching for this very reversal); any other payment's reversed money goes to staff as a
+ * `credit_remaining` task. Manual applications were a staff member's decision, so they stay, and staff get one
+ * `claim_reversed` task per payment for the money placed there. Input order is kept, so the decision is deterministic.
  */
-export function decideReversal(applications: ApplicationState[], claimId: string): ReversalDecision {
+export function decideReversal(applications: ApplicationState[], claimId: string, rerunPaymentIds: ReadonlySet<string> = new Set()): ReversalDecision {
   const seen = new Set<string>();
   for (const a of applications) {
     assertCents(a.amountCents, 'application.amountCents');
@@ -269,9 +277,17 @@ export function decideReversal(applications: ApplicationState[], claimId: string
     seen.add(a.applicationId);
   }
   const standing = applications.filter((a) => a.claimId === claimId && !a.reversed);
-  const reverseApplicationIds = standing.filter((a) => a.kind === 'auto').map((a) => a.applicationId);
-  const manualCents = standing.filter((a) => a.kind === 'manual').reduce((sum, a) => sum + a.amountCents, 0);
-  return manualCents > 0
-    ? { reverseApplicationIds, task: { reason: 'claim_reversed', amountCents: manualCents } }
-    : { reverseApplicationIds };
+  const reversed = standing.filter((a) => a.kind === 'auto');
+  const perPayment = (apps: ApplicationState[], reason: ManualReason) => {
+    const cents = new Map<string, Cents>();
+    for (const a of apps) cents.set(a.paymentId, (cents.get(a.paymentId) ?? 0) + a.amountCents);
+    return [...cents].filter(([, amountCents]) => amountCents > 0).map(([paymentId, amountCents]) => ({ paymentId, reason, amountCents }));
+  };
+  return {
+    reverseApplicationIds: reversed.map((a) => a.applicationId),
+    tasks: [
+      ...perPayment(standing.filter((a) => a.kind === 'manual'), 'claim_reversed'),
+      ...perPayment(reversed.filter((a) => !rerunPaymentIds.has(a.paymentId)), 'credit_remaining'),
+    ],
+  };
 }

@@ -48,6 +48,7 @@ async function main() {
     connection,
     db,
     ehr: createHttpEhrAdapter({ baseUrl: config.EHR_BASE_URL }),
+    reversalWatchMs: config.COPAY_REVERSAL_WATCH,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,

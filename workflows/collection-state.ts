@@ -186,7 +186,11 @@ export function collectionRun(input: CollectionRunOptions): CollectionRun {
     upsertSearchAttributes([{ key: PayflowStatus, value: status }]);
     // Plain words for engineers: "waiting for the EHR to capture $25.00 until 2026-12-01 17:00 PST".
     setCurrentDetails(waitMs === undefined ? details : `${details} until ${formatWallTime(Date.now() + waitMs, input.timeZone ?? DEFAULT_TIME_ZONE)}`);
-    await ledger.setCollectionStatus({ collectionId: input.collectionId, status, ...(view.paymentRequest ? { paymentRequestId: view.paymentRequest.requestId, paymentRequestUrl: view.paymentRequest.url } : {}) });
+    // The wait's end goes with the status (an activity input, not a command: older histories replay unchanged).
+    await ledger.setCollectionStatus({
+      collectionId: input.collectionId, status, ...(waitingUntil ? { waitingUntil } : {}),
+      ...(view.paymentRequest ? { paymentRequestId: view.paymentRequest.requestId, paymentRequestUrl: view.paymentRequest.url } : {}),
+    });
     if (afterWrite) [view.status, view.waitingUntil] = [status, waitingUntil];
   }
 

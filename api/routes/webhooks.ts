@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import type { Db } from '../../db/connection';
 import { findLiveCopayCollection, getCollection, isClosed } from '../../db/queries/collections';
 import { upsertClaim, upsertPatient, upsertPractice, upsertVisit } from '../../db/queries/reference-data';
+import { reverseClaimForPayer } from '../../db/queries/claim-reversals';
 import { enqueueRunMessage } from '../../db/queries/run-messages';
 import { receiveEvent, recordAnswer, releaseEvent, type Receipt, type StoredAnswer } from '../../db/queries/webhook-inbox';
 import { clearinghouseEventSchema, ehrEventSchema, type ClearinghouseEvent, type EhrEvent } from '../../ehr/events';
@@ -22,7 +23,15 @@ import { updateFailureToAppError } from '../temporal-errors';
 import { parseBody } from '../validate';
 
 export interface WebhookSecrets { ehr: string[]; clearinghouse: string[] }
-interface Deps { db: Db; temporal: Client; secrets: WebhookSecrets }
+interface Deps {
+  db: Db;
+  temporal: Client;
+  secrets: WebhookSecrets;
+  /** COPAY_REVERSAL_WATCH: how long a copay run watches for a reversal (db/queries/claim-reversals.ts). */
+  reversalWatchMs: number;
+}
+
+const PAYER_REVERSAL_REASON = 'payer reprocessed the claim (CLP02 = 22)';
 
 const answer = (status: number, body: unknown): StoredAnswer => ({ status, body });
 const problemAnswer = (err: AppError, path: string): StoredAnswer => answer(err.status, problemOf(err, path));
@@ -126,6 +135,11 @@ export function webhookRoutes(deps: Deps): Router {
    */
   async function onClearinghouseEvent(trx: Db, e: ClearinghouseEvent): Promise<StoredAnswer> {
     const { id, visitId, outcome } = await upsertClaim(trx, e.data);
+    // Back with the payer: every standing application on the claim is dealt with now, whichever path made it
+    // (db/queries/claim-reversals.ts); a copay run watching for this is told below and applies its money again later.
+    const reversal = outcome === 'updated' && e.data.responsibility === 'payer'
+      ? await reverseClaimForPayer(trx, { claimId: id, reason: PAYER_REVERSAL_REASON, actor: 'clearinghouse', reversalWatchMs: deps.reversalWatchMs })
+      : undefined;
     if (outcome !== 'stale') {
       const collection = await findLiveCopayCollection(trx, visitId);
       if (collection) {
@@ -133,7 +147,10 @@ export function webhookRoutes(deps: Deps): Router {
         await enqueueRunMessage(trx, { key: `claim:${id}:v${e.data.version}:${collection.workflow_id}`, workflowId: collection.workflow_id, message: 'responsibilityChanged', payload: change });
       }
     }
-    return answer(200, { status: outcome, claimId: id });
+    return answer(200, {
+      status: outcome, claimId: id,
+      ...(reversal ? { reversedApplications: reversal.reversedApplicationIds.length, tasksOpened: reversal.tasks.map((t) => t.taskId) } : {}),
+    });
   }
 
   router.post('/webhooks/ehr', async (req, res) => {

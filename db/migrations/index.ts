@@ -8,6 +8,7 @@ import * as m005 from './005_statements_and_portal';
 import * as m007 from './007_work_queue';
 import * as m008 from './008_run_messages_outbox';
 import * as m009 from './009_idempotency_lease';
+import * as m010 from './010_collection_waits';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '007_work_queue': m007,
   '008_run_messages_outbox': m008,
   '009_idempotency_lease': m009,
+  '010_collection_waits': m010,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

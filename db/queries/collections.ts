@@ -123,6 +123,8 @@ export interface SetCollectionStatusInput {
   status: CollectionStatus;
   paymentRequestId?: string;
   paymentRequestUrl?: string;
+  /** When the run's wait in this status ends (ISO instant); absent: no clock (and for runs started before it was sent). */
+  waitingUntil?: string;
   actor: string;
 }
 
@@ -139,7 +141,8 @@ export async function setCollectionStatus(db: Db, input: SetCollectionStatusInpu
        update collections c
           set status = :status, updated_at = now(),
               payment_request_id = coalesce(:requestId, c.payment_request_id),
-              payment_request_url = coalesce(:requestUrl, c.payment_request_url)
+              payment_request_url = coalesce(:requestUrl, c.payment_request_url),
+              waiting_until = cast(:waitingUntil as timestamptz)
          from prev where c.id = prev.id
      ), audited as (
        insert into audit_log (practice_id, actor, action, entity_type, entity_id, before, after)
@@ -150,7 +153,7 @@ export async function setCollectionStatus(db: Db, input: SetCollectionStatusInpu
      select status as previous, path from prev`,
     {
       id: input.collectionId, status: input.status, actor: input.actor,
-      requestId: input.paymentRequestId ?? null, requestUrl: input.paymentRequestUrl ?? null,
+      requestId: input.paymentRequestId ?? null, requestUrl: input.paymentRequestUrl ?? null, waitingUntil: input.waitingUntil ?? null,
     },
   );
   const row = rows[0];

@@ -341,7 +341,8 @@ describe('ledger', () => {
       expect((await activities.loadCopayState({ paymentId, visitId })).round).toBe(1);
 
       const reversal = await activities.reverseAutoApplications({ claimId, reason: 'payer reprocessed', eventId: 'evt-1' });
-      expect(reversal).toEqual({ reversedApplicationIds: applied.applicationIds });
+      // No run watches for it (this copay's collection is not `applied`): the reversed money goes to staff.
+      expect(reversal).toEqual({ reversedApplicationIds: applied.applicationIds, tasks: [expect.objectContaining({ paymentId, reason: 'credit_remaining' })] });
       // A retried activity answers the same.
       expect(await activities.reverseAutoApplications({ claimId, reason: 'payer reprocessed', eventId: 'evt-1' })).toEqual(reversal);
 
@@ -360,18 +361,20 @@ describe('ledger', () => {
         applications: [{ paymentId, claimId, amountCents: 2000, businessKey: autoApplicationKey(paymentId, claimId, 1) }],
         task: { reason: 'credit_remaining' as const, amountCents: 1000 },
       };
-      const first = await activities.applyDecision(decision);
-      expect(await activities.applyDecision(decision)).toEqual(first);
-      const task = await db('manual_tasks').where({ id: first.taskId }).first();
+      const applied = await activities.applyDecision(decision);
+      expect(await activities.applyDecision(decision)).toEqual(applied);
+      const task = await db('manual_tasks').where({ id: applied.taskId }).first();
       expect(task).toMatchObject({ business_key: `collection:${collectionId}:task:credit_remaining:r1`, status: 'open', payment_id: paymentId });
 
       // The payer reprocesses (auto application reversed); staff then apply by hand; the payer reprocesses again.
-      await activities.reverseAutoApplications({ claimId, reason: 'payer reprocessed', eventId: 'evt-a' });
+      const first = await activities.reverseAutoApplications({ claimId, reason: 'payer reprocessed', eventId: 'evt-a' });
+      expect(first.tasks).toEqual([expect.objectContaining({ paymentId, reason: 'credit_remaining' })]);
       await applyToClaim(db, { paymentId, claimId, amountCents: 500, kind: 'manual', businessKey: next('manual'), actor: 'user:test' });
+      await db('claims').where({ id: claimId }).increment('source_version', 1); // the payer's next version reprocesses it again
       const second = await activities.reverseAutoApplications({ claimId, reason: 'payer reprocessed', eventId: 'evt-b' });
       expect(second.reversedApplicationIds).toEqual([]);
-      expect(second.manualTask).toMatchObject({ reason: 'claim_reversed', amountCents: 500 });
-      expect(await db('manual_tasks').where({ id: second.manualTask!.taskId }).first()).toMatchObject({ claim_id: claimId, payment_id: paymentId, reason: 'claim_reversed' });
+      expect(second.tasks).toEqual([expect.objectContaining({ paymentId, reason: 'claim_reversed' })]);
+      expect(await db('manual_tasks').where({ id: second.tasks![0]!.taskId }).first()).toMatchObject({ claim_id: claimId, payment_id: paymentId, reason: 'claim_reversed' });
       expect((await claimState(db, claimId)).appliedCents).toBe(500);
     });
 

@@ -35,7 +35,6 @@ function unknownAccountId(taken: string[]): string {
     if (!taken.includes(id)) return id;
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 describe('patient portal security', () => {
   const stack = useTestStack();
@@ -111,10 +110,11 @@ describe('patient portal security', () => {
         expect(res.status).toBe(403);
       }
     }
-    const medians = Object.values(times).map(median);
-    const spread = Math.max(...medians) - Math.min(...medians);
-    // Same queries and writes on every path: the medians differ by noise only.
-    expect(spread).toBeLessThan(Math.max(15, 0.5 * Math.min(...medians)));
+    // The fastest of each kind: a busy machine only ever adds time, so the minimum is the path's own cost.
+    const fastest = Object.values(times).map((t) => Math.min(...t));
+    const spread = Math.max(...fastest) - Math.min(...fastest);
+    // Same queries and writes on every path: they differ by noise only.
+    expect(spread).toBeLessThan(Math.max(15, 0.5 * Math.min(...fastest)));
   });
 
   it('locks an account after repeated failures: after 50 wrong dates of birth even the right one is refused', async () => {

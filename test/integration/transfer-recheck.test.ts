@@ -113,7 +113,7 @@ describe('copay waits re-read the claim at every wake (a lost message costs one 
     expect(waiting.applications).toEqual([expect.objectContaining({ applicationId: first.applicationId, reversed: true })]);
     expect(waiting.appliedCents).toBe(0);
     const reversals = await reversalsOn(first.claimId);
-    expect(reversals).toEqual([{ application_id: first.applicationId, reason: expect.stringContaining(`[event claim-version:${s.claim.version}]`) }]);
+    expect(reversals).toEqual([{ application_id: first.applicationId, reason: expect.stringContaining(`[claim version ${s.claim.version}]`) }]);
 
     // The lost message arrives late (the outbox's retry): the run re-reads, the claim is still the payer's: nothing more.
     await handle.signal(responsibilityChangedSignal, { eventId: 'evt-late-reversal', responsibility: 'payer' });

@@ -134,6 +134,7 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
         workflowBundlePath: stack.workflowBundlePath,
         shutdownGraceSeconds,
         dataConverter: TEST_DATA_CONVERTER,
+        reversalWatchMs: { ...DEFAULT_TEST_WINDOWS, ...opts.windows }.reversalWatchMs,
       });
       // The outbox relay and the reconciler run beside the worker, as in worker/main.ts.
       const loops = startWorkerLoops({

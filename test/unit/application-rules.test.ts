@@ -282,25 +282,38 @@ describe('decideTransferTimeout', () => {
 
 describe('decideReversal', () => {
   const apps: ApplicationState[] = [
-    { applicationId: 'a1', claimId: 'c1', kind: 'auto', reversed: false, amountCents: 2500 },
-    { applicationId: 'a2', claimId: 'c1', kind: 'auto', reversed: true, amountCents: 2500 },
-    { applicationId: 'a3', claimId: 'c1', kind: 'manual', reversed: false, amountCents: 700 },
-    { applicationId: 'a4', claimId: 'c1', kind: 'manual', reversed: true, amountCents: 900 },
-    { applicationId: 'a5', claimId: 'c2', kind: 'auto', reversed: false, amountCents: 1000 },
-    { applicationId: 'a6', claimId: 'c1', kind: 'auto', reversed: false, amountCents: 300 },
-    { applicationId: 'a7', claimId: 'c1', kind: 'manual', reversed: false, amountCents: 100 },
+    { applicationId: 'a1', paymentId: 'p1', claimId: 'c1', kind: 'auto', reversed: false, amountCents: 2500 },
+    { applicationId: 'a2', paymentId: 'p1', claimId: 'c1', kind: 'auto', reversed: true, amountCents: 2500 },
+    { applicationId: 'a3', paymentId: 'p2', claimId: 'c1', kind: 'manual', reversed: false, amountCents: 700 },
+    { applicationId: 'a4', paymentId: 'p2', claimId: 'c1', kind: 'manual', reversed: true, amountCents: 900 },
+    { applicationId: 'a5', paymentId: 'p3', claimId: 'c2', kind: 'auto', reversed: false, amountCents: 1000 },
+    { applicationId: 'a6', paymentId: 'p3', claimId: 'c1', kind: 'auto', reversed: false, amountCents: 300 },
+    { applicationId: 'a7', paymentId: 'p3', claimId: 'c1', kind: 'manual', reversed: false, amountCents: 100 },
   ];
 
-  it('reverses standing auto applications on that claim only, and flags the manual ones for staff', () => {
+  it('reverses every standing auto application on that claim, whoever made it; staff get the rest, per payment', () => {
     expect(decideReversal(apps, 'c1')).toEqual({
       reverseApplicationIds: ['a1', 'a6'],
-      task: { reason: 'claim_reversed', amountCents: 800 },
+      tasks: [
+        { paymentId: 'p2', reason: 'claim_reversed', amountCents: 700 },
+        { paymentId: 'p3', reason: 'claim_reversed', amountCents: 100 },
+        { paymentId: 'p1', reason: 'credit_remaining', amountCents: 2500 },
+        { paymentId: 'p3', reason: 'credit_remaining', amountCents: 300 },
+      ],
     });
   });
 
-  it('opens no task when there is no standing manual application', () => {
-    expect(decideReversal(apps, 'c2')).toEqual({ reverseApplicationIds: ['a5'] });
-    expect(decideReversal([], 'c1')).toEqual({ reverseApplicationIds: [] });
+  it('leaves reversed money to the run that applies it again (a copay watching for this reversal)', () => {
+    expect(decideReversal(apps, 'c1', new Set(['p1'])).tasks).toEqual([
+      { paymentId: 'p2', reason: 'claim_reversed', amountCents: 700 },
+      { paymentId: 'p3', reason: 'claim_reversed', amountCents: 100 },
+      { paymentId: 'p3', reason: 'credit_remaining', amountCents: 300 },
+    ]);
+  });
+
+  it('opens no task when nothing stands on the claim', () => {
+    expect(decideReversal(apps, 'c2', new Set(['p3']))).toEqual({ reverseApplicationIds: ['a5'], tasks: [] });
+    expect(decideReversal([], 'c1')).toEqual({ reverseApplicationIds: [], tasks: [] });
   });
 
   it('refuses bad amounts, unknown kinds and duplicate ids', () => {
@@ -494,8 +507,9 @@ describe('application rules: properties', () => {
     );
   });
 
-  it('a reversal undoes exactly the standing auto applications on the claim and reports the manual money', () => {
+  it('a reversal undoes exactly the standing auto applications on the claim, and every standing cent is reversed or in a task', () => {
     const applicationArb = fc.record({
+      paymentId: fc.constantFrom('p1', 'p2', 'p3'),
       claimId: fc.constantFrom('c1', 'c2'),
       kind: fc.constantFrom<'auto' | 'manual'>('auto', 'manual'),
       reversed: fc.boolean(),
@@ -504,11 +518,16 @@ describe('application rules: properties', () => {
     fc.assert(
       fc.property(fc.array(applicationArb, { maxLength: 8 }), (raw) => {
         const apps = raw.map((a, i) => ({ ...a, applicationId: `a${i}` }));
-        const d = decideReversal(apps, 'c1');
+        const rerun = new Set(['p1']);
+        const d = decideReversal(apps, 'c1', rerun);
         const standing = apps.filter((a) => a.claimId === 'c1' && !a.reversed);
         expect(d.reverseApplicationIds).toEqual(standing.filter((a) => a.kind === 'auto').map((a) => a.applicationId));
-        const manual = standing.filter((a) => a.kind === 'manual').reduce((s, a) => s + a.amountCents, 0);
-        expect(d.task).toEqual(manual > 0 ? { reason: 'claim_reversed', amountCents: manual } : undefined);
+        const sum = (xs: { amountCents: number }[]) => xs.reduce((s, a) => s + a.amountCents, 0);
+        // No cent vanishes: manual money is in a claim_reversed task; reversed auto money in a task or with its run.
+        expect(sum(d.tasks.filter((t) => t.reason === 'claim_reversed'))).toBe(sum(standing.filter((a) => a.kind === 'manual')));
+        const autoCents = sum(standing.filter((a) => a.kind === 'auto'));
+        expect(sum(d.tasks.filter((t) => t.reason === 'credit_remaining')) + sum(standing.filter((a) => a.kind === 'auto' && rerun.has(a.paymentId)))).toBe(autoCents);
+        expect(new Set(d.tasks.map((t) => `${t.paymentId}:${t.reason}`)).size).toBe(d.tasks.length); // one per payment and reason
       }),
     );
   });
