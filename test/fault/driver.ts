@@ -207,3 +207,41 @@ export class Checks {
     expect(this.problems).toEqual([]);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Additions for the model-based run (test/model/): the other two staff paths and the EHR's variations, as answers.
+
+/** The stand-in captures the request: `externalPaymentId` given → the same payment again under a new event id. */
+export function captureWith(stack: FaultStack, requestId: string, opts: { paidAt: string; amountCents?: number; externalPaymentId?: string }): Promise<Answer> {
+  return http(`${stack.standinUrl}/api/payment-requests/${requestId}/capture`, { body: { method: 'card', ...opts }, timeoutMs: 30_000 });
+}
+
+/** Collect Now on the patient's billing page (POST /v1/patients/{id}/balance-collections). */
+export function collectBalanceNow(stack: FaultStack, s: Scenario, body: { amountCents?: number; claimIds?: string[] }, opts: { key?: string; timeoutMs?: number } = {}): Promise<Answer> {
+  return http(`${stack.apiUrl}/v1/patients/${s.patientId}/balance-collections`, {
+    body,
+    headers: { ...s.auth('frontDesk'), ...(opts.key ? { 'Idempotency-Key': opts.key } : {}) },
+    timeoutMs: opts.timeoutMs,
+  });
+}
+
+/** Staff cancel a collection before its capture. */
+export function cancelCollection(stack: FaultStack, s: Scenario, collectionId: string, reason = 'patient left'): Promise<Answer> {
+  return http(`${stack.apiUrl}/v1/collections/${collectionId}/cancel`, { body: { reason }, headers: s.auth('frontDesk'), timeoutMs: 20_000 });
+}
+
+/** Billing staff resolve a manual task (body as in docs/work-queue.md). */
+export function resolveTaskNow(
+  stack: FaultStack, s: Scenario, taskId: string,
+  body: { action: 'apply'; applications: { claimId: string; amountCents: number }[]; note: string } | { action: 'credit' | 'close'; note: string } | { action: 'refund'; refundCents: number; note: string },
+): Promise<Answer> {
+  return http(`${stack.apiUrl}/v1/manual-tasks/${taskId}/resolve`, { body, headers: s.auth('billing'), timeoutMs: 20_000 });
+}
+
+/** Delivers again, signed anew, an event the API stored in its inbox (byte for byte what the sender sent is not kept:
+ *  the stored payload is the parsed event, which is what a redelivery carries). */
+export async function redeliverStored(stack: FaultStack, source: 'ehr' | 'clearinghouse', eventId: string, timeoutMs = 15_000): Promise<Answer> {
+  const row = await stack.db('webhook_inbox').where({ source, event_id: eventId }).first<{ payload: { eventId: string } } | undefined>('payload');
+  if (!row) throw new Error(`no stored ${source} event ${eventId}`);
+  return deliver(stack, source, row.payload, timeoutMs);
+}

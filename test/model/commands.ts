@@ -1,0 +1,323 @@
+/**
+ * The model-based run's commands: each drives the real stack from outside (API with staff tokens, the EHR stand-in,
+ * signed webhooks, process kills), updates the model with what should follow, then waits for quiescence and checks
+ * the invariants and the model (./real.ts). Commands pick their targets by index among what the model has, so a
+ * shrunk sequence still makes sense.
+ */
+import fc from 'fast-check';
+import {
+  cancelCollection, captureEvent, captureWith, claimEvent, collectBalanceNow, collectionUntil, collectNow, deliver, describeAnswer,
+  newEventId, redeliverStored, resolveTaskNow, retryUntil, withoutDuplicate, type Answer,
+} from '../fault/driver';
+import {
+  claimChanged, claimRecord, externalPaymentId, liveBalance, liveCopay, newKey, openBalance, placeBalance, placeCopay, unapplied,
+  VISITS, type Model, type Real,
+} from './model';
+import { verify } from './real';
+
+type Cmd = fc.AsyncCommand<Model, Real>;
+
+/** 503 / no answer: the API says "retry" (a restart just happened, a lease, a slow machine). */
+const retrying = (call: () => Promise<Answer>, timeoutMs = 60_000) =>
+  retryUntil(call, (a) => a.status !== 0 && a.status !== 503, timeoutMs, 500).then((r) => r.last);
+
+function expectAnswer(real: Real, what: string, ok: boolean, a: Answer | string): void {
+  if (ok) return;
+  const text = `answer: ${what}: ${typeof a === 'string' ? a : describeAnswer(a)}`;
+  real.stats.violations++;
+  real.stats.violationsByCheck['answer'] = (real.stats.violationsByCheck['answer'] ?? 0) + 1;
+  real.stats.failures.push(text);
+  if (!real.keepGoing) throw new Error(text);
+}
+
+function count(real: Real, name: string): void {
+  real.stats.commands++;
+  real.stats.commandsByName[name] = (real.stats.commandsByName[name] ?? 0) + 1;
+}
+
+const nextDay = (date: string) => new Date(Date.parse(`${date}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+const pick = <T>(xs: T[], i: number): T | undefined => (xs.length === 0 ? undefined : xs[i % xs.length]);
+const awaitingCapture = (m: Model) => m.collections.filter((c) => c.status === 'awaiting_capture');
+
+async function started(real: Real, a: Answer): Promise<{ id: string; workflowId: string; requestId: string }> {
+  const body = a.body as { collectionId: string; workflowId: string; paymentRequest: { requestId: string } | null };
+  const link = body.paymentRequest
+    ?? (await collectionUntil(real.stack, real.s, body.collectionId, (c) => Boolean(c.paymentRequest), 60_000, 'the payment link')).collection.paymentRequest;
+  return { id: body.collectionId, workflowId: body.workflowId, requestId: link.requestId };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export class CollectCopay implements Cmd {
+  constructor(readonly visit: number, readonly cents: number) {}
+  check = () => true;
+  async run(m: Model, real: Real) {
+    count(real, 'CollectCopay');
+    const existing = liveCopay(m, this.visit);
+    const a = await retrying(() => collectNow(real.stack, { ...real.s, visitId: m.claims[this.visit]!.visitId }, this.cents, { timeoutMs: 30_000 }));
+    if (existing) {
+      expectAnswer(real, `${this.toString()} with a live copay: 200 with the same collection`, a.status === 200 && a.body?.collectionId === existing.id, a);
+    } else {
+      expectAnswer(real, `${this.toString()}: 201/202 with a new collection`, a.status === 201 || a.status === 202, a);
+      if (a.status === 201 || a.status === 202) {
+        const s = await started(real, a);
+        m.collections.push({ key: newKey(m, 'c'), ...s, path: 'copay', visit: this.visit, requestedCents: this.cents, status: 'awaiting_capture' });
+      }
+    }
+    await verify(m, real, this.toString());
+  }
+  toString = () => `CollectCopay(visit ${this.visit}, ${this.cents})`;
+}
+
+export class CollectBalance implements Cmd {
+  constructor(readonly cents: number) {}
+  check = () => true;
+  async run(m: Model, real: Real) {
+    count(real, 'CollectBalance');
+    const existing = liveBalance(m);
+    const a = await retrying(() => collectBalanceNow(real.stack, real.s, { amountCents: this.cents }, { timeoutMs: 30_000 }));
+    if (existing) {
+      expectAnswer(real, `${this.toString()} with a live balance collection: 200 with the same collection`, a.status === 200 && a.body?.collectionId === existing.id, a);
+    } else {
+      expectAnswer(real, `${this.toString()}: 201/202 with a new collection`, a.status === 201 || a.status === 202, a);
+      if (a.status === 201 || a.status === 202) {
+        const s = await started(real, a);
+        m.collections.push({ key: newKey(m, 'c'), ...s, path: 'balance', requestedCents: this.cents, status: 'awaiting_capture' });
+      }
+    }
+    await verify(m, real, this.toString());
+  }
+  toString = () => `CollectBalance(${this.cents})`;
+}
+
+export type CaptureVariant = 'once' | 'duplicate' | 'second-event-id' | 'burst10';
+
+/** The patient pays on the stand-in's page (it sends `payment.captured`), then the EHR's variations of delivery. */
+export class Capture implements Cmd {
+  constructor(readonly pick: number, readonly onDateOfService: boolean, readonly variant: CaptureVariant) {}
+  check = (m: Readonly<Model>) => awaitingCapture(m).length > 0;
+  async run(m: Model, real: Real) {
+    count(real, `Capture:${this.variant}`);
+    const c = pick(awaitingCapture(m), this.pick)!;
+    const dos = c.path === 'copay' ? m.claims[c.visit!]!.dateOfService : '2026-11-25';
+    const paymentDate = this.onDateOfService || c.path === 'balance' ? dos : nextDay(dos);
+    const paidAt = `${paymentDate}T18:00:00Z`; // 10:00 in Los Angeles: the same calendar date there
+    const ext = externalPaymentId();
+    const res = await captureWith(real.stack, c.requestId, { paidAt, externalPaymentId: ext });
+    expectAnswer(real, `${this.toString()}: the stand-in captures`, res.status === 200, res);
+    const eventId = res.body?.eventId as string;
+    let delivery = res.body?.delivery as { status: number | null; body: any } | undefined;
+    if (delivery?.status !== 200) {
+      // The EHR retries its webhook until it is answered: the same event again.
+      const event = captureEvent({ requestId: c.requestId, collectionId: c.id, amountCents: c.requestedCents, externalPaymentId: ext, paidAt }, eventId);
+      const again = await retrying(() => deliver(real.stack, 'ehr', event, 30_000));
+      delivery = { status: again.status, body: again.body };
+    }
+    expectAnswer(real, `${this.toString()}: capture accepted`, delivery?.status === 200 && delivery.body?.status === 'accepted', JSON.stringify(delivery));
+
+    if (this.variant === 'duplicate') {
+      const dup = await retrying(() => redeliverStored(real.stack, 'ehr', eventId));
+      expectAnswer(real, `${this.toString()}: redelivery gets the stored answer`, dup.status === 200 && dup.body?.duplicate === true && dup.body?.externalPaymentId === ext, dup);
+    } else if (this.variant === 'second-event-id') {
+      const second = await captureWith(real.stack, c.requestId, { paidAt, externalPaymentId: ext });
+      const d = second.body?.delivery as { status: number | null; body: any } | undefined;
+      expectAnswer(real, `${this.toString()}: the same payment under a new event id is accepted (one payment)`, second.status === 200 && d?.status === 200 && d.body?.externalPaymentId === ext, JSON.stringify(second.body));
+    } else if (this.variant === 'burst10') {
+      const answers = await Promise.all(Array.from({ length: 10 }, () => redeliverStored(real.stack, 'ehr', eventId, 30_000)));
+      const distinct = new Set(answers.map((a) => `${a.status} ${JSON.stringify(withoutDuplicate(a.body))}`));
+      expectAnswer(real, `${this.toString()}: 10 redeliveries, one answer (200)`, distinct.size === 1 && answers[0]!.status === 200, [...distinct].join(' | '));
+    }
+
+    const p = { key: newKey(m, 'p'), externalId: ext, collectionKey: c.key, amountCents: c.requestedCents, reason: c.path === 'copay' ? 'copay' as const : 'outstanding_balance' as const, paymentDate, apps: [], refundedCents: 0 };
+    m.payments.push(p);
+    c.paymentKey = p.key;
+    c.capture = { eventId, externalPaymentId: ext, paidAt, amountCents: c.requestedCents };
+    if (c.path === 'copay') placeCopay(m, c);
+    else placeBalance(m, c);
+    await verify(m, real, this.toString());
+  }
+  toString = () => `Capture(#${this.pick}, ${this.onDateOfService ? 'on the date of service' : 'the day after'}, ${this.variant})`;
+}
+
+export class Cancel implements Cmd {
+  constructor(readonly pick: number) {}
+  check = (m: Readonly<Model>) => awaitingCapture(m).length > 0;
+  async run(m: Model, real: Real) {
+    count(real, 'Cancel');
+    const c = pick(awaitingCapture(m), this.pick)!;
+    const a = await retrying(() => cancelCollection(real.stack, real.s, c.id));
+    expectAnswer(real, `${this.toString()}: 200 cancelled`, a.status === 200, a);
+    if (a.status === 200) c.status = 'cancelled';
+    await verify(m, real, this.toString());
+  }
+  toString = () => `Cancel(#${this.pick})`;
+}
+
+/** A capture of a cancelled collection's request arrives late (signed by the EHR): refused, nothing recorded. */
+export class LateCaptureAfterCancel implements Cmd {
+  constructor(readonly pick: number) {}
+  private targets = (m: Model) => m.collections.filter((c) => c.status === 'cancelled' && !c.paymentKey);
+  check = (m: Readonly<Model>) => this.targets(m).length > 0;
+  async run(m: Model, real: Real) {
+    count(real, 'LateCaptureAfterCancel');
+    const c = pick(this.targets(m), this.pick)!;
+    const event = captureEvent({ requestId: c.requestId, collectionId: c.id, amountCents: c.requestedCents, externalPaymentId: externalPaymentId() });
+    const a = await retrying(() => deliver(real.stack, 'ehr', event, 30_000));
+    expectAnswer(real, `${this.toString()}: 409 (the collection is cancelled)`, a.status === 409, a);
+    await verify(m, real, this.toString());
+  }
+  toString = () => `LateCaptureAfterCancel(#${this.pick})`;
+}
+
+export type ClaimKind = 'next' | 'stale' | 'out-of-order';
+export type ClaimDelivery = 'once' | 'burst10' | 'temporal-down' | 'worker-down';
+
+/**
+ * A signed `claim.upserted` from the clearinghouse. `next`: the claim's next version, a transfer to the patient (with
+ * this patient responsibility) when a payer holds it, a payer reversal (CLP02 = 22) when the patient does. `stale`: a
+ * lower version than the last one sent, with the other responsibility (ignored). `out-of-order`: version +2 (the next
+ * change) arrives before version +1 (the opposite one, then stale).
+ */
+export class ClaimEvent implements Cmd {
+  constructor(readonly visit: number, readonly kind: ClaimKind, readonly cents: number, readonly delivery: ClaimDelivery) {}
+  check = (m: Readonly<Model>) => this.kind !== 'stale' || m.claims[this.visit]!.version >= 2;
+  async run(m: Model, real: Real) {
+    count(real, `ClaimEvent:${this.kind}:${this.delivery}`);
+    const claim = m.claims[this.visit]!;
+    const toPatient = claim.responsibility === 'payer';
+    const next = { responsibility: toPatient ? 'patient' as const : 'payer' as const, cents: toPatient ? this.cents : claim.patientResponsibilityCents };
+    const other = { responsibility: toPatient ? 'payer' as const : 'patient' as const, cents: toPatient ? claim.patientResponsibilityCents : this.cents };
+    const sends: { version: number; r: typeof next; expect: 'updated' | 'stale' }[] =
+      this.kind === 'next' ? [{ version: claim.version + 1, r: next, expect: 'updated' }]
+        : this.kind === 'stale' ? [{ version: claim.version - 1, r: other, expect: 'stale' }]
+          : [{ version: claim.version + 2, r: next, expect: 'updated' }, { version: claim.version + 1, r: other, expect: 'stale' }];
+
+    for (const [n, send] of sends.entries()) {
+      const event = claimEvent(claimRecord(real.s, claim, send.version, send.r.responsibility, send.r.cents), newEventId('evt_model'));
+      const what = `${this.toString()} v${send.version} ${send.r.responsibility}`;
+      const how = n === 0 ? this.delivery : 'once';
+      let answers: Answer[];
+      if (how === 'temporal-down' || how === 'worker-down') {
+        const proc = how === 'temporal-down' ? 'temporal' : 'worker';
+        await real.stack.kill(proc, 'SIGKILL');
+        real.stats.kills[proc]++;
+        try {
+          answers = [await deliver(real.stack, 'clearinghouse', event, 30_000)];
+        } finally {
+          await real.stack.start(proc);
+        }
+      } else if (how === 'burst10') {
+        answers = await Promise.all(Array.from({ length: 10 }, () => deliver(real.stack, 'clearinghouse', event, 30_000)));
+      } else {
+        answers = [await retrying(() => deliver(real.stack, 'clearinghouse', event, 30_000))];
+      }
+      const distinct = new Set(answers.map((a) => `${a.status} ${JSON.stringify(withoutDuplicate(a.body))}`));
+      expectAnswer(real, `${what}: 200 ${send.expect}${answers.length > 1 ? ', one answer for all' : ''}`,
+        distinct.size === 1 && answers[0]!.status === 200 && answers[0]!.body?.status === send.expect, [...distinct].join(' | '));
+      if (send.expect === 'updated') claimChanged(m, this.visit, send.version, send.r.responsibility, send.r.cents);
+    }
+    await verify(m, real, this.toString(), this.delivery.endsWith('-down') ? 120_000 : 60_000);
+  }
+  toString = () => `ClaimEvent(visit ${this.visit}, ${this.kind}, ${this.cents}, ${this.delivery})`;
+}
+
+export type ResolveAction = 'apply' | 'credit' | 'refund';
+
+/** Billing staff resolve an open task (POST /v1/manual-tasks/{id}/resolve): apply within open balances, credit, refund. */
+export class Resolve implements Cmd {
+  constructor(readonly pick: number, readonly action: ResolveAction) {}
+  private targets = (m: Model) => m.tasks.filter((t) => t.open && t.realId);
+  check = (m: Readonly<Model>) => this.targets(m).length > 0;
+  async run(m: Model, real: Real) {
+    const t = pick(this.targets(m), this.pick)!;
+    const p = m.payments.find((x) => x.key === t.paymentKey);
+    const left = p ? Math.min(t.amountCents, unapplied(p)) : 0;
+    let action: ResolveAction | 'close' = left === 0 ? 'close' : this.action;
+    const applications: { claim: number; cents: number }[] = [];
+    if (action === 'apply') {
+      let rest = left;
+      const order = m.claims.map((c, i) => ({ c, i })).filter(({ c, i }) => c.responsibility === 'patient' && openBalance(m, i) > 0)
+        .sort((a, b) => (a.c.dateOfService < b.c.dateOfService ? -1 : 1));
+      for (const { i } of order) {
+        if (rest === 0) break;
+        const cents = Math.min(rest, openBalance(m, i));
+        applications.push({ claim: i, cents });
+        rest -= cents;
+      }
+      if (rest > 0) action = 'credit'; // staff cannot place it all: they keep it as credit instead
+    }
+    count(real, `Resolve:${action}`);
+    const note = `model run: ${action}`;
+    const body = action === 'apply'
+      ? { action, note, applications: applications.map((a) => ({ claimId: m.claims[a.claim]!.claimId, amountCents: a.cents })) }
+      : action === 'refund' ? { action, note, refundCents: left } : { action, note };
+    const a = await retrying(() => resolveTaskNow(real.stack, real.s, t.realId!, body));
+    const col = m.collections.find((c) => c.taskKey === t.key && c.status === 'needs_attention');
+    if (action === 'close' && col && a.status === 422) {
+      // A run waits for a decision about money that is gone (e.g. reversed onto another task): nothing staff can do here.
+      real.stats.notes.push(`${this.toString()}: task ${t.reason} of a waiting run has no money left; close refused (422): ${describeAnswer(a)}`);
+    } else {
+      expectAnswer(real, `${this.toString()} (${action} ${left}): 200`, a.status === 200, a);
+    }
+    if (a.status === 200) {
+      t.open = false;
+      t.resolution = action === 'apply' ? 'applied' : action === 'close' ? 'closed' : action;
+      if (action === 'apply') for (const x of applications) p!.apps.push({ claim: x.claim, cents: x.cents, kind: 'manual', reversed: false });
+      if (action === 'refund') p!.refundedCents += left;
+      if (col) col.status = 'resolved';
+    }
+    await verify(m, real, `${this.toString()} → ${action}`);
+  }
+  toString = () => `Resolve(#${this.pick}, ${this.action})`;
+}
+
+export class KillWorker implements Cmd {
+  check = () => true;
+  async run(m: Model, real: Real) {
+    count(real, 'KillWorker');
+    await real.stack.restart('worker', 'SIGKILL');
+    real.stats.kills.worker++;
+    await verify(m, real, this.toString(), 120_000);
+  }
+  toString = () => 'KillWorker(SIGKILL + restart)';
+}
+
+export class KillTemporal implements Cmd {
+  check = () => true;
+  async run(m: Model, real: Real) {
+    count(real, 'KillTemporal');
+    await real.stack.restart('temporal', 'SIGKILL');
+    real.stats.kills.temporal++;
+    await verify(m, real, this.toString(), 120_000);
+  }
+  toString = () => 'KillTemporal(SIGKILL + restart, same SQLite file)';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Visit 0 most of the time, so money, transfers and reversals meet on one claim often. */
+const visit = fc.constantFrom(0, 0, 0, ...Array.from({ length: VISITS - 1 }, (_, i) => i + 1));
+const dollars = fc.integer({ min: 1, max: 80 }).map((n) => n * 100);
+const responsibility = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.integer({ min: 5, max: 80 }).map((n) => n * 100), weight: 4 });
+const index = fc.nat({ max: 5 });
+
+/** The command arbitraries, weighted by repetition (kills rarer than money movements). */
+export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
+  const collectCopay = fc.tuple(visit, dollars).map(([v, c]) => new CollectCopay(v, c));
+  const collectBalance = dollars.map((c) => new CollectBalance(c));
+  const capture = fc.tuple(index, fc.constantFrom(true, true, true, false), fc.constantFrom<CaptureVariant>('once', 'once', 'duplicate', 'second-event-id', 'burst10'))
+    .map(([i, onDos, v]) => new Capture(i, onDos, v));
+  const cancel = index.map((i) => new Cancel(i));
+  const late = index.map((i) => new LateCaptureAfterCancel(i));
+  const claim = fc.tuple(visit, fc.constantFrom<ClaimKind>('next', 'next', 'next', 'stale', 'out-of-order'), responsibility, fc.constantFrom<ClaimDelivery>('once', 'once', 'once', 'burst10', 'temporal-down', 'worker-down'))
+    .map(([v, k, c, d]) => new ClaimEvent(v, k, c, d));
+  const resolve = fc.tuple(index, fc.constantFrom<ResolveAction>('apply', 'apply', 'credit', 'refund')).map(([i, a]) => new Resolve(i, a));
+  return [
+    collectCopay, collectCopay, collectCopay, collectBalance, collectBalance,
+    capture, capture, capture, capture, capture, capture,
+    cancel, late,
+    claim, claim, claim, claim, claim,
+    resolve, resolve, resolve,
+    fc.constant(new KillWorker()), fc.constant(new KillTemporal()),
+  ];
+}

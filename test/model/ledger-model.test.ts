@@ -1,0 +1,96 @@
+/**
+ * The model-based run of issue 12 against the real stack: fast-check generates sequences of commands (./commands.ts)
+ * that drive the real API, worker, Temporal dev server (own SQLite file), PostgreSQL and EHR stand-in from outside;
+ * after every command the stack must become quiescent and the invariants (./invariants.ts) and the model (./model.ts)
+ * must hold (./real.ts). One stack for the file; each sequence seeds its own practice, patient, visits and claims.
+ *
+ * The normal suite runs a few short sequences. The long run: `npm run model-check -- --runs 1000` (test/model/run.ts).
+ * Settings (environment): MODEL_RUNS (3), MODEL_MAX_COMMANDS (24), MODEL_SEED and MODEL_PATH (replay a failure:
+ * fast-check prints both), MODEL_TIME_LIMIT_S (150 for the normal suite: no new sequence nor shrink step after it),
+ * MODEL_KEEP_GOING=1 (record violations and go on, no shrinking: a survey of what fails), MODEL_REPORT (JSON file).
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import fc from 'fast-check';
+import { useFaultStack, withOutput } from '../support/processes';
+import { Capture, ClaimEvent, CollectBalance, CollectCopay, commandArbitraries, Resolve } from './commands';
+import { newStats, seedSequence, type Model, type Real } from './model';
+import { busyRuns, verify } from './real';
+
+const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const RUNS = num('MODEL_RUNS', 3);
+const MAX_COMMANDS = num('MODEL_MAX_COMMANDS', 24);
+const TIME_LIMIT_S = num('MODEL_TIME_LIMIT_S', RUNS <= 5 ? 150 : 0);
+const KEEP_GOING = process.env.MODEL_KEEP_GOING === '1';
+const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined;
+const PATH = process.env.MODEL_PATH || undefined;
+/** Jest's limit for the run: the time limit and a margin, or a generous per-sequence bound. */
+const TEST_TIMEOUT_MS = TIME_LIMIT_S > 0 ? (TIME_LIMIT_S + 240) * 1000 : RUNS * MAX_COMMANDS * 90_000 + 600_000;
+
+describe('model-based run: the ledger under faults (issue 12)', () => {
+  const stack = useFaultStack({ temporal: 'own' });
+  const stats = newStats();
+  let outcome = 'not run';
+
+  async function newSequence(keepGoing: boolean): Promise<{ model: Model; real: Real }> {
+    const { s, claims } = await seedSequence(stack.db);
+    return { model: { claims, collections: [], payments: [], tasks: [], seq: 0 }, real: { stack, s, startedAt: Date.now(), stats, keepGoing } };
+  }
+
+  /** The issue's own scenarios, as fixed command lists (they prove the checks can fail, and say today what does). */
+  const SCENARIOS: [string, fc.AsyncCommand<Model, Real>[]][] = [
+    ['balance payment applied, then the payer reverses the claim', [new ClaimEvent(0, 'next', 5000, 'once'), new CollectBalance(3000), new Capture(0, true, 'once'), new ClaimEvent(0, 'next', 0, 'once')]],
+    ['copay flagged date_mismatch, staff apply it, then the payer reverses the claim', [new CollectCopay(0, 2500), new Capture(0, false, 'once'), new ClaimEvent(0, 'next', 5000, 'once'), new Resolve(0, 'apply'), new ClaimEvent(0, 'next', 0, 'once')]],
+    ['copay applied, reversed, transferred again', [new CollectCopay(1, 2500), new Capture(0, true, 'once'), new ClaimEvent(1, 'next', 4000, 'once'), new ClaimEvent(1, 'next', 0, 'once'), new ClaimEvent(1, 'next', 3000, 'once')]],
+    ['copay with credit left over, payer reverses while staff have not resolved it', [new CollectCopay(2, 3000), new Capture(0, true, 'once'), new ClaimEvent(2, 'next', 1000, 'once'), new ClaimEvent(2, 'next', 0, 'once')]],
+  ];
+  if (process.env.MODEL_SCENARIOS !== '0') {
+    for (const [name, commands] of SCENARIOS) {
+      it(`scenario: ${name} [${commands.map((c) => c.toString()).join(', ')}]`, withOutput(stack, async () => {
+        stats.sequences++;
+        let last: { model: Model; real: Real } | undefined;
+        await fc.asyncModelRun(async () => (last = await newSequence(false)), commands);
+        if (last) await verify(last.model, last.real, 'the end of the scenario');
+      }), 300_000);
+    }
+  }
+
+  it(`${RUNS} sequences of up to ${MAX_COMMANDS} commands keep every invariant`, withOutput(stack, async () => {
+    const property = fc.asyncProperty(fc.commands(commandArbitraries(), { maxCommands: MAX_COMMANDS, size: 'max' }), async (cmds) => {
+      stats.sequences++;
+      let last: { model: Model; real: Real } | undefined;
+      await fc.asyncModelRun(async () => (last = await newSequence(KEEP_GOING)), cmds);
+      // The end of the sequence: everything it started is quiescent (verify has waited for it after each command).
+      if (last) await verify(last.model, last.real, 'the end of the sequence');
+    });
+    const details = await fc.check(property, {
+      numRuns: RUNS, verbose: 1, plugins: [fc.unbiased()], ...(SEED !== undefined ? { seed: SEED } : {}), ...(PATH ? { path: PATH } : {}),
+      ...(TIME_LIMIT_S > 0 ? { interruptAfterTimeLimit: TIME_LIMIT_S * 1000 } : {}),
+    });
+    outcome = details.failed ? `FAILED (seed ${details.seed}, path "${details.counterexamplePath}", ${details.numShrinks} shrinks)` : details.interrupted ? 'passed (stopped by the time limit)' : 'passed';
+    if (details.failed) {
+      // fast-check's own report: seed, path, the shrunk command list (each command's toString), the error.
+      throw new Error(fc.defaultReportMessage(details) ?? 'failed');
+    }
+    // Whatever runs on the server (earlier sequences' runs too) is quiescent: no failing workflow task.
+    const failing = (await busyRuns(stack)).filter((r) => r.failing);
+    expect(failing).toEqual([]);
+    if (KEEP_GOING) expect(stats.failures).toEqual([]);
+  }), TEST_TIMEOUT_MS);
+
+  afterAll(() => {
+    const wallS = Math.round((Date.now() - stats.startedAt) / 1000);
+    const cpu = cpus();
+    const summary = {
+      outcome, sequences: stats.sequences, commands: stats.commands, kills: stats.kills, violations: stats.violations,
+      violationsByCheck: stats.violationsByCheck, commandsByName: stats.commandsByName, wallSeconds: wallS,
+      machine: { cpus: cpu.length, model: cpu[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg: loadavg().map((l) => l.toFixed(1)) },
+      settings: { runs: RUNS, maxCommands: MAX_COMMANDS, timeLimitS: TIME_LIMIT_S, keepGoing: KEEP_GOING, seed: SEED ?? null, path: PATH ?? null },
+      notes: stats.notes.slice(0, 20), firstFailures: stats.failures.slice(0, 5),
+    };
+    if (process.env.MODEL_REPORT) writeFileSync(process.env.MODEL_REPORT, `${JSON.stringify({ ...summary, failures: stats.failures }, null, 2)}\n`);
+    process.stdout.write(`\nmodel-based run: ${outcome}\n  sequences ${stats.sequences}, commands ${stats.commands}, kills/restarts worker ${stats.kills.worker} + Temporal ${stats.kills.temporal}, `
+      + `violations ${stats.violations}${stats.violations ? ` ${JSON.stringify(stats.violationsByCheck)}` : ''}, wall ${wallS} s\n  commands: ${JSON.stringify(stats.commandsByName)}`
+      + `${stats.notes.length ? `\n  notes: ${stats.notes.slice(0, 5).join(' | ')}` : ''}\n`);
+  });
+});
