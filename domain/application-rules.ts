@@ -291,3 +291,18 @@ export function decideReversal(applications: ApplicationState[], claimId: string
     ],
   };
 }
+
+/**
+ * The claim came back to the patient after a reversal whose money went to staff (a `credit_remaining` task): how much
+ * of that reversed money goes back on the claim by the payment's own rule, if staff have not placed it meanwhile. A
+ * copay goes back only on its date of service (never swept onto another date); an outstanding-balance payment (patient
+ * page, statement) up to the claim's open balance. Never more than was reversed, nor than is still unapplied.
+ */
+export function decideReapplication(payment: PaymentState, claim: ClaimState, reversedCents: Cents): Cents {
+  assertPayment(payment);
+  assertClaim(claim);
+  assertCents(reversedCents, 'reversedCents');
+  if (claim.responsibility !== 'patient' || claim.patientId !== payment.patientId) return 0;
+  if (payment.reason === 'copay' && payment.paymentDate !== claim.dateOfService) return 0;
+  return Math.min(reversedCents, unappliedCents(payment), openBalanceCents(claim));
+}

@@ -9,6 +9,7 @@ import * as m007 from './007_work_queue';
 import * as m008 from './008_run_messages_outbox';
 import * as m009 from './009_idempotency_lease';
 import * as m010 from './010_collection_waits';
+import * as m011 from './011_reversal_tasks_by_claim';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '008_run_messages_outbox': m008,
   '009_idempotency_lease': m009,
   '010_collection_waits': m010,
+  '011_reversal_tasks_by_claim': m011,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

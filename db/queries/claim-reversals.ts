@@ -3,11 +3,13 @@
  * claim and whether or not that run is still open (shared/domain.md, "A reversal"; docs/decisions.md). Called in the
  * clearinghouse webhook's transaction with the claim's new version, and by a copay run watching for the reversal
  * (activity `reverseAutoApplications`): the first reverses and opens the tasks, the second finds them by business key.
+ * When the claim comes back to the patient, `reapplyReturnedMoney` puts the reversed money that went to staff back on it.
  */
 import { inTransaction, type Db } from '../connection';
-import { decideReversal, type ManualReason } from '../../domain/application-rules';
+import { decideReapplication, decideReversal, type ManualReason } from '../../domain/application-rules';
+import type { Cents } from '../../domain/money';
 import { notFound } from '../../lib/errors';
-import { claimApplications, openManualTask, reverseApplication } from './ledger';
+import { applyToClaim, claimApplications, claimState, openManualTask, paymentState, resolveManualTask, reverseApplication } from './ledger';
 
 export interface ClaimReversal {
   /** The claim's version this reversal belongs to. */
@@ -65,5 +67,45 @@ export async function reverseClaimForPayer(
       reversedApplicationIds: [...earlier, ...decision.reverseApplicationIds],
       tasks: tasks.map((t) => ({ taskId: t.id, paymentId: t.payment_id, reason: t.reason })),
     };
+  });
+}
+
+/**
+ * The claim is the patient's again (a newer version): reversed money that went to staff as `credit_remaining` and is
+ * still there (task open) goes back on the claim by its payment's rule (domain `decideReapplication`); a task whose
+ * money is all placed again closes itself, one with money left stays open for staff. Oldest task first. Idempotent:
+ * the application's business key carries the reversal's version, and a closed task is not looked at again.
+ */
+export async function reapplyReturnedMoney(db: Db, input: { claimId: string; actor: string }): Promise<{ reappliedCents: Cents; closedTaskIds: string[] }> {
+  return inTransaction(db, async (trx) => {
+    const tasks = await trx('manual_tasks')
+      .where({ claim_id: input.claimId, status: 'open', reason: 'credit_remaining' })
+      .whereLike('business_key', `claim:${input.claimId}:v%:payment:%:credit_remaining`)
+      .orderBy([{ column: 'created_at' }, { column: 'id' }])
+      .select<{ id: string; payment_id: string; business_key: string }[]>('id', 'payment_id', 'business_key');
+    let reappliedCents = 0;
+    const closedTaskIds: string[] = [];
+    for (const task of tasks) {
+      const version = Number(/:v(\d+):payment:/.exec(task.business_key)![1]);
+      const reversed = await trx('payment_applications as a')
+        .join('application_reversals as r', 'r.application_id', 'a.id')
+        .where({ 'a.payment_id': task.payment_id, 'a.claim_id': input.claimId, 'a.kind': 'auto' })
+        .whereLike('r.reason', `%${versionTag(version)}`)
+        .sum<{ cents: number | null }>('a.amount_cents as cents').first();
+      const reversedCents = Number(reversed?.cents ?? 0);
+      const cents = decideReapplication(await paymentState(trx, task.payment_id), await claimState(trx, input.claimId), reversedCents);
+      if (cents > 0) {
+        await applyToClaim(trx, {
+          paymentId: task.payment_id, claimId: input.claimId, amountCents: cents, kind: 'auto', actor: input.actor,
+          businessKey: `payment:${task.payment_id}:claim:${input.claimId}:auto:returned-v${version}`,
+        });
+        reappliedCents += cents;
+      }
+      if (cents > 0 && cents === reversedCents) {
+        await resolveManualTask(trx, { taskId: task.id, resolution: 'applied', actor: input.actor, note: 'Applied again automatically: the claim came back to the patient.' });
+        closedTaskIds.push(task.id);
+      }
+    }
+    return { reappliedCents, closedTaskIds };
   });
 }

@@ -74,6 +74,18 @@ describe('a payer reversal reaches every application on the claim', () => {
     expect(ledger.body.payments[0]).toMatchObject({ unappliedCents: 6000, applications: [expect.objectContaining({ reversed: true })] });
     const queue = await request(stack.app).get('/v1/manual-tasks?reason=credit_remaining').set(s.auth('billing'));
     expect(JSON.stringify(queue.body)).toContain(paymentId);
+    const [task] = await openTasksOf(stack, paymentId);
+
+    // The payer re-adjudicates and the claim comes back to the patient before staff acted: the money goes back on it
+    // by the balance rule and the task closes itself; the clearinghouse's redelivery changes nothing.
+    const back = { ...reversed, version: 4, responsibility: 'patient' as const, payerStatus: 'adjudicated' as const };
+    const returned = await remit(stack, back);
+    expect(returned.delivery.body).toMatchObject({ status: 'updated', reappliedCents: 6000, tasksClosed: [task!.id] });
+    expect(await standingOn(stack, claimId)).toEqual([{ payment_id: paymentId, kind: 'auto', amount_cents: 6000 }]);
+    expect(await openTasksOf(stack, paymentId)).toEqual([]);
+    expect(await stack.db('manual_tasks').where({ id: task!.id }).first()).toMatchObject({ status: 'resolved', resolution: 'applied', resolved_by: 'clearinghouse' });
+    expect((await remit(stack, back)).delivery.body.status).toBe('stale');
+    expect(await standingOn(stack, claimId)).toHaveLength(1);
   });
 
   it('a copay run still watching keeps its money: the webhook reverses it once, the run waits for the next transfer and applies it again', async () => {

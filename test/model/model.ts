@@ -3,7 +3,8 @@
  * and tasks should look like after each command, by the rules of shared/domain.md and issue 12 (every payer reversal
  * reaches every standing application: automatic ones reversed, the reversed money of a copay run still watching kept
  * by that run, any other reversed money → one `credit_remaining` task per payment, manual ones stay → one
- * `claim_reversed` task per payment).
+ * `claim_reversed` task per payment; when the claim comes back to the patient, money still in such a `credit_remaining`
+ * task goes back on it by the payment's rule).
  *
  * Each sequence seeds its own practice, patient and three visits (each with its payer-held claim, version 1), so
  * sequences never interfere. Every command waits for quiescence, so the order of effects is the order of commands.
@@ -209,6 +210,8 @@ export function claimChanged(m: Model, i: number, version: number, responsibilit
   Object.assign(claim, { version, responsibility, patientResponsibilityCents: cents });
   if (responsibility === 'payer' && wasPatient) reverse(m, i);
   if (responsibility === 'patient') {
+    returnReversed(m, i); // in the webhook's transaction: before any run hears of the transfer
+
     for (const c of m.collections) if (c.path === 'copay' && c.visit === i && c.status === 'awaiting_transfer') placeCopay(m, c);
   }
 }
@@ -232,6 +235,22 @@ function reverse(m: Model, i: number): void {
       else openTask(m, { reason: 'credit_remaining', paymentKey: p.key, claim: i, amountCents: reversedCents });
     }
     if (manualCents > 0) openTask(m, { reason: 'claim_reversed', paymentKey: p.key, claim: i, amountCents: manualCents });
+  }
+}
+
+/**
+ * The claim is the patient's again: money a reversal sent to staff (`credit_remaining` task on this claim, still open)
+ * goes back on it by its payment's rule, oldest task first; a task whose money is all back closes.
+ */
+function returnReversed(m: Model, i: number): void {
+  const claim = m.claims[i]!;
+  for (const t of m.tasks) {
+    if (!t.open || t.reason !== 'credit_remaining' || t.claim !== i) continue;
+    const p = m.payments.find((x) => x.key === t.paymentKey)!;
+    if (p.reason === 'copay' && p.paymentDate !== claim.dateOfService) continue;
+    const cents = Math.min(t.amountCents, unapplied(p), openBalance(m, i));
+    if (cents > 0) p.apps.push({ claim: i, cents, kind: 'auto', reversed: false });
+    if (cents > 0 && cents === t.amountCents) Object.assign(t, { open: false, resolution: 'applied' });
   }
 }
 

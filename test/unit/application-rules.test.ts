@@ -4,6 +4,7 @@ import {
   autoApplicationKey,
   decideCopay,
   decideOutstandingBalance,
+  decideReapplication,
   decideReversal,
   decideTransferTimeout,
   openBalanceCents,
@@ -530,5 +531,24 @@ describe('application rules: properties', () => {
         expect(new Set(d.tasks.map((t) => `${t.paymentId}:${t.reason}`)).size).toBe(d.tasks.length); // one per payment and reason
       }),
     );
+  });
+});
+
+describe('decideReapplication', () => {
+  const claim = { claimId: 'c1', visitId: 'v1', patientId: 'pt1', responsibility: 'patient' as const, dateOfService: '2026-11-20', patientResponsibilityCents: 5000, appliedCents: 1000 };
+  const balance = { paymentId: 'p1', patientId: 'pt1', reason: 'outstanding_balance' as const, amountCents: 6000, appliedCents: 0, refundedCents: 0, paymentDate: '2026-11-25' };
+  const copay = { ...balance, reason: 'copay' as const, visitId: 'v1', amountCents: 2500, paymentDate: '2026-11-20' };
+
+  it('puts the reversed money back up to the open balance and what is still unapplied', () => {
+    expect(decideReapplication(balance, claim, 6000)).toBe(4000);
+    expect(decideReapplication(balance, claim, 3000)).toBe(3000);
+    expect(decideReapplication({ ...balance, appliedCents: 4500 }, claim, 3000)).toBe(1500); // staff placed some meanwhile
+  });
+
+  it('a copay only on its date of service; nothing while a payer holds the claim or for another patient', () => {
+    expect(decideReapplication(copay, claim, 2500)).toBe(2500);
+    expect(decideReapplication({ ...copay, paymentDate: '2026-11-21' }, claim, 2500)).toBe(0);
+    expect(decideReapplication(balance, { ...claim, responsibility: 'payer' }, 2500)).toBe(0);
+    expect(decideReapplication(balance, { ...claim, patientId: 'pt2' }, 2500)).toBe(0);
   });
 });
