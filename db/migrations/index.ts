@@ -10,6 +10,7 @@ import * as m008 from './008_run_messages_outbox';
 import * as m009 from './009_idempotency_lease';
 import * as m010 from './010_collection_waits';
 import * as m011 from './011_reversal_tasks_by_claim';
+import * as m012 from './012_ledger_sums_enforced';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '009_idempotency_lease': m009,
   '010_collection_waits': m010,
   '011_reversal_tasks_by_claim': m011,
+  '012_ledger_sums_enforced': m012,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -37,9 +37,22 @@ describe('database schema', () => {
   });
 
   it('keeps one application per business key (UNIQUE)', async () => {
+    await db.raw("update claims set responsibility = 'patient', patient_responsibility_cents = 4000 where id = ?", [ids.claim]);
     const app = { payment_id: ids.payment, claim_id: ids.claim, amount_cents: 100, kind: 'auto', business_key: 'payment:x:claim:y:auto:r1', created_by: 'test' };
     await db('payment_applications').insert(app);
     await expect(db('payment_applications').insert(app)).rejects.toThrow(/payment_applications_business_key_unique/);
+  });
+
+  it("keeps the ledger's sums whatever writes the row: claim within its patient responsibility, payment within its amount, no payer-held claim", async () => {
+    // The claim now owes 4000 with 100 applied (above); the payment is 2500 with 100 applied.
+    const app = (key: string, cents: number, claimId = ids.claim) => ({ payment_id: ids.payment, claim_id: claimId, amount_cents: cents, kind: 'manual', business_key: key, created_by: 'test' });
+    await expect(db('payment_applications').insert(app('over-payment', 2401))).rejects.toThrow(/payment_over_placed|would have 2501 cents placed/);
+    await expect(db('refunds').insert({ payment_id: ids.payment, amount_cents: 2401, business_key: 'refund-over', note: 'n', created_by: 'test' })).rejects.toThrow(/would have 2501 cents placed/);
+    const [big] = await db('payments').insert(paymentRow(ids.practice, ids.patient, 'ext-big', 9000)).returning('id');
+    await expect(db('payment_applications').insert({ ...app('over-claim', 3901), payment_id: big.id })).rejects.toThrow(/would have 4001 cents applied/);
+    await db('payment_applications').insert({ ...app('fits', 3900), payment_id: big.id }); // exactly the rest: fine
+    const [payerClaim] = await db('claims').insert({ practice_id: ids.practice, patient_id: ids.patient, visit_id: ids.visit, external_id: 'c-payer', responsibility: 'payer', payer_status: 'submitted', source_version: 1 }).returning('id');
+    await expect(db('payment_applications').insert({ ...app('payer-held', 1, payerClaim.id), payment_id: big.id })).rejects.toThrow(/held by a payer/);
   });
 
   it.each(['payments', 'payment_applications', 'audit_log'])('refuses UPDATE and DELETE on the ledger table %s', async (table) => {
