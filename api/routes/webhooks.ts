@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import type { Db } from '../../db/connection';
 import { findLiveCopayCollection, getCollection, isClosed } from '../../db/queries/collections';
 import { upsertClaim, upsertPatient, upsertPractice, upsertVisit } from '../../db/queries/reference-data';
-import { reapplyReturnedMoney, reverseClaimForPayer } from '../../db/queries/claim-reversals';
+import { reapplyReturnedMoney, reverseClaimForPayer, trimOverAppliedClaim } from '../../db/queries/claim-reversals';
 import { enqueueRunMessage } from '../../db/queries/run-messages';
 import { receiveEvent, recordAnswer, releaseEvent, type Receipt, type StoredAnswer } from '../../db/queries/webhook-inbox';
 import { clearinghouseEventSchema, ehrEventSchema, type ClearinghouseEvent, type EhrEvent } from '../../ehr/events';
@@ -140,8 +140,11 @@ export function webhookRoutes(deps: Deps): Router {
     const reversal = outcome === 'updated' && e.data.responsibility === 'payer'
       ? await reverseClaimForPayer(trx, { claimId: id, reason: PAYER_REVERSAL_REASON, actor: 'clearinghouse', reversalWatchMs: deps.reversalWatchMs })
       : undefined;
-    // Back with the patient: money a reversal had sent to staff goes back on it (unless staff placed it meanwhile).
-    const returned = outcome === 'updated' && e.data.responsibility === 'patient' ? await reapplyReturnedMoney(trx, { claimId: id, actor: 'clearinghouse' }) : undefined;
+    // Still (or again) the patient's: first take off what stands beyond a lowered responsibility, then put back money a
+    // reversal had sent to staff.
+    const backWithPatient = outcome === 'updated' && e.data.responsibility === 'patient';
+    const trimmed = backWithPatient ? await trimOverAppliedClaim(trx, { claimId: id, actor: 'clearinghouse' }) : undefined;
+    const returned = backWithPatient ? await reapplyReturnedMoney(trx, { claimId: id, actor: 'clearinghouse' }) : undefined;
     if (outcome !== 'stale') {
       const collection = await findLiveCopayCollection(trx, visitId);
       if (collection) {
@@ -152,6 +155,7 @@ export function webhookRoutes(deps: Deps): Router {
     return answer(200, {
       status: outcome, claimId: id,
       ...(reversal ? { reversedApplications: reversal.reversedApplicationIds.length, tasksOpened: reversal.tasks.map((t) => t.taskId) } : {}),
+      ...(trimmed?.trimmedCents ? { trimmedCents: trimmed.trimmedCents, tasksOpened: trimmed.taskIds } : {}),
       ...(returned?.reappliedCents ? { reappliedCents: returned.reappliedCents, tasksClosed: returned.closedTaskIds } : {}),
     });
   }

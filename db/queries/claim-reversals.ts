@@ -101,7 +101,8 @@ export async function reapplyReturnedMoney(db: Db, input: { claimId: string; act
         });
         reappliedCents += cents;
       }
-      if (cents > 0 && cents === reversedCents) {
+      // All of it back (or none of the payment's money is left anywhere): the task has nothing left for staff.
+      if (cents > 0 && (cents === reversedCents || (await paymentUnapplied(trx, task.payment_id)) === 0)) {
         await resolveManualTask(trx, { taskId: task.id, resolution: 'applied', actor: input.actor, note: 'Applied again automatically: the claim came back to the patient.' });
         closedTaskIds.push(task.id);
       }
@@ -109,3 +110,58 @@ export async function reapplyReturnedMoney(db: Db, input: { claimId: string; act
     return { reappliedCents, closedTaskIds };
   });
 }
+
+/**
+ * A newer version keeps the claim with the patient but owes less (the payer paid more on appeal): what stands on it
+ * beyond the new patient responsibility comes off. Newest automatic applications first (the last money placed is the
+ * first taken back): each is reversed, and the part that still fits is applied again (`…:auto:trimmed-v<version>:<id>`);
+ * the part taken off goes to staff as a `credit_remaining` task per payment. A staff member's application is not undone:
+ * if manual money alone is over, its payments get a `claim_reversed` task. Nothing happens when nothing is over.
+ */
+export async function trimOverAppliedClaim(db: Db, input: { claimId: string; actor: string }): Promise<{ trimmedCents: Cents; taskIds: string[] }> {
+  return inTransaction(db, async (trx) => {
+    const claim = await trx('claims').where({ id: input.claimId }).forUpdate()
+      .first<{ practice_id: string; patient_id: string; visit_id: string; source_version: number; patient_responsibility_cents: number }>(
+        'practice_id', 'patient_id', 'visit_id', 'source_version', 'patient_responsibility_cents',
+      );
+    const standing = (await claimApplications(trx, input.claimId)).filter((a) => !a.reversed);
+    let excess = standing.reduce((s, a) => s + a.amountCents, 0) - claim.patient_responsibility_cents;
+    if (excess <= 0) return { trimmedCents: 0, taskIds: [] };
+    const tag = versionTag(claim.source_version);
+    const taken = new Map<string, Cents>();
+    let trimmedCents = 0;
+    for (const a of [...standing].reverse()) {
+      if (excess <= 0) break;
+      if (a.kind !== 'auto') continue;
+      await reverseApplication(trx, { applicationId: a.applicationId, businessKey: `reversal:${a.applicationId}`, reason: `the payer lowered the patient responsibility ${tag}`, actor: input.actor });
+      const off = Math.min(a.amountCents, excess);
+      if (a.amountCents - off > 0) {
+        await applyToClaim(trx, {
+          paymentId: a.paymentId, claimId: input.claimId, amountCents: a.amountCents - off, kind: 'auto', actor: input.actor,
+          businessKey: `payment:${a.paymentId}:claim:${input.claimId}:auto:trimmed-v${claim.source_version}:${a.applicationId}`,
+        });
+      }
+      excess -= off;
+      trimmedCents += off;
+      taken.set(a.paymentId, (taken.get(a.paymentId) ?? 0) + off);
+    }
+    const manualOver = excess > 0 ? [...new Set(standing.filter((a) => a.kind === 'manual').map((a) => a.paymentId))] : [];
+    const keyPrefix = `claim:${input.claimId}:v${claim.source_version}:payment:`;
+    const taskIds: string[] = [];
+    const open = async (paymentId: string, reason: ManualReason, amountCents: Cents) => {
+      const { taskId } = await openManualTask(trx, {
+        practiceId: claim.practice_id, patientId: claim.patient_id, visitId: claim.visit_id, claimId: input.claimId, paymentId, reason,
+        amountCents, actor: input.actor, businessKey: `${keyPrefix}${paymentId}:${reason}`,
+      });
+      taskIds.push(taskId);
+    };
+    for (const [paymentId, cents] of taken) await open(paymentId, 'credit_remaining', cents);
+    for (const paymentId of manualOver) await open(paymentId, 'claim_reversed', 0);
+    return { trimmedCents, taskIds };
+  });
+}
+
+const paymentUnapplied = async (db: Db, paymentId: string): Promise<Cents> => {
+  const p = await paymentState(db, paymentId);
+  return p.amountCents - p.appliedCents - p.refundedCents;
+};

@@ -114,4 +114,30 @@ describe('a payer reversal reaches every application on the claim', () => {
     );
     await eventually(async () => ((await openTasksOf(stack, paymentId)).length === 0 ? true : undefined), 5000, 'no task');
   });
+
+  it('a newer version that lowers what the patient owes takes the excess off (newest automatic money first) into a credit task, and puts it back if it rises again', async () => {
+    const s = await seedScenario(stack.db);
+    const claimId = await addClaim(stack.db, s, { dateOfService: '2026-10-01', patientResponsibilityCents: 6000 });
+    const started = await startBalance(stack, s, { amountCents: 6000 });
+    await capture(stack, started.paymentRequest.requestId, '2026-11-20T18:00:00Z');
+    await collectionWhen(stack, s, started.collectionId, 'applied');
+    const paymentId = await paymentOf(stack, started.collectionId);
+    const claim = await stack.db('claims').where({ id: claimId }).first<{ external_id: string; visit_id: string }>('external_id', 'visit_id');
+    const visit = await stack.db('visits').where({ id: claim.visit_id }).first<{ external_id: string }>('external_id');
+    const version = (v: number, cents: number): Scenario['claim'] => ({
+      practiceExternalId: s.practiceExternalId, visitExternalId: visit.external_id, externalId: claim.external_id, version: v,
+      responsibility: 'patient', payerName: 'Test Payer', payerStatus: 'adjudicated', patientResponsibilityCents: cents,
+      lines: [{ lineNumber: 1, procedureCode: '99213', chargeCents: 18000, insurerPaidCents: 18000 - cents, adjustmentCents: 0, patientResponsibilityCents: cents }],
+    });
+
+    const lowered = await remit(stack, version(3, 4000)); // the payer paid 2000 more on appeal
+    expect(lowered.delivery.body).toMatchObject({ status: 'updated', trimmedCents: 2000, tasksOpened: [expect.any(String)] });
+    expect(await standingOn(stack, claimId)).toEqual([{ payment_id: paymentId, kind: 'auto', amount_cents: 4000 }]);
+    expect(await openTasksOf(stack, paymentId)).toEqual([expect.objectContaining({ reason: 'credit_remaining', claim_id: claimId })]);
+
+    const raised = await remit(stack, version(4, 6000)); // reprocessed again: the patient owes 6000 after all
+    expect(raised.delivery.body).toMatchObject({ status: 'updated', reappliedCents: 2000 });
+    expect((await standingOn(stack, claimId)).reduce((sum, a) => sum + a.amount_cents, 0)).toBe(6000);
+    expect(await openTasksOf(stack, paymentId)).toEqual([]);
+  });
 });
