@@ -29,7 +29,7 @@ import { AppError, conflict, notFound } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { resolveUpdate, type ResolveInput } from '../workflows/collection-messages';
 import { ehrRefundRequest, ehrRefundWorkflowId } from '../workflows/ehr-refund';
-import { updateFailureToAppError } from './temporal-errors';
+import { updateFailureToAppError } from '../app/temporal-errors';
 
 export interface WorkQueueDeps { db: Db; temporal: Client; taskQueue: string; log?: Logger }
 

@@ -6,7 +6,7 @@
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { unavailable } from '../lib/errors';
 import { outageOf } from '../lib/outage';
-import { updateFailureToAppError } from '../api/temporal-errors';
+import { updateFailureToAppError } from './temporal-errors';
 import { paymentRequestUpdate, type PaymentRequestView } from '../workflows/collection-messages';
 import type { CollectionStart } from './collection-starts';
 

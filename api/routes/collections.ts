@@ -13,7 +13,7 @@ import { cancelUpdate } from '../../workflows/collection-messages';
 import type { Staff } from '../../db/queries/staff';
 import { requireRole, staffOf } from '../auth';
 import { idempotency } from '../idempotency';
-import { updateFailureToAppError } from '../temporal-errors';
+import { updateFailureToAppError } from '../../app/temporal-errors';
 import { parseBody, UUID } from '../validate';
 
 export type { CollectionWindows };

@@ -19,7 +19,7 @@ import { AppError, conflict, unauthorized, unavailable } from '../../lib/errors'
 import { verifyWebhook } from '../../lib/webhook-signature';
 import { captureUpdate, type ResponsibilityChange } from '../../workflows/collection-messages';
 import { problemOf } from '../problem';
-import { updateFailureToAppError } from '../temporal-errors';
+import { updateFailureToAppError } from '../../app/temporal-errors';
 import { parseBody } from '../validate';
 
 export interface WebhookSecrets { ehr: string[]; clearinghouse: string[] }

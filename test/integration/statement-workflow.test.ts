@@ -12,7 +12,7 @@ import { createActivities } from '../../activities';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { recordPayment } from '../../db/queries/ledger';
 import { createStatementCollection, getStatement } from '../../db/queries/statements';
-import { updateFailureToAppError } from '../../api/temporal-errors';
+import { updateFailureToAppError } from '../../app/temporal-errors';
 import { useTestStack } from '../support/harness';
 import { eventually } from '../support/fixtures';
 import {

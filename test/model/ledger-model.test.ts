@@ -59,7 +59,14 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
     const property = fc.asyncProperty(fc.commands(commandArbitraries(), { maxCommands: MAX_COMMANDS, size: 'max' }), async (cmds) => {
       stats.sequences++;
       let last: { model: Model; real: Real } | undefined;
-      await fc.asyncModelRun(async () => (last = await newSequence(KEEP_GOING)), cmds);
+      const generated = [...cmds].length;
+      const ranBefore = stats.commands;
+      try {
+        await fc.asyncModelRun(async () => (last = await newSequence(KEEP_GOING)), cmds);
+      } finally {
+        stats.generated += generated;
+        stats.skipped += Math.max(0, generated - (stats.commands - ranBefore));
+      }
       // The end of the sequence: everything it started is quiescent (verify has waited for it after each command).
       if (last) await verify(last.model, last.real, 'the end of the sequence');
     });
@@ -82,14 +89,14 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
     const wallS = Math.round((Date.now() - stats.startedAt) / 1000);
     const cpu = cpus();
     const summary = {
-      outcome, sequences: stats.sequences, commands: stats.commands, kills: stats.kills, violations: stats.violations,
+      outcome, sequences: stats.sequences, commands: stats.commands, generated: stats.generated, skipped: stats.skipped, kills: stats.kills, violations: stats.violations,
       violationsByCheck: stats.violationsByCheck, commandsByName: stats.commandsByName, wallSeconds: wallS,
       machine: { cpus: cpu.length, model: cpu[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg: loadavg().map((l) => l.toFixed(1)) },
       settings: { runs: RUNS, maxCommands: MAX_COMMANDS, timeLimitS: TIME_LIMIT_S, keepGoing: KEEP_GOING, seed: SEED ?? null, path: PATH ?? null },
       notes: stats.notes.slice(0, 20), firstFailures: stats.failures.slice(0, 5),
     };
     if (process.env.MODEL_REPORT) writeFileSync(process.env.MODEL_REPORT, `${JSON.stringify({ ...summary, failures: stats.failures }, null, 2)}\n`);
-    process.stdout.write(`\nmodel-based run: ${outcome}\n  sequences ${stats.sequences}, commands ${stats.commands}, kills/restarts worker ${stats.kills.worker} + Temporal ${stats.kills.temporal}, `
+    process.stdout.write(`\nmodel-based run: ${outcome}\n  sequences ${stats.sequences}, commands ${stats.commands} (random: ${stats.generated} generated, ${stats.skipped} skipped), kills/restarts worker ${stats.kills.worker} + Temporal ${stats.kills.temporal}, `
       + `violations ${stats.violations}${stats.violations ? ` ${JSON.stringify(stats.violationsByCheck)}` : ''}, wall ${wallS} s\n  commands: ${JSON.stringify(stats.commandsByName)}`
       + `${stats.notes.length ? `\n  notes: ${stats.notes.slice(0, 5).join(' | ')}` : ''}\n`);
   });

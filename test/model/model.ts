@@ -84,6 +84,9 @@ export interface Model {
 export interface RunStats {
   sequences: number;
   commands: number;
+  /** Commands generated for the random sequences, and those of them skipped (their `check` found nothing to act on). */
+  generated: number;
+  skipped: number;
   commandsByName: Record<string, number>;
   kills: { worker: number; temporal: number };
   violations: number;
@@ -107,7 +110,7 @@ export const VISITS = DATES_OF_SERVICE.length;
 
 export function newStats(): RunStats {
   return {
-    sequences: 0, commands: 0, commandsByName: {}, kills: { worker: 0, temporal: 0 }, violations: 0, violationsByCheck: {}, failures: [], notes: [],
+    sequences: 0, commands: 0, generated: 0, skipped: 0, commandsByName: {}, kills: { worker: 0, temporal: 0 }, violations: 0, violationsByCheck: {}, failures: [], notes: [],
     startedAt: Date.now(),
   };
 }
