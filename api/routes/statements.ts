@@ -12,7 +12,8 @@ import type { Db } from '../../db/connection';
 import { listOutbox } from '../../db/queries/notifications';
 import { patientInPractice } from '../../db/queries/patients';
 import {
-  generateStatement, getStatement, listStatements, statementDocument, statementPayments, type StatementDocument, type StatementRow,
+  generateStatement, getStatement, listStatements, statementCurrentBalances, statementDocument, statementPayments, type StatementDocument,
+  type StatementRow,
 } from '../../db/queries/statements';
 import { localDateOf } from '../../domain/dates';
 import { statementCycle } from '../../domain/statements';
@@ -64,6 +65,7 @@ export function statementSummary(s: StatementRow) {
 }
 
 async function statementDetail(db: Db, doc: StatementDocument) {
+  const now = await statementCurrentBalances(db, doc.statement);
   return {
     ...statementSummary(doc.statement),
     accountId: doc.patient.accountId,
@@ -73,6 +75,8 @@ async function statementDetail(db: Db, doc: StatementDocument) {
       claimId: l.claim_id, dateOfService: l.date_of_service, procedureCode: l.procedure_code, description: l.description,
       chargeCents: l.charge_cents, insurancePaidCents: l.insurance_paid_cents, adjustmentCents: l.adjustment_cents,
       patientPaidCents: l.patient_paid_cents, balanceCents: l.balance_cents,
+      // What the line owes today: it follows payer reversals and the claim's return, both ways.
+      currentBalanceCents: now.get(`${l.claim_id}:${l.claim_line_id ?? ''}`) ?? 0,
     })),
     payments: await statementPayments(db, doc.statement.id),
     printUrl: `/v1/statements/${doc.statement.id}/print`,

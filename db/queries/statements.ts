@@ -206,12 +206,28 @@ export async function statementClaimOrder(db: Db, statementId: string): Promise<
 
 export interface StatementDue { totalCents: Cents; paidCents: Cents; openCents: Cents; dueCents: Cents }
 
-/** What is still due: total − paid through the statement, never more than its claims still have open for the patient. */
+/**
+ * Each line's balance now, by claim line (`claim_line_id`): the statement's claims as they stand, shared out over their
+ * lines as when it was generated (domain statementLines). A line of a claim a payer took back, or paid in full, owes 0
+ * now; one whose claim came back owes again. Lines without a claim line id are keyed by claim (`<claimId>:`).
+ */
+export async function statementCurrentBalances(db: Db, statement: Pick<StatementRow, 'id' | 'patient_id'>): Promise<Map<string, Cents>> {
+  const claimIds = new Set(await statementClaimOrder(db, statement.id));
+  const current = statementLines((await statementSourceClaims(db, statement.patient_id)).filter((c) => claimIds.has(c.claimId)));
+  return new Map(current.lines.map((l) => [`${l.claimId}:${l.claimLineId ?? ''}`, l.balanceCents]));
+}
+
+/**
+ * What is still due: total − paid through the statement (refunded money is not paid), never more than its claims still
+ * have open for the patient, so it follows the claims both ways: down while a payer holds one again, up when it returns.
+ */
 export async function statementDue(db: Db, statementId: string): Promise<StatementDue> {
   const { rows } = await db.raw<{ rows: { total_cents: number; paid_cents: number; open_cents: number }[] }>(
     `select s.total_cents,
             coalesce((select sum(p.amount_cents) from payments p join collections k on k.id = p.collection_id
-                       where k.statement_id = s.id), 0) as paid_cents,
+                       where k.statement_id = s.id), 0)
+              - coalesce((select sum(f.amount_cents) from refunds f join payments p on p.id = f.payment_id
+                           join collections k on k.id = p.collection_id where k.statement_id = s.id), 0) as paid_cents,
             coalesce((select sum(greatest(0, c.patient_responsibility_cents - ${APPLIED_ON_CLAIM}))::bigint from claims c
                        where c.responsibility = 'patient'
                          and c.id in (select l.claim_id from statement_lines l where l.statement_id = s.id)), 0) as open_cents

@@ -55,8 +55,8 @@ describe('statements API', () => {
     expect(res.body).toMatchObject({ status: 'open', totalCents: 12550, dueCents: 12550, existing: false, accountId: s.accountId, remindersSent: 0 });
     expect(res.body.cycle).toMatch(/^\d{4}-\d{2}$/);
     expect(res.body.lines).toEqual([
-      { claimId: s.claimIds[2], dateOfService: '2026-09-14', procedureCode: '85025', description: 'Blood count', chargeCents: 6500, insurancePaidCents: 1200, adjustmentCents: 750, patientPaidCents: 0, balanceCents: 4550 },
-      { claimId: s.claimIds[0], dateOfService: '2026-10-05', procedureCode: '99214', description: 'Office visit', chargeCents: 25000, insurancePaidCents: 11000, adjustmentCents: 6000, patientPaidCents: 0, balanceCents: 8000 },
+      { claimId: s.claimIds[2], dateOfService: '2026-09-14', procedureCode: '85025', description: 'Blood count', chargeCents: 6500, insurancePaidCents: 1200, adjustmentCents: 750, patientPaidCents: 0, balanceCents: 4550, currentBalanceCents: 4550 },
+      { claimId: s.claimIds[0], dateOfService: '2026-10-05', procedureCode: '99214', description: 'Office visit', chargeCents: 25000, insurancePaidCents: 11000, adjustmentCents: 6000, patientPaidCents: 0, balanceCents: 8000, currentBalanceCents: 8000 },
     ]);
     // Its workflow sends it (mail, the only channel on file).
     await statementWhen(app, s, res.body.statementId, (b) => b.sentAt !== null, 'sent');
@@ -69,6 +69,34 @@ describe('statements API', () => {
     const audit = await stack.db('audit_log').where({ entity_type: 'statement', entity_id: res.body.statementId, action: 'statement.created' }).first();
     expect(audit.after).toMatchObject({ totalCents: 12550, lines: 2, status: 'open' });
     expect(JSON.stringify(audit)).not.toContain(s.accountId);
+  });
+
+  it("follows its claims both ways: a claim the payer takes back owes nothing for now (line and amount due), and owes again when it returns", async () => {
+    const s = await seed({
+      claims: [
+        { dateOfService: '2026-09-14', lines: [{ procedureCode: '85025', description: 'Blood count', chargeCents: 6500, insurerPaidCents: 1200, adjustmentCents: 750, patientResponsibilityCents: 4550 }] },
+        { dateOfService: '2026-10-05', lines: [{ procedureCode: '99214', description: 'Office visit', chargeCents: 25000, insurerPaidCents: 11000, adjustmentCents: 6000, patientResponsibilityCents: 8000 }] },
+      ],
+    });
+    const st = await generateStatement(app, s);
+    const claim = await stack.db('claims as c').join('visits as v', 'v.id', 'c.visit_id').join('practices as p', 'p.id', 'c.practice_id')
+      .where('c.id', s.claimIds[1]).first<{ external_id: string; visit_external_id: string; practice_external_id: string; source_version: number }>('c.external_id', 'v.external_id as visit_external_id', 'p.external_id as practice_external_id', 'c.source_version');
+    const version = (v: number, responsibility: 'payer' | 'patient') => upsertClaim(stack.db, {
+      practiceExternalId: claim.practice_external_id, visitExternalId: claim.visit_external_id, externalId: claim.external_id, version: v, responsibility,
+      payerStatus: responsibility === 'payer' ? 'reprocessing' : 'adjudicated', patientResponsibilityCents: 8000,
+      lines: [{ lineNumber: 1, procedureCode: '99214', chargeCents: 25000, insurerPaidCents: 11000, adjustmentCents: 6000, patientResponsibilityCents: 8000 }],
+    });
+    const read = async () => (await request(app).get(`/v1/statements/${st.statementId}`).set(s.auth('billing')).expect(200)).body;
+
+    await version(claim.source_version + 1, 'payer');
+    const taken = await read();
+    expect(taken.dueCents).toBe(4550);
+    expect(taken.lines.map((l: { balanceCents: number; currentBalanceCents: number }) => [l.balanceCents, l.currentBalanceCents])).toEqual([[4550, 4550], [8000, 0]]);
+
+    await version(claim.source_version + 2, 'patient');
+    const back = await read();
+    expect(back.dueCents).toBe(12550);
+    expect(back.lines.map((l: { currentBalanceCents: number }) => l.currentBalanceCents)).toEqual([4550, 8000]);
   });
 
   it('sends no statement at or below the threshold ($10.00 unless the practice says otherwise): 422, nothing written', async () => {
