@@ -10,7 +10,7 @@ import {
   newEventId, redeliverStored, resolveTaskNow, retryUntil, withoutDuplicate, type Answer,
 } from '../fault/driver';
 import {
-  claimChanged, claimRecord, externalPaymentId, liveBalance, liveCopay, newKey, openBalance, placeBalance, placeCopay, unapplied,
+  applyMoney, beginTxn, claimChanged, claimRecord, note, externalPaymentId, liveBalance, liveCopay, newKey, openBalance, placeBalance, placeCopay, unapplied,
   VISITS, type Model, type Real,
 } from './model';
 import { verify } from './real';
@@ -36,7 +36,8 @@ function count(real: Real, name: string): void {
 }
 
 const nextDay = (date: string) => new Date(Date.parse(`${date}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-const pick = <T>(xs: T[], i: number): T | undefined => (xs.length === 0 ? undefined : xs[i % xs.length]);
+/** The i-th target (modulo); a negative index counts from the newest (-1: the newest). */
+const pick = <T>(xs: T[], i: number): T | undefined => (xs.length === 0 ? undefined : i < 0 ? xs[Math.max(0, xs.length + i)] : xs[i % xs.length]);
 const awaitingCapture = (m: Model) => m.collections.filter((c) => c.status === 'awaiting_capture');
 
 async function started(real: Real, a: Answer): Promise<{ id: string; workflowId: string; requestId: string }> {
@@ -169,32 +170,55 @@ export class LateCaptureAfterCancel implements Cmd {
   toString = () => `LateCaptureAfterCancel(#${this.pick})`;
 }
 
-export type ClaimKind = 'next' | 'stale' | 'out-of-order';
+export type ClaimKind = 'next' | 'transfer' | 'reverse' | 'lower' | 'raise' | 'stale' | 'out-of-order';
 export type ClaimDelivery = 'once' | 'burst10' | 'temporal-down' | 'worker-down';
 
+/** A claim line charges $180.00: no patient responsibility above it. */
+const MAX_RESPONSIBILITY = 18_000;
+
 /**
- * A signed `claim.upserted` from the clearinghouse. `next`: the claim's next version, a transfer to the patient (with
- * this patient responsibility) when a payer holds it, a payer reversal (CLP02 = 22) when the patient does. `stale`: a
- * lower version than the last one sent, with the other responsibility (ignored). `out-of-order`: version +2 (the next
- * change) arrives before version +1 (the opposite one, then stale).
+ * A signed `claim.upserted` from the clearinghouse. Each kind says what to send next, by the claim's state when it runs
+ * (so it always acts):
+ * - `next`: the claim's next version, a transfer to the patient (with `cents`) when a payer holds it, a payer reversal
+ *   (CLP02 = 22) when the patient does;
+ * - `transfer`: the next version, the patient's with `cents` (from a payer: a transfer; from the patient: a new
+ *   responsibility, lower or higher);
+ * - `reverse`: the next version, the payer's (from the patient: a reversal; from a payer: a newer payer version);
+ * - `lower`: the patient's with a lower responsibility (`cents` when lower, else half of it; the payer paid more on
+ *   appeal); from a payer: a transfer with `cents`;
+ * - `raise`: the patient's with `cents` more (at least $5.00); from a payer: a transfer with `cents`;
+ * - `stale`: a lower version than the last one sent, with the other responsibility (ignored; only from version 2);
+ * - `out-of-order`: version +2 (the `next` change) arrives before version +1 (the opposite one, then stale).
  */
 export class ClaimEvent implements Cmd {
   constructor(readonly visit: number, readonly kind: ClaimKind, readonly cents: number, readonly delivery: ClaimDelivery) {}
   check = (m: Readonly<Model>) => this.kind !== 'stale' || m.claims[this.visit]!.version >= 2;
-  async run(m: Model, real: Real) {
-    count(real, `ClaimEvent:${this.kind}:${this.delivery}`);
+  private nextState(m: Model): { responsibility: 'payer' | 'patient'; cents: number } {
     const claim = m.claims[this.visit]!;
+    const pr = claim.patientResponsibilityCents;
+    const fromPayer = claim.responsibility === 'payer';
+    switch (this.kind) {
+      case 'transfer': return { responsibility: 'patient', cents: this.cents };
+      case 'reverse': return { responsibility: 'payer', cents: pr };
+      case 'lower': return fromPayer ? { responsibility: 'patient', cents: this.cents } : { responsibility: 'patient', cents: this.cents < pr ? this.cents : Math.floor(pr / 200) * 100 };
+      case 'raise': return fromPayer ? { responsibility: 'patient', cents: this.cents } : { responsibility: 'patient', cents: Math.min(MAX_RESPONSIBILITY, pr + Math.max(500, this.cents)) };
+      default: return fromPayer ? { responsibility: 'patient', cents: this.cents } : { responsibility: 'payer', cents: pr };
+    }
+  }
+  async run(m: Model, real: Real) {
+    const claim = m.claims[this.visit]!;
+    const next = this.nextState(m);
+    count(real, `ClaimEvent:${this.kind}:${this.delivery}`);
     const toPatient = claim.responsibility === 'payer';
-    const next = { responsibility: toPatient ? 'patient' as const : 'payer' as const, cents: toPatient ? this.cents : claim.patientResponsibilityCents };
     const other = { responsibility: toPatient ? 'payer' as const : 'patient' as const, cents: toPatient ? claim.patientResponsibilityCents : this.cents };
     const sends: { version: number; r: typeof next; expect: 'updated' | 'stale' }[] =
-      this.kind === 'next' ? [{ version: claim.version + 1, r: next, expect: 'updated' }]
-        : this.kind === 'stale' ? [{ version: claim.version - 1, r: other, expect: 'stale' }]
-          : [{ version: claim.version + 2, r: next, expect: 'updated' }, { version: claim.version + 1, r: other, expect: 'stale' }];
+      this.kind === 'stale' ? [{ version: claim.version - 1, r: other, expect: 'stale' }]
+        : this.kind === 'out-of-order' ? [{ version: claim.version + 2, r: next, expect: 'updated' }, { version: claim.version + 1, r: other, expect: 'stale' }]
+          : [{ version: claim.version + 1, r: next, expect: 'updated' }];
 
     for (const [n, send] of sends.entries()) {
       const event = claimEvent(claimRecord(real.s, claim, send.version, send.r.responsibility, send.r.cents), newEventId('evt_model'));
-      const what = `${this.toString()} v${send.version} ${send.r.responsibility}`;
+      const what = `${this.toString()} v${send.version} ${send.r.responsibility} ${send.r.cents}`;
       const how = n === 0 ? this.delivery : 'once';
       let answers: Answer[];
       if (how === 'temporal-down' || how === 'worker-down') {
@@ -262,7 +286,9 @@ export class Resolve implements Cmd {
     if (a.status === 200) {
       t.open = false;
       t.resolution = action === 'apply' ? 'applied' : action === 'close' ? 'closed' : action;
-      if (action === 'apply') for (const x of applications) p!.apps.push({ claim: x.claim, cents: x.cents, kind: 'manual', reversed: false });
+      beginTxn(m);
+      if (action === 'apply') for (const x of applications) applyMoney(m, p!, x.claim, x.cents, 'manual');
+      if (t.version !== undefined && t.reason === 'credit_remaining' && action !== 'close') note(m, `staff ${action} a reversed payment's task`);
       if (action === 'refund') p!.refundedCents += left;
       if (col) col.status = 'resolved';
     }
@@ -300,18 +326,20 @@ const visit = fc.constantFrom(0, 0, 0, ...Array.from({ length: VISITS - 1 }, (_,
 const dollars = fc.integer({ min: 1, max: 80 }).map((n) => n * 100);
 const responsibility = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.integer({ min: 5, max: 80 }).map((n) => n * 100), weight: 4 });
 const index = fc.nat({ max: 5 });
+const captureVariant = fc.constantFrom<CaptureVariant>('once', 'once', 'duplicate', 'second-event-id', 'burst10');
+const claimDelivery = fc.constantFrom<ClaimDelivery>('once', 'once', 'once', 'burst10', 'temporal-down', 'worker-down');
+const resolveAction = fc.constantFrom<ResolveAction>('apply', 'apply', 'credit', 'refund');
 
-/** The command arbitraries, weighted by repetition (kills rarer than money movements). */
+/** The single-command arbitraries, weighted by repetition (kills rarer than money movements). */
 export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
   const collectCopay = fc.tuple(visit, dollars).map(([v, c]) => new CollectCopay(v, c));
   const collectBalance = dollars.map((c) => new CollectBalance(c));
-  const capture = fc.tuple(index, fc.constantFrom(true, true, true, false), fc.constantFrom<CaptureVariant>('once', 'once', 'duplicate', 'second-event-id', 'burst10'))
-    .map(([i, onDos, v]) => new Capture(i, onDos, v));
+  const capture = fc.tuple(index, fc.constantFrom(true, true, true, false), captureVariant).map(([i, onDos, v]) => new Capture(i, onDos, v));
   const cancel = index.map((i) => new Cancel(i));
   const late = index.map((i) => new LateCaptureAfterCancel(i));
-  const claim = fc.tuple(visit, fc.constantFrom<ClaimKind>('next', 'next', 'next', 'stale', 'out-of-order'), responsibility, fc.constantFrom<ClaimDelivery>('once', 'once', 'once', 'burst10', 'temporal-down', 'worker-down'))
+  const claim = fc.tuple(visit, fc.constantFrom<ClaimKind>('next', 'next', 'next', 'lower', 'raise', 'stale', 'out-of-order'), responsibility, claimDelivery)
     .map(([v, k, c, d]) => new ClaimEvent(v, k, c, d));
-  const resolve = fc.tuple(index, fc.constantFrom<ResolveAction>('apply', 'apply', 'credit', 'refund')).map(([i, a]) => new Resolve(i, a));
+  const resolve = fc.tuple(index, resolveAction).map(([i, a]) => new Resolve(i, a));
   return [
     collectCopay, collectCopay, collectCopay, collectBalance, collectBalance,
     capture, capture, capture, capture, capture, capture,
@@ -320,4 +348,62 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
     resolve, resolve, resolve,
     fc.constant(new KillWorker()), fc.constant(new KillTemporal()),
   ];
+}
+
+/** An optional step: present most of the time when `likely`, otherwise about half of the time; shrinks to absent. */
+const step = (arb: fc.Arbitrary<Cmd>, likely = false) => fc.option(arb, { nil: null, freq: likely ? 8 : 2 });
+const claimStep = (v: number, kinds: ClaimKind[], likely = false) =>
+  step(fc.tuple(fc.constantFrom(...kinds), responsibility, claimDelivery).map(([k, c, d]) => new ClaimEvent(v, k, c, d)), likely);
+const resolveNewest = (likely = false) => step(resolveAction.map((a) => new Resolve(-1, a)), likely);
+
+/**
+ * One story on one claim, in the order that finds most: money on the claim (a copay through the superbill, a balance
+ * payment through the patient page, or a copay paid the day after that staff place by hand), then a change of its
+ * patient responsibility (lowered or raised), staff resolving the newest task, the payer taking the claim back, staff
+ * resolving (credit/refund/apply) before it comes back, the claim back with the patient, and a last change. Every
+ * step but the money is optional (and shrinks away); each command picks its target when it runs (the newest
+ * collection awaiting its capture, the newest open task), so few find nothing to act on.
+ */
+function story(): fc.Arbitrary<Cmd[]> {
+  const tail = (v: number) => fc.tuple(
+    claimStep(v, ['lower', 'lower', 'raise', 'transfer']),
+    resolveNewest(),
+    claimStep(v, ['reverse'], true),
+    resolveNewest(),
+    claimStep(v, ['transfer', 'transfer', 'next', 'out-of-order'], true),
+    claimStep(v, ['lower', 'raise', 'raise', 'reverse', 'stale']),
+  );
+  const copay = fc.tuple(visit, dollars, captureVariant).chain(([v, cents, variant]) => fc.tuple(
+    fc.constant<Cmd[]>([new CollectCopay(v, cents), new Capture(-1, true, variant)]),
+    claimStep(v, ['transfer'], true),
+    tail(v),
+  ));
+  const balance = fc.tuple(visit, dollars, captureVariant).chain(([v, cents, variant]) => fc.tuple(
+    fc.constant<Cmd[]>([]),
+    claimStep(v, ['transfer'], true),
+    fc.tuple(fc.constant(new CollectBalance(cents)), fc.constant(new Capture(-1, true, variant)), ...[]).chain((pay) => tail(v).map((t) => [...pay, ...t] as (Cmd | null)[])),
+  ));
+  const manual = fc.tuple(visit, dollars).chain(([v, cents]) => fc.tuple(
+    fc.constant<Cmd[]>([new CollectCopay(v, cents), new Capture(-1, false, 'once')]),
+    claimStep(v, ['transfer'], true),
+    fc.tuple(fc.constant(new Resolve(-1, 'apply')), ...[]).chain((r) => tail(v).map((t) => [...r, ...t] as (Cmd | null)[])),
+  ));
+  const cancelled = fc.tuple(visit, dollars).map(([v, cents]) => [new CollectCopay(v, cents), new Cancel(-1), new LateCaptureAfterCancel(-1)] as Cmd[]);
+  return fc.oneof(
+    { arbitrary: copay.map(([head, transfer, rest]) => [...head, transfer, ...rest]), weight: 4 },
+    { arbitrary: balance.map(([head, transfer, rest]) => [...head, transfer, ...rest]), weight: 3 },
+    { arbitrary: manual.map(([head, transfer, rest]) => [...head, transfer, ...rest]), weight: 2 },
+    { arbitrary: cancelled, weight: 1 },
+  ).map((cmds) => cmds.filter((c): c is Cmd => c !== null));
+}
+
+/**
+ * A sequence: stories and single commands (kills, stale and out-of-order versions, duplicates, cancellations …),
+ * flattened and cut at `maxCommands`. A plain array of commands (fast-check shrinks it by removing stories, optional
+ * steps and single commands, and by shrinking their values).
+ */
+export function sequenceArbitrary(maxCommands: number): fc.Arbitrary<Cmd[]> {
+  const single = fc.oneof(...commandArbitraries()).map((c) => [c]);
+  return fc.array(fc.oneof({ arbitrary: story(), weight: 3 }, { arbitrary: single, weight: 2 }), { minLength: 1, maxLength: Math.max(1, Math.ceil(maxCommands / 3)) })
+    .map((parts) => parts.flat().slice(0, maxCommands));
 }

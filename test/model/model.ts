@@ -46,7 +46,16 @@ export interface MCollection {
   taskKey?: string;
 }
 
-export interface MApplication { claim: number; cents: number; kind: 'auto' | 'manual'; reversed: boolean }
+export interface MApplication {
+  claim: number;
+  cents: number;
+  kind: 'auto' | 'manual';
+  reversed: boolean;
+  /** The model transaction that wrote it (the product orders a claim's applications by created_at = transaction start). */
+  txn?: number;
+  /** The claim version whose reversal or trim took it off. */
+  reversedAt?: number;
+}
 
 export interface MPayment {
   key: string;
@@ -67,6 +76,11 @@ export interface MTask {
   amountCents: number;
   open: boolean;
   resolution?: string;
+  /** A task a payer reversal or a trim opened for this claim version (its money goes back when the claim can take it). */
+  version?: number;
+  /** Of its money, how much went back on the claim by itself (documented: never more than the task holds). */
+  returnedCents?: number;
+  txn?: number;
   /** The real task's id, once matched. */
   realId?: string;
 }
@@ -79,6 +93,10 @@ export interface Model {
   /** Set when the model can no longer predict exactly (then only the invariants are checked); with the reason. */
   inexact?: string;
   seq: number;
+  /** The current model transaction (one per webhook transaction, placement or staff decision). */
+  txn?: number;
+  /** What the sequence exercised (counted into the run's coverage figures). */
+  events?: Record<string, number>;
 }
 
 export interface RunStats {
@@ -91,6 +109,8 @@ export interface RunStats {
   kills: { worker: number; temporal: number };
   violations: number;
   violationsByCheck: Record<string, number>;
+  /** What the sequences exercised on one claim (money reversed, trimmed, returned, resolved by staff before a return …). */
+  coverage: Record<string, number>;
   failures: string[];
   notes: string[];
   startedAt: number;
@@ -110,7 +130,7 @@ export const VISITS = DATES_OF_SERVICE.length;
 
 export function newStats(): RunStats {
   return {
-    sequences: 0, commands: 0, generated: 0, skipped: 0, commandsByName: {}, kills: { worker: 0, temporal: 0 }, violations: 0, violationsByCheck: {}, failures: [], notes: [],
+    sequences: 0, commands: 0, generated: 0, skipped: 0, commandsByName: {}, kills: { worker: 0, temporal: 0 }, violations: 0, violationsByCheck: {}, coverage: {}, failures: [], notes: [],
     startedAt: Date.now(),
   };
 }
@@ -159,8 +179,16 @@ export const paymentOf = (m: Model, c: MCollection) => m.payments.find((p) => p.
 export const liveCopay = (m: Model, visit: number) => m.collections.find((c) => c.path === 'copay' && c.visit === visit && !['expired', 'cancelled'].includes(c.status));
 export const liveBalance = (m: Model) => m.collections.find((c) => c.path === 'balance' && ['starting', 'awaiting_capture'].includes(c.status));
 
+export const note = (m: Model, what: string) => {
+  m.events ??= {};
+  m.events[what] = (m.events[what] ?? 0) + 1;
+};
+/** A new model transaction: what follows is written together (the product's created_at ties inside it). */
+export const beginTxn = (m: Model) => (m.txn = (m.txn ?? 0) + 1);
+export const applyMoney = (m: Model, p: MPayment, claim: number, cents: number, kind: 'auto' | 'manual') => p.apps.push({ claim, cents, kind, reversed: false, txn: m.txn ?? 0 });
+
 function openTask(m: Model, t: Omit<MTask, 'key' | 'open'>): MTask {
-  const task: MTask = { key: newKey(m, 't'), open: true, ...t };
+  const task: MTask = { key: newKey(m, 't'), open: true, txn: m.txn ?? 0, ...t };
   m.tasks.push(task);
   return task;
 }
@@ -179,8 +207,9 @@ export function placeCopay(m: Model, c: MCollection): void {
     c.status = 'needs_attention';
     return;
   }
+  beginTxn(m);
   const amount = Math.min(left, openBalance(m, c.visit!));
-  if (amount > 0) p.apps.push({ claim: c.visit!, cents: amount, kind: 'auto', reversed: false });
+  if (amount > 0) applyMoney(m, p, c.visit!, amount, 'auto');
   if (left - amount > 0) {
     c.taskKey = openTask(m, { reason: 'credit_remaining', paymentKey: p.key, amountCents: left - amount }).key;
     c.status = 'needs_attention';
@@ -190,6 +219,7 @@ export function placeCopay(m: Model, c: MCollection): void {
 /** The outstanding-balance rule: the patient's patient-owned claims with an open balance, oldest date of service first. */
 export function placeBalance(m: Model, c: MCollection): void {
   const p = paymentOf(m, c)!;
+  beginTxn(m);
   let left = unapplied(p);
   const order = m.claims.map((cl, i) => ({ cl, i }))
     .filter(({ cl, i }) => cl.responsibility === 'patient' && openBalance(m, i) > 0)
@@ -197,7 +227,7 @@ export function placeBalance(m: Model, c: MCollection): void {
   for (const { i } of order) {
     if (left === 0) break;
     const amount = Math.min(left, openBalance(m, i));
-    p.apps.push({ claim: i, cents: amount, kind: 'auto', reversed: false });
+    applyMoney(m, p, i, amount, 'auto');
     left -= amount;
   }
   if (left > 0) {
@@ -206,21 +236,30 @@ export function placeBalance(m: Model, c: MCollection): void {
   } else c.status = 'applied';
 }
 
-/** A newer claim version arrived (not stale): the claim changes; reversals and transfers take effect. */
+/**
+ * A newer claim version arrived (not stale), in the webhook's one transaction: held by the payer → every standing
+ * application is dealt with (`reverse`); the patient's → what stands beyond the (maybe lowered) patient responsibility
+ * comes off (`trim`), then money a reversal or trim sent to staff goes back (`returnReversed`); then a copay run
+ * waiting for the transfer places its money.
+ */
 export function claimChanged(m: Model, i: number, version: number, responsibility: 'payer' | 'patient', cents: number): void {
   const claim = m.claims[i]!;
-  const wasPatient = claim.responsibility === 'patient';
+  const was = { responsibility: claim.responsibility, cents: claim.patientResponsibilityCents };
   Object.assign(claim, { version, responsibility, patientResponsibilityCents: cents });
-  if (responsibility === 'payer' && wasPatient) reverse(m, i);
-  if (responsibility === 'patient') {
-    returnReversed(m, i); // in the webhook's transaction: before any run hears of the transfer
-
-    for (const c of m.collections) if (c.path === 'copay' && c.visit === i && c.status === 'awaiting_transfer') placeCopay(m, c);
+  beginTxn(m);
+  if (responsibility === 'payer') {
+    if (was.responsibility === 'patient') note(m, appliedOn(m, i) > 0 ? 'reversal with money on the claim' : 'reversal');
+    reverse(m, i, version);
+    return;
   }
+  if (was.responsibility === 'patient') note(m, cents < was.cents ? 'lowered' : cents > was.cents ? 'raised' : 'same responsibility');
+  trim(m, i, version);
+  returnReversed(m, i);
+  for (const c of m.collections) if (c.path === 'copay' && c.visit === i && c.status === 'awaiting_transfer') placeCopay(m, c);
 }
 
-/** Issue 12: every standing application on the claim. */
-function reverse(m: Model, i: number): void {
+/** Issue 12: every standing application on the claim (at every payer-held version: manual money gets its task again). */
+function reverse(m: Model, i: number, version: number): void {
   for (const p of m.payments) {
     const col = m.collections.find((c) => c.key === p.collectionKey)!;
     const watching = col.path === 'copay' && col.status === 'applied';
@@ -230,30 +269,87 @@ function reverse(m: Model, i: number): void {
       if (a.claim !== i || a.reversed) continue;
       if (a.kind === 'auto') {
         a.reversed = true;
+        a.reversedAt = version;
         reversedCents += a.cents;
       } else manualCents += a.cents;
     }
+    if (manualCents > 0) openTask(m, { reason: 'claim_reversed', paymentKey: p.key, claim: i, amountCents: manualCents, version });
     if (reversedCents > 0) {
       if (watching && col.visit === i) col.status = 'awaiting_transfer'; // the run keeps its money and waits for the next transfer
-      else openTask(m, { reason: 'credit_remaining', paymentKey: p.key, claim: i, amountCents: reversedCents });
+      else openTask(m, { reason: 'credit_remaining', paymentKey: p.key, claim: i, amountCents: reversedCents, version });
     }
-    if (manualCents > 0) openTask(m, { reason: 'claim_reversed', paymentKey: p.key, claim: i, amountCents: manualCents });
+  }
+}
+
+/** The claim's standing applications, oldest first (as the product orders them: created_at, i.e. transaction). */
+const standingOn = (m: Model, i: number) => m.payments.flatMap((p) => p.apps.filter((a) => a.claim === i && !a.reversed).map((a) => ({ p, a })))
+  .sort((x, y) => (x.a.txn ?? 0) - (y.a.txn ?? 0));
+
+/**
+ * decisions.md, "A lowered patient responsibility takes the excess off": newest automatic money first, each such
+ * application reversed and the part that still fits applied again; the part taken off → a `credit_remaining` task per
+ * payment (with the claim); a staff member's application is not undone: manual money alone over → its payments get a
+ * `claim_reversed` task.
+ */
+function trim(m: Model, i: number, version: number): void {
+  const standing = standingOn(m, i);
+  let excess = standing.reduce((s, x) => s + x.a.cents, 0) - m.claims[i]!.patientResponsibilityCents;
+  if (excess <= 0) return;
+  note(m, 'trimmed');
+  const newestFirst = [...standing].reverse();
+  // Applications written in one transaction tie on created_at (the product then orders by a random id): when the
+  // excess ends inside such a group of automatic applications of different payments, which one is cut is not known.
+  const autoOf = (txn?: number) => newestFirst.filter((x) => x.a.kind === 'auto' && x.a.txn === txn);
+  const taken = new Map<MPayment, number>();
+  for (const { p, a } of newestFirst) {
+    if (excess <= 0) break;
+    if (a.kind !== 'auto') continue;
+    const group = autoOf(a.txn);
+    if (new Set(group.map((x) => x.p.key)).size > 1 && group.reduce((s, x) => s + x.a.cents, 0) > excess) m.inexact ??= `trim of claim ${i} cuts into applications written together`;
+    a.reversed = true;
+    a.reversedAt = version;
+    const off = Math.min(a.cents, excess);
+    if (a.cents - off > 0) applyMoney(m, p, i, a.cents - off, 'auto');
+    excess -= off;
+    taken.set(p, (taken.get(p) ?? 0) + off);
+  }
+  for (const [p, cents] of taken) openTask(m, { reason: 'credit_remaining', paymentKey: p.key, claim: i, amountCents: cents, version });
+  if (excess > 0) {
+    for (const key of new Set(standing.filter((x) => x.a.kind === 'manual').map((x) => x.p.key))) {
+      openTask(m, { reason: 'claim_reversed', paymentKey: key, claim: i, amountCents: 0, version });
+    }
   }
 }
 
 /**
- * The claim is the patient's again: money a reversal sent to staff (`credit_remaining` task on this claim, still open)
- * goes back on it by its payment's rule, oldest task first; a task whose money is all back closes.
+ * decisions.md, "Reversed money that went to staff … goes back by itself": the claim is the patient's (again, or
+ * with a raised responsibility); each still-open `credit_remaining` task a reversal or trim opened for this claim,
+ * oldest first, puts its money back by the payment's rule (decideReapplication: a copay only on its date of service;
+ * a balance payment up to the claim's open balance; never more than the task's reversed money still out, nor than the
+ * payment has unapplied). A task closes when all of its money is back or its payment has nothing unapplied left.
  */
 function returnReversed(m: Model, i: number): void {
   const claim = m.claims[i]!;
-  for (const t of m.tasks) {
-    if (!t.open || t.reason !== 'credit_remaining' || t.claim !== i) continue;
+  const tasks = m.tasks.filter((t) => t.open && t.reason === 'credit_remaining' && t.claim === i && t.version !== undefined);
+  const wants = (t: MTask) => {
     const p = m.payments.find((x) => x.key === t.paymentKey)!;
-    if (p.reason === 'copay' && p.paymentDate !== claim.dateOfService) continue;
-    const cents = Math.min(t.amountCents, unapplied(p), openBalance(m, i));
-    if (cents > 0) p.apps.push({ claim: i, cents, kind: 'auto', reversed: false });
-    if (cents > 0 && cents === t.amountCents) Object.assign(t, { open: false, resolution: 'applied' });
+    if (p.reason === 'copay' && p.paymentDate !== claim.dateOfService) return 0;
+    return Math.min(t.amountCents - (t.returnedCents ?? 0), unapplied(p));
+  };
+  // Tasks opened in one transaction tie on created_at (then a random id): when they compete for too little open balance,
+  // which one gets it is not known.
+  const byTxn = new Map<number, number>();
+  for (const t of tasks) byTxn.set(t.txn ?? 0, (byTxn.get(t.txn ?? 0) ?? 0) + (wants(t) > 0 ? 1 : 0));
+  const competing = tasks.filter((t) => (byTxn.get(t.txn ?? 0) ?? 0) > 1 && wants(t) > 0);
+  if (competing.length > 1 && competing.reduce((s, t) => s + wants(t), 0) > openBalance(m, i)) m.inexact ??= `tasks of one transaction compete for claim ${i}'s open balance`;
+  for (const t of tasks) {
+    const p = m.payments.find((x) => x.key === t.paymentKey)!;
+    const cents = Math.min(wants(t), openBalance(m, i));
+    if (cents <= 0) continue;
+    applyMoney(m, p, i, cents, 'auto');
+    t.returnedCents = (t.returnedCents ?? 0) + cents;
+    note(m, 'returned');
+    if (t.returnedCents === t.amountCents || unapplied(p) === 0) Object.assign(t, { open: false, resolution: 'applied' });
   }
 }
 
