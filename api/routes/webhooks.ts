@@ -31,6 +31,9 @@ interface Deps {
   reversalWatchMs: number;
 }
 
+/** Reference data out of order (a visit before its patient): not stored, so the sender's retry succeeds later. */
+const dependsOnUnknown = () => new AppError(409, 'depends-on-unknown', 'Depends on unknown data', 'This event refers to a record we have not received yet; retry later.');
+
 const PAYER_REVERSAL_REASON = 'payer reprocessed the claim (CLP02 = 22)';
 
 const answer = (status: number, body: unknown): StoredAnswer => ({ status, body });
@@ -70,7 +73,11 @@ export function webhookRoutes(deps: Deps): Router {
     try {
       result = opts.inTransaction
         ? await deps.db.transaction(async (trx) => {
-          const answered = await actAndAnswer(() => act(trx), req.path);
+          // Every change of the action commits with its answer, or none does: a refusal thrown half-way (a ledger
+          // conflict) rolls the whole event back and is not stored, so nothing is kept that the answer does not say.
+          const answered = await act(trx).catch((err: unknown) => {
+            throw err instanceof ReferenceError ? dependsOnUnknown() : err;
+          });
           await recordAnswer(trx, source, eventId, answered);
           return answered;
         })
@@ -89,7 +96,7 @@ export function webhookRoutes(deps: Deps): Router {
       return await act();
     } catch (err) {
       const mapped = updateFailureToAppError(err);
-      if (mapped instanceof ReferenceError) throw new AppError(409, 'depends-on-unknown', 'Depends on unknown data', 'This event refers to a record we have not received yet; retry later.');
+      if (mapped instanceof ReferenceError) throw dependsOnUnknown();
       if (!(mapped instanceof AppError) || mapped.status >= 500) throw mapped;
       return problemAnswer(mapped, path);
     }

@@ -85,24 +85,21 @@ export async function reapplyReturnedMoney(db: Db, input: { claimId: string; act
       .select<{ id: string; payment_id: string; business_key: string }[]>('id', 'payment_id', 'business_key');
     let reappliedCents = 0;
     const closedTaskIds: string[] = [];
+    const claimVersion = (await trx('claims').where({ id: input.claimId }).first<{ source_version: number }>('source_version')).source_version;
     for (const task of tasks) {
       const version = Number(/:v(\d+):payment:/.exec(task.business_key)![1]);
-      const reversed = await trx('payment_applications as a')
-        .join('application_reversals as r', 'r.application_id', 'a.id')
-        .where({ 'a.payment_id': task.payment_id, 'a.claim_id': input.claimId, 'a.kind': 'auto' })
-        .whereLike('r.reason', `%${versionTag(version)}`)
-        .sum<{ cents: number | null }>('a.amount_cents as cents').first();
-      const reversedCents = Number(reversed?.cents ?? 0);
-      const cents = decideReapplication(await paymentState(trx, task.payment_id), await claimState(trx, input.claimId), reversedCents);
+      const owed = await taskCents(trx, { claimId: input.claimId, paymentId: task.payment_id, version });
+      const cents = decideReapplication(await paymentState(trx, task.payment_id), await claimState(trx, input.claimId), owed);
       if (cents > 0) {
         await applyToClaim(trx, {
           paymentId: task.payment_id, claimId: input.claimId, amountCents: cents, kind: 'auto', actor: input.actor,
-          businessKey: `payment:${task.payment_id}:claim:${input.claimId}:auto:returned-v${version}`,
+          // Per (the version that took it off, the version that gives it back): a return may come in parts.
+          businessKey: `payment:${task.payment_id}:claim:${input.claimId}:auto:returned-v${version}:at-v${claimVersion}`,
         });
         reappliedCents += cents;
       }
       // All of it back (or none of the payment's money is left anywhere): the task has nothing left for staff.
-      if (cents > 0 && (cents === reversedCents || (await paymentUnapplied(trx, task.payment_id)) === 0)) {
+      if (cents > 0 && (cents === owed || (await paymentUnapplied(trx, task.payment_id)) === 0)) {
         await resolveManualTask(trx, { taskId: task.id, resolution: 'applied', actor: input.actor, note: 'Applied again automatically: the claim came back to the patient.' });
         closedTaskIds.push(task.id);
       }
@@ -165,3 +162,25 @@ const paymentUnapplied = async (db: Db, paymentId: string): Promise<Cents> => {
   const p = await paymentState(db, paymentId);
   return p.amountCents - p.appliedCents - p.refundedCents;
 };
+
+/**
+ * What a reversal's (or a trim's) `credit_remaining` task of `version` still holds for staff: the payment's automatic
+ * money that version took off the claim (reversed, less what a trim applied again at once), less what went back since.
+ */
+async function taskCents(db: Db, k: { claimId: string; paymentId: string; version: number }): Promise<Cents> {
+  const { rows } = await db.raw<{ rows: { reversed: number; trimmed_back: number; returned: number }[] }>(
+    `select coalesce((select sum(a.amount_cents) from payment_applications a join application_reversals r on r.application_id = a.id
+                       where a.payment_id = :paymentId and a.claim_id = :claimId and a.kind = 'auto' and r.reason like :tag), 0)::int as reversed,
+            coalesce((select sum(a.amount_cents) from payment_applications a
+                       where a.payment_id = :paymentId and a.claim_id = :claimId and a.business_key like :trimmed), 0)::int as trimmed_back,
+            coalesce((select sum(a.amount_cents) from payment_applications a
+                       where a.payment_id = :paymentId and a.claim_id = :claimId and a.business_key like :returned), 0)::int as returned`,
+    {
+      ...k, tag: `%${versionTag(k.version)}`,
+      trimmed: `payment:${k.paymentId}:claim:${k.claimId}:auto:trimmed-v${k.version}:%`,
+      returned: `payment:${k.paymentId}:claim:${k.claimId}:auto:returned-v${k.version}:%`,
+    },
+  );
+  const r = rows[0]!;
+  return Math.max(0, r.reversed - r.trimmed_back - r.returned);
+}

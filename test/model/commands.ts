@@ -1,8 +1,10 @@
 /**
  * The model-based run's commands: each drives the real stack from outside (API with staff tokens, the EHR stand-in,
  * signed webhooks, process kills), updates the model with what should follow, then waits for quiescence and checks
- * the invariants and the model (./real.ts). Commands pick their targets by index among what the model has, so a
- * shrunk sequence still makes sense.
+ * the invariants and the model (./real.ts). Commands pick their targets when they run, by index among what the model
+ * has (a negative index counts from the newest), so a shrunk sequence still makes sense. Sequences are built from
+ * stories on one claim (money → change of responsibility → reversal → staff → back with the patient → change) mixed
+ * with single commands (`sequenceArbitrary`), so few commands find nothing to act on.
  */
 import fc from 'fast-check';
 import {
@@ -10,7 +12,7 @@ import {
   newEventId, redeliverStored, resolveTaskNow, retryUntil, withoutDuplicate, type Answer,
 } from '../fault/driver';
 import {
-  applyMoney, beginTxn, claimChanged, claimRecord, note, externalPaymentId, liveBalance, liveCopay, newKey, openBalance, placeBalance, placeCopay, unapplied,
+  applyMoney, beginTxn, claimChanged, claimRecord, note as noteEvent, externalPaymentId, liveBalance, liveCopay, newKey, openBalance, placeBalance, placeCopay, unapplied,
   VISITS, type Model, type Real,
 } from './model';
 import { verify } from './real';
@@ -49,25 +51,38 @@ async function started(real: Real, a: Answer): Promise<{ id: string; workflowId:
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** A claim event's target: the visit the running story works on (`Model.focus`). */
+export const FOCUS = -1;
+const target = (m: Model, visit: number) => (visit === FOCUS ? m.focus ?? 0 : visit);
+
+/**
+ * Collect Now on the superbill of a visit. `fresh`: when that visit already has a live copay (a second press would only
+ * find it), the next visit without one instead; either way the story goes on with this visit (`Model.focus`).
+ */
 export class CollectCopay implements Cmd {
-  constructor(readonly visit: number, readonly cents: number) {}
+  constructor(readonly visit: number, readonly cents: number, readonly fresh = false) {}
   check = () => true;
   async run(m: Model, real: Real) {
     count(real, 'CollectCopay');
-    const existing = liveCopay(m, this.visit);
-    const a = await retrying(() => collectNow(real.stack, { ...real.s, visitId: m.claims[this.visit]!.visitId }, this.cents, { timeoutMs: 30_000 }));
+    let v = this.visit;
+    if (this.fresh) {
+      v = Array.from({ length: VISITS }, (_, k) => (this.visit + k) % VISITS).find((x) => !liveCopay(m, x)) ?? this.visit;
+      m.focus = v;
+    }
+    const existing = liveCopay(m, v);
+    const a = await retrying(() => collectNow(real.stack, { ...real.s, visitId: m.claims[v]!.visitId }, this.cents, { timeoutMs: 30_000 }));
     if (existing) {
       expectAnswer(real, `${this.toString()} with a live copay: 200 with the same collection`, a.status === 200 && a.body?.collectionId === existing.id, a);
     } else {
       expectAnswer(real, `${this.toString()}: 201/202 with a new collection`, a.status === 201 || a.status === 202, a);
       if (a.status === 201 || a.status === 202) {
         const s = await started(real, a);
-        m.collections.push({ key: newKey(m, 'c'), ...s, path: 'copay', visit: this.visit, requestedCents: this.cents, status: 'awaiting_capture' });
+        m.collections.push({ key: newKey(m, 'c'), ...s, path: 'copay', visit: v, requestedCents: this.cents, status: 'awaiting_capture' });
       }
     }
     await verify(m, real, this.toString());
   }
-  toString = () => `CollectCopay(visit ${this.visit}, ${this.cents})`;
+  toString = () => `CollectCopay(visit ${this.visit}${this.fresh ? ' or the next without a live copay' : ''}, ${this.cents})`;
 }
 
 export class CollectBalance implements Cmd {
@@ -192,9 +207,9 @@ const MAX_RESPONSIBILITY = 18_000;
  */
 export class ClaimEvent implements Cmd {
   constructor(readonly visit: number, readonly kind: ClaimKind, readonly cents: number, readonly delivery: ClaimDelivery) {}
-  check = (m: Readonly<Model>) => this.kind !== 'stale' || m.claims[this.visit]!.version >= 2;
+  check = (m: Readonly<Model>) => this.kind !== 'stale' || m.claims[target(m, this.visit)]!.version >= 2;
   private nextState(m: Model): { responsibility: 'payer' | 'patient'; cents: number } {
-    const claim = m.claims[this.visit]!;
+    const claim = m.claims[target(m, this.visit)]!;
     const pr = claim.patientResponsibilityCents;
     const fromPayer = claim.responsibility === 'payer';
     switch (this.kind) {
@@ -206,7 +221,8 @@ export class ClaimEvent implements Cmd {
     }
   }
   async run(m: Model, real: Real) {
-    const claim = m.claims[this.visit]!;
+    const visit = target(m, this.visit);
+    const claim = m.claims[visit]!;
     const next = this.nextState(m);
     count(real, `ClaimEvent:${this.kind}:${this.delivery}`);
     const toPatient = claim.responsibility === 'payer';
@@ -238,11 +254,11 @@ export class ClaimEvent implements Cmd {
       const distinct = new Set(answers.map((a) => `${a.status} ${JSON.stringify(withoutDuplicate(a.body))}`));
       expectAnswer(real, `${what}: 200 ${send.expect}${answers.length > 1 ? ', one answer for all' : ''}`,
         distinct.size === 1 && answers[0]!.status === 200 && answers[0]!.body?.status === send.expect, [...distinct].join(' | '));
-      if (send.expect === 'updated') claimChanged(m, this.visit, send.version, send.r.responsibility, send.r.cents);
+      if (send.expect === 'updated') claimChanged(m, visit, send.version, send.r.responsibility, send.r.cents);
     }
     await verify(m, real, this.toString(), this.delivery.endsWith('-down') ? 120_000 : 60_000);
   }
-  toString = () => `ClaimEvent(visit ${this.visit}, ${this.kind}, ${this.cents}, ${this.delivery})`;
+  toString = () => `ClaimEvent(${this.visit === FOCUS ? 'the story\'s visit' : `visit ${this.visit}`}, ${this.kind}, ${this.cents}, ${this.delivery})`;
 }
 
 export type ResolveAction = 'apply' | 'credit' | 'refund';
@@ -288,7 +304,7 @@ export class Resolve implements Cmd {
       t.resolution = action === 'apply' ? 'applied' : action === 'close' ? 'closed' : action;
       beginTxn(m);
       if (action === 'apply') for (const x of applications) applyMoney(m, p!, x.claim, x.cents, 'manual');
-      if (t.version !== undefined && t.reason === 'credit_remaining' && action !== 'close') note(m, `staff ${action} a reversed payment's task`);
+      if (t.version !== undefined && t.reason === 'credit_remaining' && action !== 'close') noteEvent(m, `staff ${action} a reversed payment's task`);
       if (action === 'refund') p!.refundedCents += left;
       if (col) col.status = 'resolved';
     }
@@ -351,10 +367,13 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
 }
 
 /** An optional step: present most of the time when `likely`, otherwise about half of the time; shrinks to absent. */
-const step = (arb: fc.Arbitrary<Cmd>, likely = false) => fc.option(arb, { nil: null, freq: likely ? 8 : 2 });
-const claimStep = (v: number, kinds: ClaimKind[], likely = false) =>
-  step(fc.tuple(fc.constantFrom(...kinds), responsibility, claimDelivery).map(([k, c, d]) => new ClaimEvent(v, k, c, d)), likely);
-const resolveNewest = (likely = false) => step(resolveAction.map((a) => new Resolve(-1, a)), likely);
+const step = <T>(arb: fc.Arbitrary<T>, likely = false) => fc.option(arb, { nil: null, freq: likely ? 8 : 2 });
+type ClaimSpec = [ClaimKind, number, ClaimDelivery] | null;
+const claimStep = (kinds: ClaimKind[], likely = false) => step(fc.tuple(fc.constantFrom(...kinds), responsibility, claimDelivery), likely);
+const resolveStep = step(resolveAction.map((a) => new Resolve(-1, a)));
+const onClaim = (v: number, spec: ClaimSpec) => (spec ? new ClaimEvent(v, ...spec) : null);
+
+type Steps = fc.Arbitrary<(Cmd | null)[]>;
 
 /**
  * One story on one claim, in the order that finds most: money on the claim (a copay through the superbill, a balance
@@ -365,34 +384,25 @@ const resolveNewest = (likely = false) => step(resolveAction.map((a) => new Reso
  * collection awaiting its capture, the newest open task), so few find nothing to act on.
  */
 function story(): fc.Arbitrary<Cmd[]> {
-  const tail = (v: number) => fc.tuple(
-    claimStep(v, ['lower', 'lower', 'raise', 'transfer']),
-    resolveNewest(),
-    claimStep(v, ['reverse'], true),
-    resolveNewest(),
-    claimStep(v, ['transfer', 'transfer', 'next', 'out-of-order'], true),
-    claimStep(v, ['lower', 'raise', 'raise', 'reverse', 'stale']),
+  const tail = fc.tuple(
+    claimStep(['lower', 'lower', 'raise', 'transfer']),
+    resolveStep,
+    claimStep(['reverse'], true),
+    resolveStep,
+    claimStep(['transfer', 'transfer', 'next', 'out-of-order'], true),
+    claimStep(['lower', 'raise', 'raise', 'reverse', 'stale']),
   );
-  const copay = fc.tuple(visit, dollars, captureVariant).chain(([v, cents, variant]) => fc.tuple(
-    fc.constant<Cmd[]>([new CollectCopay(v, cents), new Capture(-1, true, variant)]),
-    claimStep(v, ['transfer'], true),
-    tail(v),
-  ));
-  const balance = fc.tuple(visit, dollars, captureVariant).chain(([v, cents, variant]) => fc.tuple(
-    fc.constant<Cmd[]>([]),
-    claimStep(v, ['transfer'], true),
-    fc.tuple(fc.constant(new CollectBalance(cents)), fc.constant(new Capture(-1, true, variant)), ...[]).chain((pay) => tail(v).map((t) => [...pay, ...t] as (Cmd | null)[])),
-  ));
-  const manual = fc.tuple(visit, dollars).chain(([v, cents]) => fc.tuple(
-    fc.constant<Cmd[]>([new CollectCopay(v, cents), new Capture(-1, false, 'once')]),
-    claimStep(v, ['transfer'], true),
-    fc.tuple(fc.constant(new Resolve(-1, 'apply')), ...[]).chain((r) => tail(v).map((t) => [...r, ...t] as (Cmd | null)[])),
-  ));
-  const cancelled = fc.tuple(visit, dollars).map(([v, cents]) => [new CollectCopay(v, cents), new Cancel(-1), new LateCaptureAfterCancel(-1)] as Cmd[]);
+  const tailOn = (v: number, [change, r1, reverse, r2, back, last]: [ClaimSpec, Cmd | null, ClaimSpec, Cmd | null, ClaimSpec, ClaimSpec]) =>
+    [onClaim(v, change), r1, onClaim(v, reverse), r2, onClaim(v, back), onClaim(v, last)];
+  const head = fc.tuple(visit, dollars, captureVariant, claimStep(['transfer'], true), tail);
+  const copay: Steps = head.map(([v, cents, variant, transfer, rest]) => [new CollectCopay(v, cents, true), new Capture(-1, true, variant), onClaim(FOCUS, transfer), ...tailOn(FOCUS, rest)]);
+  const balance: Steps = head.map(([v, cents, variant, transfer, rest]) => [onClaim(v, transfer), new CollectBalance(cents), new Capture(-1, true, variant), ...tailOn(v, rest)]);
+  const manual: Steps = head.map(([v, cents, , transfer, rest]) => [new CollectCopay(v, cents, true), new Capture(-1, false, 'once'), onClaim(FOCUS, transfer), new Resolve(-1, 'apply'), ...tailOn(FOCUS, rest)]);
+  const cancelled: Steps = fc.tuple(visit, dollars).map(([v, cents]) => [new CollectCopay(v, cents, true), new Cancel(-1), new LateCaptureAfterCancel(-1)]);
   return fc.oneof(
-    { arbitrary: copay.map(([head, transfer, rest]) => [...head, transfer, ...rest]), weight: 4 },
-    { arbitrary: balance.map(([head, transfer, rest]) => [...head, transfer, ...rest]), weight: 3 },
-    { arbitrary: manual.map(([head, transfer, rest]) => [...head, transfer, ...rest]), weight: 2 },
+    { arbitrary: copay, weight: 4 },
+    { arbitrary: balance, weight: 3 },
+    { arbitrary: manual, weight: 2 },
     { arbitrary: cancelled, weight: 1 },
   ).map((cmds) => cmds.filter((c): c is Cmd => c !== null));
 }

@@ -48,11 +48,16 @@ export const INVARIANTS: InvariantCheck[] = [
   },
   {
     name: '2 claim not over-applied',
-    rule: 'per claim: Σ standing applications ≤ patient_responsibility_cents',
-    sql: `select c.id as claim_id, c.responsibility, c.patient_responsibility_cents, sum(s.amount_cents)::int as applied_cents
+    rule: 'per claim: Σ standing applications ≤ patient_responsibility_cents; only a staff member\'s money may stand beyond a lowered '
+      + 'responsibility (decisions.md: not undone), then with no automatic money left on the claim and a `claim_reversed` task after it',
+    sql: `select c.id as claim_id, c.responsibility, c.patient_responsibility_cents, sum(s.amount_cents)::int as applied_cents,
+                 (sum(s.amount_cents) filter (where s.kind = 'auto'))::int as auto_cents
           from claims c join (${STANDING}) s on s.claim_id = c.id
           where c.practice_id = any(?::uuid[])
-          group by c.id having sum(s.amount_cents) > c.patient_responsibility_cents`,
+          group by c.id having sum(s.amount_cents) > c.patient_responsibility_cents
+            and (coalesce(sum(s.amount_cents) filter (where s.kind = 'auto'), 0) > 0
+                 or not exists (select 1 from manual_tasks t where t.reason = 'claim_reversed' and t.claim_id = c.id
+                                and t.created_at >= max(s.created_at) filter (where s.kind = 'manual')))`,
   },
   {
     name: '3 payment not over-placed',

@@ -5,22 +5,23 @@
  * must hold (./real.ts). One stack for the file; each sequence seeds its own practice, patient, visits and claims.
  *
  * The normal suite runs a few short sequences. The long run: `npm run model-check -- --runs 1000` (test/model/run.ts).
- * Settings (environment): MODEL_RUNS (3), MODEL_MAX_COMMANDS (24), MODEL_SEED and MODEL_PATH (replay a failure:
- * fast-check prints both), MODEL_TIME_LIMIT_S (150 for the normal suite: no new sequence nor shrink step after it),
+ * Settings (environment): MODEL_RUNS (5, within the time limit), MODEL_MAX_COMMANDS (12 for a few runs, else 24), MODEL_SEED and MODEL_PATH (replay a failure:
+ * fast-check prints both), MODEL_TIME_LIMIT_S (25 for the normal suite: no new sequence nor shrink step after it; the suite's share
+ * stays ≈ 40–75 s on the project's 2-core machine),
  * MODEL_KEEP_GOING=1 (record violations and go on, no shrinking: a survey of what fails), MODEL_REPORT (JSON file).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import fc from 'fast-check';
 import { useFaultStack, withOutput } from '../support/processes';
-import { Capture, ClaimEvent, CollectBalance, CollectCopay, commandArbitraries, Resolve } from './commands';
+import { Capture, ClaimEvent, CollectBalance, CollectCopay, Resolve, sequenceArbitrary } from './commands';
 import { newStats, seedSequence, type Model, type Real } from './model';
 import { busyRuns, verify } from './real';
 
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
-const RUNS = num('MODEL_RUNS', 3);
-const MAX_COMMANDS = num('MODEL_MAX_COMMANDS', 24);
-const TIME_LIMIT_S = num('MODEL_TIME_LIMIT_S', RUNS <= 5 ? 150 : 0);
+const RUNS = num('MODEL_RUNS', 5);
+const MAX_COMMANDS = num('MODEL_MAX_COMMANDS', RUNS <= 5 ? 12 : 24);
+const TIME_LIMIT_S = num('MODEL_TIME_LIMIT_S', RUNS <= 5 ? 25 : 0);
 const KEEP_GOING = process.env.MODEL_KEEP_GOING === '1';
 const SEED = process.env.MODEL_SEED ? Number(process.env.MODEL_SEED) : undefined;
 const PATH = process.env.MODEL_PATH || undefined;
@@ -43,29 +44,52 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
     ['copay flagged date_mismatch, staff apply it, then the payer reverses the claim', [new CollectCopay(0, 2500), new Capture(0, false, 'once'), new ClaimEvent(0, 'next', 5000, 'once'), new Resolve(0, 'apply'), new ClaimEvent(0, 'next', 0, 'once')]],
     ['copay applied, reversed, transferred again', [new CollectCopay(1, 2500), new Capture(0, true, 'once'), new ClaimEvent(1, 'next', 4000, 'once'), new ClaimEvent(1, 'next', 0, 'once'), new ClaimEvent(1, 'next', 3000, 'once')]],
     ['copay with credit left over, payer reverses while staff have not resolved it', [new CollectCopay(2, 3000), new Capture(0, true, 'once'), new ClaimEvent(2, 'next', 1000, 'once'), new ClaimEvent(2, 'next', 0, 'once')]],
+    // Issue 12's later part (docs/decisions.md): a lowered patient responsibility takes the excess off, a raised one
+    // brings it back; staff resolving a reversal's credit task before the claim comes back keep the money where they put it.
+    ['balance payment, the payer lowers the patient responsibility (trim), then raises it (the money goes back)', [new ClaimEvent(0, 'transfer', 5000, 'once'), new CollectBalance(4000), new Capture(-1, true, 'once'), new ClaimEvent(0, 'lower', 1500, 'once'), new ClaimEvent(0, 'raise', 3000, 'once')]],
+    ['copay applied, lowered while its run watches, reversed, transferred again', [new CollectCopay(1, 3000), new Capture(-1, true, 'once'), new ClaimEvent(1, 'transfer', 4000, 'once'), new ClaimEvent(1, 'lower', 1000, 'once'), new ClaimEvent(1, 'reverse', 0, 'once'), new ClaimEvent(1, 'transfer', 5000, 'once')]],
+    ['staff apply a copay by hand, the payer lowers the responsibility below it (claim_reversed), staff close it', [new CollectCopay(0, 2500), new Capture(-1, false, 'once'), new ClaimEvent(0, 'transfer', 5000, 'once'), new Resolve(-1, 'apply'), new ClaimEvent(0, 'lower', 1000, 'once'), new Resolve(-1, 'credit')]],
+    ['staff credit, then refund, reversed money before the claims come back (it stays where they put it)', [
+      new ClaimEvent(2, 'transfer', 4000, 'once'), new CollectBalance(3000), new Capture(-1, true, 'once'), new ClaimEvent(2, 'reverse', 0, 'once'), new Resolve(-1, 'credit'), new ClaimEvent(2, 'transfer', 4000, 'once'),
+      new CollectCopay(0, 3000), new Capture(-1, true, 'once'), new ClaimEvent(0, 'transfer', 1000, 'once'), new ClaimEvent(0, 'reverse', 0, 'once'), new Resolve(-1, 'refund'), new ClaimEvent(0, 'transfer', 3000, 'once'),
+    ]],
+    // Found by this run (both fixed in db/queries/claim-reversals.ts): a return in two parts reused one business key
+    // (a ledger conflict), and a trim's return counted the whole reversed application instead of the part taken off.
+    ["a reversal's money goes back in part on a small responsibility, the rest when the responsibility rises",
+      [new ClaimEvent(0, 'transfer', 5000, 'once'), new CollectBalance(4000), new Capture(-1, true, 'once'), new ClaimEvent(0, 'reverse', 0, 'once'), new ClaimEvent(0, 'transfer', 1000, 'once'), new ClaimEvent(0, 'raise', 4000, 'once')]],
+    ['a trimmed payment that has other money in a task: only the trimmed part goes back when the responsibility rises',
+      [new ClaimEvent(0, 'transfer', 3000, 'once'), new CollectBalance(5000), new Capture(-1, true, 'once'), new ClaimEvent(0, 'lower', 1000, 'once'), new ClaimEvent(0, 'raise', 5000, 'once')]],
   ];
+  const addCoverage = (m?: Model) => {
+    for (const [k, v] of Object.entries(m?.events ?? {})) stats.coverage[k] = (stats.coverage[k] ?? 0) + v;
+  };
   if (process.env.MODEL_SCENARIOS !== '0') {
     for (const [name, commands] of SCENARIOS) {
       it(`scenario: ${name} [${commands.map((c) => c.toString()).join(', ')}]`, withOutput(stack, async () => {
         stats.sequences++;
         let last: { model: Model; real: Real } | undefined;
         await fc.asyncModelRun(async () => (last = await newSequence(false)), commands);
+        addCoverage(last?.model);
         if (last) await verify(last.model, last.real, 'the end of the scenario');
       }), 300_000);
     }
   }
 
   it(`${RUNS} sequences of up to ${MAX_COMMANDS} commands keep every invariant`, withOutput(stack, async () => {
-    const property = fc.asyncProperty(fc.commands(commandArbitraries(), { maxCommands: MAX_COMMANDS, size: 'max' }), async (cmds) => {
+    const property = fc.asyncProperty(sequenceArbitrary(MAX_COMMANDS), async (cmds) => {
       stats.sequences++;
       let last: { model: Model; real: Real } | undefined;
-      const generated = [...cmds].length;
+      const generated = cmds.length;
       const ranBefore = stats.commands;
+      const failuresBefore = stats.failures.length;
       try {
         await fc.asyncModelRun(async () => (last = await newSequence(KEEP_GOING)), cmds);
       } finally {
         stats.generated += generated;
         stats.skipped += Math.max(0, generated - (stats.commands - ranBefore));
+        addCoverage(last?.model);
+        // Keep-going does not shrink: say which sequence each recorded violation came from (to replay it as a scenario).
+        for (let k = failuresBefore; k < stats.failures.length; k++) stats.failures[k] += `\nsequence: [${cmds.map((c) => c.toString()).join(', ')}]`;
       }
       // The end of the sequence: everything it started is quiescent (verify has waited for it after each command).
       if (last) await verify(last.model, last.real, 'the end of the sequence');
@@ -90,14 +114,14 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
     const cpu = cpus();
     const summary = {
       outcome, sequences: stats.sequences, commands: stats.commands, generated: stats.generated, skipped: stats.skipped, kills: stats.kills, violations: stats.violations,
-      violationsByCheck: stats.violationsByCheck, commandsByName: stats.commandsByName, wallSeconds: wallS,
+      violationsByCheck: stats.violationsByCheck, coverage: stats.coverage, commandsByName: stats.commandsByName, wallSeconds: wallS,
       machine: { cpus: cpu.length, model: cpu[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavg: loadavg().map((l) => l.toFixed(1)) },
       settings: { runs: RUNS, maxCommands: MAX_COMMANDS, timeLimitS: TIME_LIMIT_S, keepGoing: KEEP_GOING, seed: SEED ?? null, path: PATH ?? null },
       notes: stats.notes.slice(0, 20), firstFailures: stats.failures.slice(0, 5),
     };
     if (process.env.MODEL_REPORT) writeFileSync(process.env.MODEL_REPORT, `${JSON.stringify({ ...summary, failures: stats.failures }, null, 2)}\n`);
     process.stdout.write(`\nmodel-based run: ${outcome}\n  sequences ${stats.sequences}, commands ${stats.commands} (random: ${stats.generated} generated, ${stats.skipped} skipped), kills/restarts worker ${stats.kills.worker} + Temporal ${stats.kills.temporal}, `
-      + `violations ${stats.violations}${stats.violations ? ` ${JSON.stringify(stats.violationsByCheck)}` : ''}, wall ${wallS} s\n  commands: ${JSON.stringify(stats.commandsByName)}`
+      + `violations ${stats.violations}${stats.violations ? ` ${JSON.stringify(stats.violationsByCheck)}` : ''}, wall ${wallS} s\n  commands: ${JSON.stringify(stats.commandsByName)}\n  coverage: ${JSON.stringify(stats.coverage)}`
       + `${stats.notes.length ? `\n  notes: ${stats.notes.slice(0, 5).join(' | ')}` : ''}\n`);
   });
 });

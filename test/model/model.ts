@@ -4,7 +4,10 @@
  * reaches every standing application: automatic ones reversed, the reversed money of a copay run still watching kept
  * by that run, any other reversed money → one `credit_remaining` task per payment, manual ones stay → one
  * `claim_reversed` task per payment; when the claim comes back to the patient, money still in such a `credit_remaining`
- * task goes back on it by the payment's rule).
+ * task goes back on it by the payment's rule), and docs/decisions.md's later part: a newer version that keeps the claim
+ * with the patient but lowers the patient responsibility trims the excess (newest automatic money first, the taken
+ * part → a `credit_remaining` task per payment; manual money alone over → `claim_reversed`), and money in such an open
+ * task goes back when the responsibility rises again.
  *
  * Each sequence seeds its own practice, patient and three visits (each with its payer-held claim, version 1), so
  * sequences never interfere. Every command waits for quiescence, so the order of effects is the order of commands.
@@ -95,6 +98,8 @@ export interface Model {
   seq: number;
   /** The current model transaction (one per webhook transaction, placement or staff decision). */
   txn?: number;
+  /** The visit a story works on (set by its Collect Now, followed by its claim events: `FOCUS`). */
+  focus?: number;
   /** What the sequence exercised (counted into the run's coverage figures). */
   events?: Record<string, number>;
 }

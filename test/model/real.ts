@@ -10,7 +10,7 @@
 import type { Db } from '../../db/connection';
 import { sleep, type FaultStack } from '../support/processes';
 import { appliedPerClaim, checkClaimVersions, checkInvariants, type Violation } from './invariants';
-import { appliedOn, describeModel, expectedVersions, type Model, type Real } from './model';
+import { appliedOn, describeModel, expectedVersions, type Model, type MTask, type Real } from './model';
 
 export interface BusyRun { workflowId: string; type: string; why: string; failing: boolean }
 
@@ -95,19 +95,26 @@ export async function compare(m: Model, real: Real): Promise<Violation[]> {
     const diff = m.claims.map((c, i) => ({ claim: i, expected: appliedOn(m, i), actual: applied.get(c.claimId) })).filter((d) => d.expected !== d.actual);
     if (diff.length) out.push({ name: 'model: applied cents per claim', rule: 'standing applied cents per claim equal the model', rows: diff });
 
-    const realTasks = await db('manual_tasks as t').leftJoin('payments as p', 'p.id', 't.payment_id')
-      .where({ 't.practice_id': real.s.practiceId, 't.status': 'open' }).select('t.id', 't.reason', 'p.external_id');
+    const realTasks = (await db('manual_tasks as t').leftJoin('payments as p', 'p.id', 't.payment_id')
+      .where({ 't.practice_id': real.s.practiceId, 't.status': 'open' }).select('t.id', 't.reason', 't.business_key', 'p.external_id'))
+      .map((t) => {
+        // A reversal's or a trim's task: `claim:<claim id>:v<version>:payment:<payment id>:<reason>` (db/queries/claim-reversals.ts).
+        const k = /^claim:([0-9a-f-]+):v(\d+):payment:/.exec(t.business_key as string);
+        const claim = k ? m.claims.findIndex((c) => c.claimId === k[1]) : -1;
+        return { id: t.id as string, key: `${t.reason}:${t.external_id ?? null}:${k ? `claim${claim}v${k[2]}` : '-'}` };
+      });
     const extOf = (key?: string) => (key ? m.payments.find((p) => p.key === key)?.externalId ?? null : null);
-    const wantTasks = m.tasks.filter((t) => t.open).map((t) => `${t.reason}:${extOf(t.paymentKey)}`).sort();
-    const gotTasks = realTasks.map((t) => `${t.reason}:${t.external_id ?? null}`).sort();
+    const keyOf = (t: MTask) => `${t.reason}:${extOf(t.paymentKey)}:${t.version !== undefined ? `claim${t.claim}v${t.version}` : '-'}`;
+    const wantTasks = m.tasks.filter((t) => t.open).map(keyOf).sort();
+    const gotTasks = realTasks.map((t) => t.key).sort();
     if (JSON.stringify(wantTasks) !== JSON.stringify(gotTasks)) {
-      out.push({ name: 'model: open tasks', rule: 'the open tasks (reason, payment) equal the model', rows: [{ expected: wantTasks, actual: gotTasks }] });
+      out.push({ name: 'model: open tasks', rule: 'the open tasks (reason, payment, the claim version of a reversal\'s or trim\'s task) equal the model', rows: [{ expected: wantTasks, actual: gotTasks }] });
     }
-    // Bind model tasks to real ids (for the resolve command).
-    const free = [...realTasks];
+    // Bind model tasks to real ids (for the resolve command): same reason, payment and (for a reversal's or trim's task) claim version.
+    const free = realTasks.filter((r) => !m.tasks.some((t) => t.open && t.realId === r.id));
     for (const t of m.tasks.filter((x) => x.open && !x.realId)) {
-      const idx = free.findIndex((r) => r.reason === t.reason && (r.external_id ?? null) === extOf(t.paymentKey));
-      if (idx >= 0) t.realId = free.splice(idx, 1)[0]!.id as string;
+      const idx = free.findIndex((r) => r.key === keyOf(t));
+      if (idx >= 0) t.realId = free.splice(idx, 1)[0]!.id;
     }
   }
   return out;
