@@ -25,6 +25,24 @@ async function paymentOf(stack: ReturnType<typeof useTestStack>, collectionId: s
   return (await stack.db('payments').where({ collection_id: collectionId }).first<{ id: string }>('id')).id;
 }
 
+/** A balance payment of 6000 applied to a new claim owing 6000; and the claim's next versions as the clearinghouse sends them. */
+async function appliedBalancePayment(stack: ReturnType<typeof useTestStack>) {
+  const s = await seedScenario(stack.db);
+  const claimId = await addClaim(stack.db, s, { dateOfService: '2026-10-01', patientResponsibilityCents: 6000 });
+  const started = await startBalance(stack, s, { amountCents: 6000 });
+  await capture(stack, started.paymentRequest.requestId, '2026-11-20T18:00:00Z');
+  await collectionWhen(stack, s, started.collectionId, 'applied');
+  const paymentId = await paymentOf(stack, started.collectionId);
+  const claim = await stack.db('claims').where({ id: claimId }).first<{ external_id: string; visit_id: string }>('external_id', 'visit_id');
+  const visit = await stack.db('visits').where({ id: claim.visit_id }).first<{ external_id: string }>('external_id');
+  const version = (v: number, responsibility: 'payer' | 'patient', cents: number): Scenario['claim'] => ({
+    practiceExternalId: s.practiceExternalId, visitExternalId: visit.external_id, externalId: claim.external_id, version: v, responsibility,
+    payerName: 'Test Payer', payerStatus: responsibility === 'payer' ? 'reprocessing' : 'adjudicated', patientResponsibilityCents: cents,
+    lines: [{ lineNumber: 1, procedureCode: '99213', chargeCents: 18000, insurerPaidCents: 18000 - cents, adjustmentCents: 0, patientResponsibilityCents: cents }],
+  });
+  return { s, claimId, paymentId, version };
+}
+
 describe('a payer reversal reaches every application on the claim', () => {
   const stack = useTestStack();
 
@@ -48,22 +66,9 @@ describe('a payer reversal reaches every application on the claim', () => {
   });
 
   it('a patient-page (balance) payment applied to a claim the payer then reprocesses is taken off it and becomes a credit task', async () => {
-    const s = await seedScenario(stack.db);
-    const claimId = await addClaim(stack.db, s, { dateOfService: '2026-10-01', patientResponsibilityCents: 6000 });
-    const started = await startBalance(stack, s, { amountCents: 6000 });
-    await capture(stack, started.paymentRequest.requestId, '2026-11-20T18:00:00Z');
-    await collectionWhen(stack, s, started.collectionId, 'applied');
-    const paymentId = await paymentOf(stack, started.collectionId);
+    const { s, claimId, paymentId, version } = await appliedBalancePayment(stack);
     expect(await standingOn(stack, claimId)).toEqual([{ payment_id: paymentId, kind: 'auto', amount_cents: 6000 }]);
-
-    const claim = await stack.db('claims').where({ id: claimId }).first<{ external_id: string; visit_id: string }>('external_id', 'visit_id');
-    const visit = await stack.db('visits').where({ id: claim.visit_id }).first<{ external_id: string }>('external_id');
-    const reversed: Scenario['claim'] = {
-      practiceExternalId: s.practiceExternalId, visitExternalId: visit.external_id, externalId: claim.external_id, version: 3,
-      responsibility: 'payer', payerName: 'Test Payer', payerStatus: 'reprocessing', patientResponsibilityCents: 6000,
-      lines: [{ lineNumber: 1, procedureCode: '99213', chargeCents: 18000, insurerPaidCents: 12000, adjustmentCents: 0, patientResponsibilityCents: 6000 }],
-    };
-    const answer = await remit(stack, reversed);
+    const answer = await remit(stack, version(3, 'payer', 6000));
     expect(answer.delivery.body).toMatchObject({ status: 'updated', reversedApplications: 1 });
 
     // No money on a payer-held claim; every reversed cent visible in a task.
@@ -78,7 +83,7 @@ describe('a payer reversal reaches every application on the claim', () => {
 
     // The payer re-adjudicates and the claim comes back to the patient before staff acted: the money goes back on it
     // by the balance rule and the task closes itself; the clearinghouse's redelivery changes nothing.
-    const back = { ...reversed, version: 4, responsibility: 'patient' as const, payerStatus: 'adjudicated' as const };
+    const back = version(4, 'patient', 6000);
     const returned = await remit(stack, back);
     expect(returned.delivery.body).toMatchObject({ status: 'updated', reappliedCents: 6000, tasksClosed: [task!.id] });
     expect(await standingOn(stack, claimId)).toEqual([{ payment_id: paymentId, kind: 'auto', amount_cents: 6000 }]);
@@ -116,26 +121,13 @@ describe('a payer reversal reaches every application on the claim', () => {
   });
 
   it('a newer version that lowers what the patient owes takes the excess off (newest automatic money first) into a credit task, and puts it back if it rises again', async () => {
-    const s = await seedScenario(stack.db);
-    const claimId = await addClaim(stack.db, s, { dateOfService: '2026-10-01', patientResponsibilityCents: 6000 });
-    const started = await startBalance(stack, s, { amountCents: 6000 });
-    await capture(stack, started.paymentRequest.requestId, '2026-11-20T18:00:00Z');
-    await collectionWhen(stack, s, started.collectionId, 'applied');
-    const paymentId = await paymentOf(stack, started.collectionId);
-    const claim = await stack.db('claims').where({ id: claimId }).first<{ external_id: string; visit_id: string }>('external_id', 'visit_id');
-    const visit = await stack.db('visits').where({ id: claim.visit_id }).first<{ external_id: string }>('external_id');
-    const version = (v: number, cents: number): Scenario['claim'] => ({
-      practiceExternalId: s.practiceExternalId, visitExternalId: visit.external_id, externalId: claim.external_id, version: v,
-      responsibility: 'patient', payerName: 'Test Payer', payerStatus: 'adjudicated', patientResponsibilityCents: cents,
-      lines: [{ lineNumber: 1, procedureCode: '99213', chargeCents: 18000, insurerPaidCents: 18000 - cents, adjustmentCents: 0, patientResponsibilityCents: cents }],
-    });
-
-    const lowered = await remit(stack, version(3, 4000)); // the payer paid 2000 more on appeal
+    const { claimId, paymentId, version } = await appliedBalancePayment(stack);
+    const lowered = await remit(stack, version(3, 'patient', 4000)); // the payer paid 2000 more on appeal
     expect(lowered.delivery.body).toMatchObject({ status: 'updated', trimmedCents: 2000, tasksOpened: [expect.any(String)] });
     expect(await standingOn(stack, claimId)).toEqual([{ payment_id: paymentId, kind: 'auto', amount_cents: 4000 }]);
     expect(await openTasksOf(stack, paymentId)).toEqual([expect.objectContaining({ reason: 'credit_remaining', claim_id: claimId })]);
 
-    const raised = await remit(stack, version(4, 6000)); // reprocessed again: the patient owes 6000 after all
+    const raised = await remit(stack, version(4, 'patient', 6000)); // reprocessed again: the patient owes 6000 after all
     expect(raised.delivery.body).toMatchObject({ status: 'updated', reappliedCents: 2000 });
     expect((await standingOn(stack, claimId)).reduce((sum, a) => sum + a.amount_cents, 0)).toBe(6000);
     expect(await openTasksOf(stack, paymentId)).toEqual([]);
