@@ -85,6 +85,7 @@ export async function reapplyReturnedMoney(db: Db, input: { claimId: string; act
       .select<{ id: string; payment_id: string; business_key: string }[]>('id', 'payment_id', 'business_key');
     let reappliedCents = 0;
     const closedTaskIds: string[] = [];
+    if (tasks.length === 0) return { reappliedCents, closedTaskIds }; // every transfer asks: the usual answer costs one query
     const claimVersion = (await trx('claims').where({ id: input.claimId }).first<{ source_version: number }>('source_version')).source_version;
     for (const task of tasks) {
       const version = Number(/:v(\d+):payment:/.exec(task.business_key)![1]);
