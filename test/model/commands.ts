@@ -8,14 +8,15 @@
  */
 import fc from 'fast-check';
 import {
-  cancelCollection, captureEvent, captureWith, claimEvent, collectBalanceNow, collectionUntil, collectNow, deliver, describeAnswer,
+  cancelCollection, captureEvent, captureWith, claimEvent, collectBalanceNow, collectionUntil, collectNow, deliver, describeAnswer, http,
   newEventId, redeliverStored, resolveTaskNow, retryUntil, withoutDuplicate, type Answer,
 } from '../fault/driver';
 import {
-  applyMoney, beginTxn, claimChanged, claimRecord, note as noteEvent, externalPaymentId, liveBalance, liveCopay, newKey, openBalance, placeBalance, placeCopay, unapplied,
-  VISITS, type Model, type Real,
+  applyMoney, beginTxn, claimChanged, claimRecord, note as noteEvent, externalPaymentId, liveBalance, liveCopay, newKey, openBalance, placeBalance, placeCopay,
+  statementClaims, statementDue, unapplied, VISITS, type Model, type Real,
 } from './model';
 import { verify } from './real';
+import { PortalClient } from '../support/statement-driver';
 
 type Cmd = fc.AsyncCommand<Model, Real>;
 
@@ -35,7 +36,12 @@ function expectAnswer(real: Real, what: string, ok: boolean, a: Answer | string)
 function count(real: Real, name: string): void {
   real.stats.commands++;
   real.stats.commandsByName[name] = (real.stats.commandsByName[name] ?? 0) + 1;
+  real.stats.current = { name, t0: Date.now() };
 }
+
+/** The practice's default statement threshold ($10.00: a statement only for a balance above it) and the fixture's date of birth. */
+const STATEMENT_THRESHOLD_CENTS = 1000;
+const SCENARIO_DATE_OF_BIRTH = '1980-02-03';
 
 const nextDay = (date: string) => new Date(Date.parse(`${date}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 /** The i-th target (modulo); a negative index counts from the newest (-1: the newest). */
@@ -106,6 +112,70 @@ export class CollectBalance implements Cmd {
   toString = () => `CollectBalance(${this.cents})`;
 }
 
+/** Sends a capture event as its sender does (signed, redelivered until answered); answers like the stand-in's capture API. */
+async function deliverFirst(real: Real, event: ReturnType<typeof captureEvent>): Promise<Answer> {
+  const a = await retrying(() => deliver(real.stack, 'ehr', event, 30_000));
+  return { ...a, status: 200, body: { eventId: event.eventId, delivery: { status: a.status, body: a.body } } };
+}
+
+/**
+ * The statement path: billing generates the patient's statement (POST /v1/patients/{id}/statements) when there is none
+ * yet this cycle, then the patient signs in to the portal (account ID + date of birth, the form's CSRF token), and pays
+ * `cents` (at most what is due) with the form, which opens a collection and sends them to the payment page. Checks on
+ * the way: the statement lists the claims the model says, and its amount due equals the model's (it follows reversals
+ * and returns both ways).
+ */
+export class PayStatement implements Cmd {
+  constructor(readonly cents: number) {}
+  check = () => true;
+  async run(m: Model, real: Real) {
+    const { stack, s } = real;
+    const billing = s.auth('billing');
+    if (!m.statement) {
+      const claims = statementClaims(m);
+      const total = claims.reduce((t, i) => t + openBalance(m, i), 0);
+      const a = await retrying(() => http(`${stack.apiUrl}/v1/patients/${s.patientId}/statements`, { body: {}, headers: billing, timeoutMs: 30_000 }));
+      if (total <= STATEMENT_THRESHOLD_CENTS) {
+        count(real, 'PayStatement:below-threshold');
+        expectAnswer(real, `${this.toString()}: a balance of ${total} is below the threshold: 422`, a.status === 422, a);
+        await verify(m, real, this.toString());
+        return;
+      }
+      expectAnswer(real, `${this.toString()}: statement created (201)`, a.status === 201, a);
+      if (a.status !== 201) return;
+      const lines = (a.body.lines as { claimId: string }[]).map((l) => m.claims.findIndex((c) => c.claimId === l.claimId));
+      expectAnswer(real, `${this.toString()}: the statement lists the claims with an open patient balance`, JSON.stringify([...new Set(lines)].sort()) === JSON.stringify(claims), JSON.stringify({ lines, claims }));
+      expectAnswer(real, `${this.toString()}: the statement's total is the open balance`, a.body.totalCents === total, JSON.stringify({ total: a.body.totalCents, model: total }));
+      m.statement = { id: a.body.statementId as string, claims, totalCents: total };
+    }
+    const st = m.statement;
+    const view = await retrying(() => http(`${stack.apiUrl}/v1/statements/${st.id}`, { headers: billing, timeoutMs: 30_000 }));
+    const due = statementDue(m);
+    expectAnswer(real, `${this.toString()}: the statement's amount due follows its claims (model ${due})`, view.status === 200 && view.body.dueCents === due, view);
+    const open = view.body?.status === 'open';
+
+    const portal = new PortalClient(stack.apiUrl);
+    const signedIn = await portal.signIn(view.body?.accountId as string, SCENARIO_DATE_OF_BIRTH);
+    expectAnswer(real, `${this.toString()}: the patient signs in (303)`, signedIn.status === 303, `${signedIn.status}`);
+    await portal.get('/portal/statement');
+    const amount = Math.max(1, Math.min(this.cents, due));
+    const pay = await portal.post('/portal/pay', { amount: (amount / 100).toFixed(2) });
+    if (!open || due === 0) {
+      count(real, 'PayStatement:nothing-due');
+      expectAnswer(real, `${this.toString()}: nothing to pay (status ${view.body?.status}, due ${due}): 409`, pay.status === 409, `${pay.status}`);
+    } else {
+      count(real, 'PayStatement');
+      expectAnswer(real, `${this.toString()}: paying ${amount} of ${due}: 303 to the payment page`, pay.status === 303, `${pay.status}`);
+      if (pay.status === 303) {
+        const row = await stack.db('collections').where({ statement_id: st.id }).orderBy('created_at', 'desc').first<{ id: string; workflow_id: string }>('id', 'workflow_id');
+        m.collections.push({ key: newKey(m, 'c'), id: row.id, workflowId: row.workflow_id, requestId: `hp_model_${row.id.slice(0, 8)}`, path: 'statement', requestedCents: amount, status: 'awaiting_capture' });
+      }
+    }
+    await verify(m, real, this.toString());
+  }
+  toString = () => `PayStatement(${this.cents})`;
+}
+
 export type CaptureVariant = 'once' | 'duplicate' | 'second-event-id' | 'burst10';
 
 /** The patient pays on the stand-in's page (it sends `payment.captured`), then the EHR's variations of delivery. */
@@ -116,10 +186,14 @@ export class Capture implements Cmd {
     count(real, `Capture:${this.variant}`);
     const c = pick(awaitingCapture(m), this.pick)!;
     const dos = c.path === 'copay' ? m.claims[c.visit!]!.dateOfService : '2026-11-25';
-    const paymentDate = this.onDateOfService || c.path === 'balance' ? dos : nextDay(dos);
+    const paymentDate = this.onDateOfService || c.path !== 'copay' ? dos : nextDay(dos);
     const paidAt = `${paymentDate}T18:00:00Z`; // 10:00 in Los Angeles: the same calendar date there
     const ext = externalPaymentId();
-    const res = await captureWith(real.stack, c.requestId, { paidAt, externalPaymentId: ext });
+    // A statement payment is captured on the processor's hosted page, which sends this event (ehr/standin/hosted-pay.ts);
+    // the other paths' requests are captured through the stand-in's API, which sends it itself.
+    const res = c.path === 'statement'
+      ? await deliverFirst(real, captureEvent({ requestId: c.requestId, collectionId: c.id, amountCents: c.requestedCents, externalPaymentId: ext, paidAt }))
+      : await captureWith(real.stack, c.requestId, { paidAt, externalPaymentId: ext });
     expectAnswer(real, `${this.toString()}: the stand-in captures`, res.status === 200, res);
     const eventId = res.body?.eventId as string;
     let delivery = res.body?.delivery as { status: number | null; body: any } | undefined;
@@ -135,7 +209,9 @@ export class Capture implements Cmd {
       const dup = await retrying(() => redeliverStored(real.stack, 'ehr', eventId));
       expectAnswer(real, `${this.toString()}: redelivery gets the stored answer`, dup.status === 200 && dup.body?.duplicate === true && dup.body?.externalPaymentId === ext, dup);
     } else if (this.variant === 'second-event-id') {
-      const second = await captureWith(real.stack, c.requestId, { paidAt, externalPaymentId: ext });
+      const second = c.path === 'statement'
+        ? await deliverFirst(real, captureEvent({ requestId: c.requestId, collectionId: c.id, amountCents: c.requestedCents, externalPaymentId: ext, paidAt }))
+        : await captureWith(real.stack, c.requestId, { paidAt, externalPaymentId: ext });
       const d = second.body?.delivery as { status: number | null; body: any } | undefined;
       expectAnswer(real, `${this.toString()}: the same payment under a new event id is accepted (one payment)`, second.status === 200 && d?.status === 200 && d.body?.externalPaymentId === ext, JSON.stringify(second.body));
     } else if (this.variant === 'burst10') {
@@ -149,7 +225,7 @@ export class Capture implements Cmd {
     c.paymentKey = p.key;
     c.capture = { eventId, externalPaymentId: ext, paidAt, amountCents: c.requestedCents };
     if (c.path === 'copay') placeCopay(m, c);
-    else placeBalance(m, c);
+    else placeBalance(m, c); // balance and statement: the outstanding-balance rule
     await verify(m, real, this.toString());
   }
   toString = () => `Capture(#${this.pick}, ${this.onDateOfService ? 'on the date of service' : 'the day after'}, ${this.variant})`;
@@ -162,8 +238,13 @@ export class Cancel implements Cmd {
     count(real, 'Cancel');
     const c = pick(awaitingCapture(m), this.pick)!;
     const a = await retrying(() => cancelCollection(real.stack, real.s, c.id));
-    expectAnswer(real, `${this.toString()}: 200 cancelled`, a.status === 200, a);
-    if (a.status === 200) c.status = 'cancelled';
+    if (c.path === 'statement') {
+      // The patient's payment page cannot be withdrawn: a statement payment is not cancelled (it expires by itself).
+      expectAnswer(real, `${this.toString()}: a statement payment: 409`, a.status === 409, a);
+    } else {
+      expectAnswer(real, `${this.toString()}: 200 cancelled`, a.status === 200, a);
+      if (a.status === 200) c.status = 'cancelled';
+    }
     await verify(m, real, this.toString());
   }
   toString = () => `Cancel(#${this.pick})`;
@@ -350,6 +431,7 @@ const resolveAction = fc.constantFrom<ResolveAction>('apply', 'apply', 'credit',
 export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
   const collectCopay = fc.tuple(visit, dollars).map(([v, c]) => new CollectCopay(v, c));
   const collectBalance = dollars.map((c) => new CollectBalance(c));
+  const payStatement = dollars.map((c) => new PayStatement(c));
   const capture = fc.tuple(index, fc.constantFrom(true, true, true, false), captureVariant).map(([i, onDos, v]) => new Capture(i, onDos, v));
   const cancel = index.map((i) => new Cancel(i));
   const late = index.map((i) => new LateCaptureAfterCancel(i));
@@ -357,7 +439,7 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
     .map(([v, k, c, d]) => new ClaimEvent(v, k, c, d));
   const resolve = fc.tuple(index, resolveAction).map(([i, a]) => new Resolve(i, a));
   return [
-    collectCopay, collectCopay, collectCopay, collectBalance, collectBalance,
+    collectCopay, collectCopay, collectCopay, collectBalance, collectBalance, payStatement,
     capture, capture, capture, capture, capture, capture,
     cancel, late,
     claim, claim, claim, claim, claim,
@@ -398,10 +480,12 @@ function story(): fc.Arbitrary<Cmd[]> {
   const copay: Steps = head.map(([v, cents, variant, transfer, rest]) => [new CollectCopay(v, cents, true), new Capture(-1, true, variant), onClaim(FOCUS, transfer), ...tailOn(FOCUS, rest)]);
   const balance: Steps = head.map(([v, cents, variant, transfer, rest]) => [onClaim(v, transfer), new CollectBalance(cents), new Capture(-1, true, variant), ...tailOn(v, rest)]);
   const manual: Steps = head.map(([v, cents, , transfer, rest]) => [new CollectCopay(v, cents, true), new Capture(-1, false, 'once'), onClaim(FOCUS, transfer), new Resolve(-1, 'apply'), ...tailOn(FOCUS, rest)]);
+  const statement: Steps = head.map(([v, cents, variant, transfer, rest]) => [onClaim(v, transfer), new PayStatement(cents), new Capture(-1, true, variant), ...tailOn(v, rest)]);
   const cancelled: Steps = fc.tuple(visit, dollars).map(([v, cents]) => [new CollectCopay(v, cents, true), new Cancel(-1), new LateCaptureAfterCancel(-1)]);
   return fc.oneof(
     { arbitrary: copay, weight: 4 },
     { arbitrary: balance, weight: 3 },
+    { arbitrary: statement, weight: 2 },
     { arbitrary: manual, weight: 2 },
     { arbitrary: cancelled, weight: 1 },
   ).map((cmds) => cmds.filter((c): c is Cmd => c !== null));

@@ -36,7 +36,7 @@ export interface MCollection {
   key: string;
   id: string;
   workflowId: string;
-  path: 'copay' | 'balance';
+  path: 'copay' | 'balance' | 'statement';
   /** Copay: index of its visit / claim. */
   visit?: number;
   requestId: string;
@@ -88,8 +88,17 @@ export interface MTask {
   realId?: string;
 }
 
+/** The sequence's billing statement (one per cycle: a sequence has at most one). */
+export interface MStatement {
+  id: string;
+  /** Its lines' claims (indices), as generated: the patient-owned claims with an open balance then. */
+  claims: number[];
+  totalCents: number;
+}
+
 export interface Model {
   claims: MClaim[];
+  statement?: MStatement;
   collections: MCollection[];
   payments: MPayment[];
   tasks: MTask[];
@@ -111,6 +120,10 @@ export interface RunStats {
   generated: number;
   skipped: number;
   commandsByName: Record<string, number>;
+  /** Wall milliseconds per command name (the command and its wait for quiescence), to see where a run's time goes. */
+  msByName: Record<string, number>;
+  /** The command running now (name, start), for msByName. */
+  current?: { name: string; t0: number };
   kills: { worker: number; temporal: number };
   violations: number;
   violationsByCheck: Record<string, number>;
@@ -135,7 +148,7 @@ export const VISITS = DATES_OF_SERVICE.length;
 
 export function newStats(): RunStats {
   return {
-    sequences: 0, commands: 0, generated: 0, skipped: 0, commandsByName: {}, kills: { worker: 0, temporal: 0 }, violations: 0, violationsByCheck: {}, coverage: {}, failures: [], notes: [],
+    sequences: 0, commands: 0, generated: 0, skipped: 0, commandsByName: {}, msByName: {}, kills: { worker: 0, temporal: 0 }, violations: 0, violationsByCheck: {}, coverage: {}, failures: [], notes: [],
     startedAt: Date.now(),
   };
 }
@@ -180,6 +193,19 @@ export const unapplied = (p: MPayment) => p.amountCents - standing(p) - p.refund
 export const appliedOn = (m: Model, claim: number) =>
   m.payments.flatMap((p) => p.apps).filter((a) => a.claim === claim && !a.reversed).reduce((s, a) => s + a.cents, 0);
 export const openBalance = (m: Model, claim: number) => Math.max(0, m.claims[claim]!.patientResponsibilityCents - appliedOn(m, claim));
+/** The patient's balance a new statement would list: its patient-owned claims with an open balance. */
+export const statementClaims = (m: Model) => m.claims.map((_, i) => i).filter((i) => m.claims[i]!.responsibility === 'patient' && openBalance(m, i) > 0);
+/**
+ * What the statement still asks for (db/queries/statements.ts statementDue): its total less what was paid through it
+ * (refunds are not paid), never more than its claims still have open for the patient (both ways after reversals).
+ */
+export function statementDue(m: Model): number {
+  const st = m.statement;
+  if (!st) return 0;
+  const paid = m.payments.filter((p) => m.collections.find((c) => c.key === p.collectionKey)?.path === 'statement').reduce((s, p) => s + p.amountCents - p.refundedCents, 0);
+  const open = st.claims.filter((i) => m.claims[i]!.responsibility === 'patient').reduce((s, i) => s + openBalance(m, i), 0);
+  return Math.max(0, Math.min(st.totalCents - paid, open));
+}
 export const paymentOf = (m: Model, c: MCollection) => m.payments.find((p) => p.key === c.paymentKey);
 export const liveCopay = (m: Model, visit: number) => m.collections.find((c) => c.path === 'copay' && c.visit === visit && !['expired', 'cancelled'].includes(c.status));
 export const liveBalance = (m: Model) => m.collections.find((c) => c.path === 'balance' && ['starting', 'awaiting_capture'].includes(c.status));
@@ -221,14 +247,20 @@ export function placeCopay(m: Model, c: MCollection): void {
   } else c.status = 'applied';
 }
 
-/** The outstanding-balance rule: the patient's patient-owned claims with an open balance, oldest date of service first. */
+/**
+ * The outstanding-balance rule (patient page and statement paths): the patient's patient-owned claims with an open
+ * balance, first those the payment names (a statement payment: the statement's claims), each group oldest date of
+ * service first.
+ */
 export function placeBalance(m: Model, c: MCollection): void {
   const p = paymentOf(m, c)!;
   beginTxn(m);
   let left = unapplied(p);
+  const named = c.path === 'statement' ? new Set(m.statement?.claims ?? []) : new Set<number>();
   const order = m.claims.map((cl, i) => ({ cl, i }))
     .filter(({ cl, i }) => cl.responsibility === 'patient' && openBalance(m, i) > 0)
-    .sort((a, b) => (a.cl.dateOfService !== b.cl.dateOfService ? (a.cl.dateOfService < b.cl.dateOfService ? -1 : 1) : a.cl.claimId < b.cl.claimId ? -1 : 1));
+    .sort((a, b) => (named.has(a.i) !== named.has(b.i) ? (named.has(a.i) ? -1 : 1)
+      : a.cl.dateOfService !== b.cl.dateOfService ? (a.cl.dateOfService < b.cl.dateOfService ? -1 : 1) : a.cl.claimId < b.cl.claimId ? -1 : 1));
   for (const { i } of order) {
     if (left === 0) break;
     const amount = Math.min(left, openBalance(m, i));

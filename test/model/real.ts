@@ -123,6 +123,9 @@ export async function compare(m: Model, real: Real): Promise<Violation[]> {
 /** Settles and compares; records violations in the stats; throws (so fast-check shrinks) unless keep-going. */
 export async function verify(m: Model, real: Real, after: string, timeoutMs = 60_000): Promise<void> {
   const problems = [...(await settle(m, real, timeoutMs)), ...(await compare(m, real))];
+  const cur = real.stats.current;
+  if (cur) real.stats.msByName[cur.name] = (real.stats.msByName[cur.name] ?? 0) + Date.now() - cur.t0;
+  real.stats.current = undefined;
   if (problems.length === 0) return;
   real.stats.violations += problems.length;
   for (const p of problems) real.stats.violationsByCheck[p.name] = (real.stats.violationsByCheck[p.name] ?? 0) + 1;
