@@ -159,7 +159,13 @@ export class PayStatement implements Cmd {
     expectAnswer(real, `${this.toString()}: the patient signs in (303)`, signedIn.status === 303, `${signedIn.status}`);
     await portal.get('/portal/statement');
     const amount = Math.max(1, Math.min(this.cents, due));
-    const pay = await portal.post('/portal/pay', { amount: (amount / 100).toFixed(2) });
+    // A 503 page ("nothing was charged, try again") is what the patient sees while Temporal or the worker restarts:
+    // they press Pay again.
+    let pay = await portal.post('/portal/pay', { amount: (amount / 100).toFixed(2) });
+    for (const until = Date.now() + 60_000; pay.status === 503 && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 500));
+      pay = await portal.post('/portal/pay', { amount: (amount / 100).toFixed(2) });
+    }
     if (!open || due === 0) {
       count(real, 'PayStatement:nothing-due');
       expectAnswer(real, `${this.toString()}: nothing to pay (status ${view.body?.status}, due ${due}): 409`, pay.status === 409, `${pay.status}`);
