@@ -42,6 +42,8 @@ function count(real: Real, name: string): void {
 /** The practice's default statement threshold ($10.00: a statement only for a balance above it) and the fixture's date of birth. */
 const STATEMENT_THRESHOLD_CENTS = 1000;
 const SCENARIO_DATE_OF_BIRTH = '1980-02-03';
+/** Portal payments a statement may start within a day (api/portal/settings.ts). */
+const PORTAL_PAYMENTS_PER_STATEMENT = 5;
 
 const nextDay = (date: string) => new Date(Date.parse(`${date}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 /** The i-th target (modulo); a negative index counts from the newest (-1: the newest). */
@@ -166,15 +168,23 @@ export class PayStatement implements Cmd {
       await new Promise((r) => setTimeout(r, 500));
       pay = await portal.post('/portal/pay', { amount: (amount / 100).toFixed(2) });
     }
+    // A press goes back to the open payment of the same amount (nothing paid on it yet); a new one only up to
+    // PORTAL_PAYMENTS_PER_STATEMENT a day (docs/decisions.md, "Pay presses are bounded").
+    const reused = m.collections.find((c) => c.path === 'statement' && c.status === 'awaiting_capture' && c.requestedCents === amount);
+    const started = m.collections.filter((c) => c.path === 'statement').length;
     if (!open || due === 0) {
       count(real, 'PayStatement:nothing-due');
       expectAnswer(real, `${this.toString()}: nothing to pay (status ${view.body?.status}, due ${due}): 409`, pay.status === 409, `${pay.status}`);
+    } else if (!reused && started >= PORTAL_PAYMENTS_PER_STATEMENT) {
+      count(real, 'PayStatement:capped');
+      expectAnswer(real, `${this.toString()}: ${started} payments started today: 429`, pay.status === 429, `${pay.status}`);
     } else {
-      count(real, 'PayStatement');
+      count(real, reused ? 'PayStatement:again' : 'PayStatement');
       expectAnswer(real, `${this.toString()}: paying ${amount} of ${due}: 303 to the payment page`, pay.status === 303, `${pay.status}`);
       if (pay.status === 303) {
         const row = await stack.db('collections').where({ statement_id: st.id }).orderBy('created_at', 'desc').first<{ id: string; workflow_id: string }>('id', 'workflow_id');
-        m.collections.push({ key: newKey(m, 'c'), id: row.id, workflowId: row.workflow_id, requestId: `hp_model_${row.id.slice(0, 8)}`, path: 'statement', requestedCents: amount, status: 'awaiting_capture' });
+        if (reused) expectAnswer(real, `${this.toString()}: the same open payment again`, row.id === reused.id, JSON.stringify({ newest: row.id, expected: reused.id }));
+        else m.collections.push({ key: newKey(m, 'c'), id: row.id, workflowId: row.workflow_id, requestId: `hp_model_${row.id.slice(0, 8)}`, path: 'statement', requestedCents: amount, status: 'awaiting_capture' });
       }
     }
     await verify(m, real, this.toString());
