@@ -8,8 +8,10 @@ import type { Db } from '../db/connection';
 import type { Logger } from '../lib/logger';
 import { errorHandler, notFoundHandler } from './problem';
 import { setIdempotencySettings } from './idempotency';
+import { jsonBody } from './json-body';
 import { createApiMetrics, routeOf, type ApiMetrics } from './metrics';
 import { codecRoutes, type CodecEndpointDeps } from './routes/codec';
+import { createCredentialGuard, type CredentialLimits } from './credential-limits';
 import { authenticate, requireRole } from './auth';
 import { healthRoutes } from './routes/health';
 import { diagnosticsRoutes } from './routes/diagnostics';
@@ -37,7 +39,7 @@ export interface AppDeps {
   isDraining?: () => boolean;
   /** The codec endpoint (/codec/*) for the Temporal UI and CLI; not mounted when omitted. */
   codec?: CodecEndpointDeps;
-  /** Prometheus registry and middleware; a fresh one per app when omitted. */
+  /** Prometheus registry and middleware (served by metricsApp on the internal listener); a fresh one when omitted. */
   metrics?: ApiMetrics;
   /** Statements and the patient portal (secrets, limits, reminders); development defaults for what is omitted. */
   statements?: Partial<StatementsSettings>;
@@ -45,6 +47,8 @@ export interface AppDeps {
   temporalRequestTimeoutMs?: number;
   /** How long a request holds its Idempotency-Key before a retry may take it over (`IDEMPOTENCY_LEASE`); 30 s when omitted. */
   idempotencyLeaseMs?: number;
+  /** Limits on refused staff and engineer tokens (api/credential-limits.ts); the defaults for what is omitted. */
+  credentialLimits?: Partial<CredentialLimits>;
 }
 
 export const DEFAULT_TEMPORAL_REQUEST_TIMEOUT_MS = 4000;
@@ -97,21 +101,23 @@ export function createApp(deps: AppDeps): Express {
       },
       // On completion: the route that answered, and what the handler knew (res.locals.logFields: workflowId, engineer).
       customProps: (req, res) => (res.headersSent ? { route: routeOf(req as express.Request), ...((res as express.Response).locals?.logFields as object) } : {}),
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     }),
   );
+  // Latency is measured here; it is served by the internal metrics listener (api/metrics.ts), not on this port.
   const metrics = deps.metrics ?? createApiMetrics({ db: deps.db, log: deps.log });
   app.use(metrics.middleware);
-  app.get('/metrics', metrics.handler);
+  // One set of counters of refused tokens for staff sign-in, /v1 bearer tokens and the codec (api/credential-limits.ts).
+  const statements = resolveStatementsSettings(deps.statements);
+  const credentials = createCredentialGuard(deps.credentialLimits, statements.trustedProxyHops);
   // Before the JSON parser: the codec takes larger bodies, and answers CORS preflights itself.
-  if (deps.codec) app.use('/codec', codecRoutes(deps.codec));
+  if (deps.codec) app.use('/codec', codecRoutes({ ...deps.codec, credentials }));
   // From here on, Temporal gets the request's deadline (measured from its arrival); Idempotency-Key gets its lease.
   app.use(temporalRequestDeadline(deps.temporal.connection, deps.temporalRequestTimeoutMs ?? DEFAULT_TEMPORAL_REQUEST_TIMEOUT_MS));
   setIdempotencySettings(app, deps.idempotencyLeaseMs === undefined ? {} : { leaseMs: deps.idempotencyLeaseMs });
   app.use(
-    express.json({
+    jsonBody({
       limit: JSON_BODY_LIMIT,
-      type: ['application/json', 'application/*+json'],
       verify: (req, _res, buf) => {
         req.rawBody = buf;
       },
@@ -123,14 +129,18 @@ export function createApp(deps: AppDeps): Express {
   app.use(openApiRoutes());
   app.use(webhookRoutes({ db: deps.db, temporal: deps.temporal, secrets: deps.webhookSecrets, reversalWatchMs: deps.windows.reversalWatchMs }));
   // The patient portal: public pages, its own sessions, CSRF tokens and lock-outs.
-  const statements = resolveStatementsSettings(deps.statements);
   const statementDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, settings: statements, captureWindowMs: deps.windows.captureWindowMs };
   app.use(portalRoutes({ ...statementDeps, log: deps.log }));
   // The staff pages (work queue, billing pages): their own server-side sessions and CSRF tokens (web/staff/).
-  app.use(staffPages({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows, log: deps.log }));
+  app.use(staffPages({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows, log: deps.log, credentials }));
 
-  // Everything under /v1 is for authenticated staff; another practice's ids answer 404.
-  app.use('/v1', authenticate(deps.db));
+  // Everything under /v1 is for authenticated staff; another practice's ids answer 404. Its answers carry PHI (names,
+  // dates of birth, ledgers), errors included: no browser or proxy may keep a copy.
+  app.use('/v1', (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use('/v1', authenticate(deps.db, credentials));
   app.use(collectionRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows }));
   app.use(balanceCollectionRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows }));
   app.use(patientRoutes({ db: deps.db }));

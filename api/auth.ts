@@ -2,7 +2,8 @@
 import type { RequestHandler } from 'express';
 import type { Db } from '../db/connection';
 import { staffByToken, type Staff, type StaffRole } from '../db/queries/staff';
-import { forbidden, unauthorized } from '../lib/errors';
+import { forbidden, tooManyRequests, unauthorized } from '../lib/errors';
+import type { CredentialGuard } from './credential-limits';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -12,11 +13,18 @@ declare module 'http' {
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,200})$/;
 
-export function authenticate(db: Db): RequestHandler {
+/** A client (or token prefix) over its limit of refused tokens is refused before its token is looked at. */
+export function authenticate(db: Db, guard?: CredentialGuard): RequestHandler {
   return async (req, _res, next) => {
     const m = BEARER.exec(req.headers.authorization ?? '');
+    const wait = await guard?.blocked(req, m?.[1]);
+    if (wait !== undefined) throw tooManyRequests('Too many requests with a token that was not accepted; try again later.', wait);
     const staff = m ? await staffByToken(db, m[1]!) : undefined;
-    if (!staff) throw unauthorized('Send a valid staff token: Authorization: Bearer <token>.');
+    if (!staff) {
+      // Only a token that could have been one counts: a request without any is no guess.
+      if (m) await guard?.refused(req, m[1]);
+      throw unauthorized('Send a valid staff token: Authorization: Bearer <token>.');
+    }
     req.staff = staff;
     next();
   };

@@ -12,6 +12,7 @@ import type { Db } from '../db/connection';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../db/queries/idempotency';
 import { AppError, badRequest, conflict } from '../lib/errors';
 import { safeError } from '../lib/logger';
+import { MAX_JSON_DEPTH, nestedDeeperThan, tooDeep } from './json-body';
 
 const KEY = /^[A-Za-z0-9._:-]{8,100}$/;
 
@@ -28,8 +29,10 @@ export function setIdempotencySettings(app: Application, settings: Partial<Idemp
   app.locals[APP_SETTINGS] = { ...DEFAULT_IDEMPOTENCY_SETTINGS, ...settings };
 }
 
-/** What identifies "the same request": method, URL and body. */
+/** What identifies "the same request": method, URL and body. JSON.stringify recurses, so a body nested deeper than
+ *  the JSON parser lets through (api/json-body.ts) is refused here too rather than overflowing the stack. */
 export function idempotencyRequestHash(method: string, originalUrl: string, body: unknown): string {
+  if (nestedDeeperThan(body, MAX_JSON_DEPTH)) throw tooDeep();
   return createHash('sha256').update(`${method} ${originalUrl}\n${JSON.stringify(body ?? null)}`).digest('hex');
 }
 
@@ -54,27 +57,38 @@ export function idempotency(db: Db, own?: Partial<IdempotencySettings>): Request
     // Record what we answer, once the handler has answered. A 5xx releases the key so the client may retry; so does a
     // 202 (accepted, its result still coming, e.g. Collect Now before the payment link): replayed, it would repeat
     // "pending" forever, run again it is answered from what exists by then. If the answer cannot be stored
-    // (PostgreSQL refuses it, or is gone), the key is released too and the answer still sent: a stored-answer failure
-    // must never become an unhandled rejection, which would end the process.
+    // (PostgreSQL refuses it, or is gone), the key is released too and the answer still sent. `answer` never rejects:
+    // an unhandled rejection here would end the process for every request in flight (issue 13).
     const { lockId } = outcome;
     const json = res.json.bind(res);
-    res.json = (body: unknown) => {
-      const settle = async () => {
-        if (res.statusCode >= 500 || res.statusCode === 202) return releaseIdempotencyKey(db, principal, key, lockId);
+    const settle = async (body: unknown) => {
+      if (res.statusCode >= 500 || res.statusCode === 202) return releaseIdempotencyKey(db, principal, key, lockId);
+      try {
+        await completeIdempotencyKey(db, principal, key, lockId, res.statusCode, body);
+      } catch (err) {
+        req.log?.warn({ error: safeError(err) }, 'idempotency: the answer could not be stored; key released');
+        await releaseIdempotencyKey(db, principal, key, lockId);
+      }
+    };
+    const answer = async (body: unknown) => {
+      try {
+        await settle(body);
+      } catch (err) {
+        req.log?.warn({ error: safeError(err) }, 'idempotency: the key could not be released; it frees itself after its lease');
+      }
+      try {
+        json(body);
+      } catch (err) {
+        req.log?.error({ error: safeError(err) }, 'idempotency: the answer could not be sent');
         try {
-          await completeIdempotencyKey(db, principal, key, lockId, res.statusCode, body);
-        } catch (err) {
-          req.log?.warn({ error: safeError(err) }, 'idempotency: the answer could not be stored; key released');
-          await releaseIdempotencyKey(db, principal, key, lockId);
-        }
-      };
-      void settle()
-        .catch((err: unknown) => req.log?.warn({ error: safeError(err) }, 'idempotency: the key could not be released; it frees itself after its lease'))
-        .then(() => json(body))
-        .catch((err: unknown) => {
-          req.log?.error({ error: safeError(err) }, 'idempotency: the answer could not be sent');
           if (!res.headersSent) res.status(500).end();
-        });
+        } catch {
+          // The connection is gone: nothing left to tell the client.
+        }
+      }
+    };
+    res.json = (body: unknown) => {
+      void answer(body);
       return res;
     };
     next();

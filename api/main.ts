@@ -5,16 +5,19 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import { dataConverterFor, payloadCodecFor } from '../lib/codec';
 import { setupTracing } from '../lib/tracing';
 import { loadServiceConfig } from '../lib/config';
-import { createLogger } from '../lib/logger';
+import { createLogger, installProcessGuards, safeError, scrubMessage } from '../lib/logger';
 import { deadlineAwareRetryInterceptor, temporalConnectionOptions } from '../lib/temporal';
 import { createDb } from '../db/connection';
 import { collectionWindowsOf } from '../app/collection-starts';
 import { createApp } from './app';
+import { createApiMetrics, metricsApp } from './metrics';
 import { statementsSettingsFromConfig } from './portal/settings';
 
 async function main() {
   const config = loadServiceConfig();
   const log = createLogger(config.LOG_LEVEL, 'payflow-api');
+  // Whatever no code caught is logged through the PHI-safe logger, never printed raw; a stray rejection does not end the process.
+  installProcessGuards(log);
   const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX);
   // The SDK's retries stop at a request's deadline (TEMPORAL_REQUEST_TIMEOUT) instead of sleeping past it.
   const connection = await Connection.connect({ ...temporalConnectionOptions(config), interceptors: [deadlineAwareRetryInterceptor()] });
@@ -26,8 +29,9 @@ async function main() {
   });
 
   let draining = false;
+  const metrics = createApiMetrics({ db, log });
   const app = createApp({
-    db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining,
+    db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining, metrics,
     webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS },
     windows: collectionWindowsOf(config),
     statements: statementsSettingsFromConfig(config),
@@ -35,6 +39,11 @@ async function main() {
     codec: { codec, engineerTokens: config.CODEC_ENGINEER_TOKENS, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookies: config.NODE_ENV === 'production' },
   });
   const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));
+  // Metrics on the internal listener only (api/metrics.ts). Its port taken (another API on this host): serve the API
+  // without metrics rather than not at all.
+  const metricsServer = metricsApp(metrics, log).listen(config.API_METRICS_PORT, config.API_METRICS_HOST, () =>
+    log.info({ metricsHost: config.API_METRICS_HOST, metricsPort: config.API_METRICS_PORT }, 'api metrics listening'));
+  metricsServer.on('error', (err) => log.error({ error: safeError(err), metricsPort: config.API_METRICS_PORT }, 'api metrics endpoint not started'));
 
   const shutdown = (signal: string) => {
     if (draining) return;
@@ -44,6 +53,7 @@ async function main() {
       log.warn('grace period over: closing remaining connections');
       server.closeAllConnections();
     }, config.SHUTDOWN_GRACE_SECONDS * 1000);
+    metricsServer.close();
     server.close(() => {
       clearTimeout(force);
       void Promise.allSettled([db.destroy(), connection.close(), tracing.shutdown()]).then(() => {
@@ -58,6 +68,7 @@ async function main() {
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`api failed to start: ${err.message}\n`);
+  // Scrubbed: a driver's message may quote what it was given.
+  process.stderr.write(`api failed to start: ${scrubMessage(String(err?.message ?? err))}\n`);
   process.exit(1);
 });

@@ -1,5 +1,8 @@
 /**
- * Prometheus metrics of the API process, served at `GET /metrics` (text exposition format):
+ * Prometheus metrics of the API process, served at `GET /metrics` (text exposition format) on an internal listener of
+ * their own (`API_METRICS_HOST:API_METRICS_PORT`, loopback by default; api/main.ts), never on the public port: they
+ * carry no PHI, but volumes, queue sizes and process details are not for the internet (issue 13). A listener rather than
+ * a token: Prometheus scrapes it as any other target, and no secret has to be issued, rotated or kept out of logs.
  *   payflow_http_request_duration_seconds{method,route,status}  latency by route TEMPLATE (never a raw path: paths
  *                                                               may carry ids, and unknown paths anything at all)
  *   payflow_collections_in_flight{path,status}                  from PostgreSQL at scrape time
@@ -14,11 +17,11 @@
  * Every API replica reports the same database gauges: aggregate them with max(), not sum().
  * The worker's metrics (Temporal SDK + business counters) are on its own port (worker/telemetry.ts).
  */
-import type { Request, RequestHandler, Response } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/connection';
 import { inFlightCollections, openManualTasks, runMessagesBacklog } from '../db/queries/metrics';
-import type { Logger } from '../lib/logger';
+import { safeError, type Logger } from '../lib/logger';
 
 const UNMEASURED = new Set(['/metrics', '/healthz', '/readyz']);
 
@@ -142,4 +145,20 @@ export function createApiMetrics(deps: { db: Db; log: Logger }): ApiMetrics {
   };
 
   return { registry, middleware, handler };
+}
+
+/** The internal listener's app: `GET /metrics` and nothing else; a failure is logged (scrubbed) and answered 500. */
+export function metricsApp(metrics: ApiMetrics, log: Logger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metrics.handler);
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('Not found: GET /metrics\n');
+  });
+  const failed: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+    log.warn({ error: safeError(err) }, 'metrics: scrape failed');
+    res.status(500).type('text/plain').send('metrics unavailable\n');
+  };
+  app.use(failed);
+  return app;
 }

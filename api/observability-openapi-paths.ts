@@ -26,6 +26,7 @@ export const observabilityPaths = {
   '/metrics': {
     get: {
       summary: 'Prometheus metrics: HTTP latency by route template and status; in-flight collections and open manual tasks from PostgreSQL',
+      description: 'Served on the internal metrics listener (API_METRICS_HOST:API_METRICS_PORT, 127.0.0.1:9465 by default), not on the public port, which answers 404.',
       tags, security: [], responses: { 200: { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
     },
   },

@@ -45,11 +45,23 @@ export const openApiDocument = {
         responses: { 201: { description: 'started' }, 200: { description: 'the existing collection' }, 202: { description: 'started; the EHR has not opened the payment request yet (PAYMENT_LINK_WAIT): poll the Location, the link follows' }, ...errors },
       },
     },
+    '/v1/visits/{visitId}/collections': {
+      get: {
+        summary: "A visit's collections (its copays), newest first: at most one live, then the expired or cancelled ones before it",
+        parameters: [uuidParam('visitId')], responses: { 200: { description: '{ visitId, collections: [collection] } (each as GET /v1/collections/{collectionId} without its ledger)' }, ...errors },
+      },
+    },
     '/v1/collections/{collectionId}': { get: { summary: 'A collection: status, payment, applications, tasks', parameters: [uuidParam('collectionId')], responses: { 200: { description: 'collection' }, ...errors } } },
     '/v1/collections/{collectionId}/cancel': {
       post: { summary: 'Cancel before the capture', description: 'The run asks the EHR to cancel its payment request. If the EHR refuses because the patient had just paid, the collection takes that payment as usual; a cancel while it waits for that capture gets 409.', parameters: [uuidParam('collectionId')], requestBody: json({ type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } }), responses: { 200: { description: 'cancellation asked for' }, ...errors } },
     },
-    '/v1/patients': { get: { summary: "The practice's patients", responses: { 200: { description: 'patients' }, ...errors } } },
+    '/v1/patients': {
+      get: {
+        summary: "The practice's patients, or the one with an EHR external id",
+        parameters: [{ name: 'externalId', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 }, description: "the EHR's patient id (exact): how an integrator finds our patientId; no match → an empty list" }],
+        responses: { 200: { description: '{ patients: [{ patientId, externalId, firstName, lastName }] }' }, ...errors },
+      },
+    },
     '/v1/patients/{patientId}/visits': { get: { summary: "A patient's visits with their claim's state", parameters: [uuidParam('patientId')], responses: { 200: { description: 'visits' }, ...errors } } },
     '/v1/patients/{patientId}/payments': { get: { summary: "A patient's payments and applications", parameters: [uuidParam('patientId')], responses: { 200: { description: 'ledger' }, ...errors } } },
     '/v1/diagnostics/wiring-checks': { post: { summary: 'Run the wiring-check workflow (admin)', responses: { 201: { description: 'workflow result' }, ...errors } } },

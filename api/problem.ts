@@ -1,8 +1,9 @@
 /** RFC 9457 problem details. Every error answer of the API goes through here: no stack traces, no PHI. */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { AppError, type FieldProblem } from '../lib/errors';
+import { AppError, printable, type FieldProblem } from '../lib/errors';
 import { safeError, type Logger } from '../lib/logger';
 import { outageOf, unavailableFor } from '../lib/outage';
+import { requestFaultOf } from './request-faults';
 
 export interface Problem {
   type: string;
@@ -21,33 +22,29 @@ export function sendAppError(res: Response, err: AppError, instance?: string): v
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
-  res.status(problem.status).type('application/problem+json').json(problem);
+  res.status(problem.status).type('application/problem+json').json(printableProblem(problem));
 }
 
 export function problemOf(err: AppError, instance?: string): Problem {
-  return {
+  return printableProblem({
     type: `/problems/${err.type}`,
     title: err.title,
     status: err.status,
     detail: err.message,
     ...(instance ? { instance } : {}),
     ...(err.fields ? { errors: err.fields } : {}),
-  };
+  });
 }
 
-/** Errors raised by express's body parser carry a `type`; map them to what the caller did wrong. */
-function bodyParserProblem(err: { type?: string; status?: number }): AppError | undefined {
-  switch (err.type) {
-    case 'entity.parse.failed':
-      return new AppError(400, 'malformed-json', 'Malformed JSON', 'The request body is not valid JSON.', [{ field: 'body', reason: 'not valid JSON' }]);
-    case 'entity.too.large':
-      return new AppError(413, 'payload-too-large', 'Payload too large', 'The request body is larger than this endpoint accepts.');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new AppError(415, 'unsupported-encoding', 'Unsupported encoding', 'Send the body as UTF-8 JSON.');
-    default:
-      return undefined;
-  }
+/** A second line of defence behind validationFailed: what a problem echoes goes out printable (lib/errors.ts), so it
+ *  can be sent, logged and stored (idempotent and webhook answers) whatever the caller sent. */
+function printableProblem(problem: Problem): Problem {
+  return {
+    ...problem,
+    detail: printable(problem.detail, 2000),
+    ...(problem.instance !== undefined ? { instance: printable(problem.instance, 300) } : {}),
+    ...(problem.errors ? { errors: problem.errors.map((f) => ({ field: printable(f.field), reason: printable(f.reason, 300) })) } : {}),
+  };
 }
 
 export const notFoundHandler: RequestHandler = (req, res) =>
@@ -56,7 +53,8 @@ export const notFoundHandler: RequestHandler = (req, res) =>
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
-    const known = err instanceof AppError ? err : bodyParserProblem(err as { type?: string });
+    // Ours, or a request the body parsers or the router refused before any handler (api/request-faults.ts).
+    const known = err instanceof AppError ? err : requestFaultOf(err)?.error;
     if (known) return sendAppError(res, known, req.path);
     // A dependency is down: say so at once (503 + Retry-After) rather than 500. The kind is enough to act on; the
     // error's class and scrubbed message help tell a refused connection from a timeout.

@@ -1,8 +1,10 @@
-/** Request validation with zod: unknown fields are refused, every problem names its field. */
+/** Request validation with zod: unknown fields are refused, every problem names its field (printable: lib/errors.ts). */
 import type { z } from 'zod';
-import { validationFailed } from '../lib/errors';
+import { validationFailed, type FieldProblem } from '../lib/errors';
 
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const unstorable = unstorableStrings(body);
+  if (unstorable.length > 0) throw validationFailed(unstorable);
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
   throw validationFailed(
@@ -13,6 +15,31 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
       return [{ field: at || 'body', reason: i.message }];
     }),
   );
+}
+
+/** NUL, and a surrogate half without its other half (`u`: a pair is one character): PostgreSQL stores neither. */
+const LONE_SURROGATE = /\p{Cs}/u;
+const unstorable = (text: string) => text.includes('\0') || LONE_SURROGATE.test(text);
+
+/**
+ * String values the database could not store: refused up front with their field (422) rather than failing in
+ * PostgreSQL (a 500, or an activity retrying a write that can never succeed). Keys are left to the schema (an unknown
+ * key is refused by name). Iterative, so deep nesting cannot overflow the stack; at most a few problems are named.
+ */
+function unstorableStrings(body: unknown): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const todo: { value: unknown; path: string }[] = [{ value: body, path: '' }];
+  while (todo.length > 0 && problems.length < 5) {
+    const { value, path } = todo.pop()!;
+    if (typeof value === 'string') {
+      if (unstorable(value)) problems.push({ field: path || 'body', reason: 'contains a character that cannot be stored (NUL or an unpaired surrogate)' });
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => todo.push({ value: v, path: path ? `${path}.${i}` : String(i) }));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) todo.push({ value: v, path: path ? `${path}.${k}` : k });
+    }
+  }
+  return problems;
 }
 
 /** Path parameters that must be UUIDs: anything else is simply not found (never a 500 from PostgreSQL). */

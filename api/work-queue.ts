@@ -83,13 +83,25 @@ export interface QueuePage {
 
 export const encodeCursor = (c: { createdAt: string; id: string }) => Buffer.from(JSON.stringify([c.createdAt, c.id]), 'utf8').toString('base64url');
 
+/**
+ * `YYYY-MM-DDTHH:MM:SS.ffffffZ` naming an instant that exists (years 1-9999): the shape alone lets `2026-13-45T99:…`
+ * or 29 February 2026 through to PostgreSQL, which refuses them (a 500 before issue 13). Date.parse rolls nothing over
+ * for this format; printing the parsed instant back must give the same text.
+ */
+export function isInstant(text: string): boolean {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})\d{3}Z$/.exec(text);
+  if (!m || text.startsWith('0000')) return false;
+  const ms = Date.parse(`${m[1]}Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === `${m[1]}Z`;
+}
+
 /** The position a cursor names, or undefined when it is not one of ours. */
 export function decodeCursor(cursor: string): { createdAt: string; id: string } | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!Array.isArray(value) || value.length !== 2) return undefined;
     const [createdAt, id] = value as unknown[];
-    if (typeof createdAt !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(createdAt)) return undefined;
+    if (typeof createdAt !== 'string' || !isInstant(createdAt)) return undefined;
     if (typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
     return { createdAt, id };
   } catch {

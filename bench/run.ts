@@ -83,6 +83,15 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
   return json;
 }
 
+async function paymentLinkOf(stack: BenchStack, collectionId: string): Promise<unknown> {
+  for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+    const res = await fetch(`${stack.apiUrl}/v1/collections/${collectionId}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const body = (await res.json()) as { paymentRequest?: unknown };
+    if (res.ok && body.paymentRequest) return body.paymentRequest;
+  }
+  throw new Error(`collection ${collectionId}: no payment link within 60 s`);
+}
+
 function signed(source: 'ehr' | 'clearinghouse', event: unknown): [unknown, Record<string, string>] {
   return [event, { 'Payflow-Signature': signWebhook(JSON.stringify(event), BENCH_SECRETS[source], Math.floor(Date.now() / 1000)) }];
 }
@@ -103,7 +112,9 @@ async function copayCollection(stack: BenchStack, v: Visit, calls: Calls, opts: 
   const started = await timed(calls.start, () =>
     postJson(`${stack.apiUrl}/v1/visits/${v.visitId}/copay-collections`, { amountCents: 2500 }, { Authorization: `Bearer ${TOKEN}` }));
   const collectionId = started.collectionId as string;
-  const request = started.paymentRequest as { requestId: string };
+  // 202 (the EHR's payment link did not come within PAYMENT_LINK_WAIT, e.g. on a loaded machine): poll the
+  // collection's Location as a client does; the link follows.
+  const request = (started.paymentRequest ?? (await paymentLinkOf(stack, collectionId))) as { requestId: string };
   const captureSentAt = Date.now();
   await timed(calls.capture, () => postJson(`${stack.apiUrl}/webhooks/ehr`, ...signed('ehr', {
     eventId: `evt_${randomUUID()}`, type: 'payment.captured', occurredAt: new Date().toISOString(),

@@ -65,7 +65,7 @@ export interface BenchStackOptions {
 export async function startBenchStack({ serviceEnv = {}, nodeArgs = [] }: BenchStackOptions = {}): Promise<BenchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-'));
   chmodSync(dir, 0o755);
-  const [cliPath, pgPort, temporalPort, apiPort, standinPort, metricsPort] = await Promise.all([ensureTemporalCli(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [cliPath, pgPort, temporalPort, apiPort, standinPort, metricsPort, apiMetricsPort] = await Promise.all([ensureTemporalCli(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort, persistent: false });
   const admin = createDb(pg.adminUrl, 1);
   await admin.raw('create database payflow');
@@ -97,7 +97,7 @@ export async function startBenchStack({ serviceEnv = {}, nodeArgs = [] }: BenchS
   };
   const standin = run('ehr-standin', 'ehr/standin/main.ts', { ...common, EHR_STANDIN_PORT: String(standinPort), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl, EHR_WEBHOOK_SECRET: BENCH_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRET: BENCH_SECRETS.clearinghouse });
   const worker = run('worker', 'worker/main.ts', { ...common, WORKER_METRICS_PORT: String(metricsPort), ...serviceEnv }, nodeArgs);
-  const api = run('api', 'api/main.ts', { ...common, PORT: String(apiPort), ...serviceEnv }, nodeArgs);
+  const api = run('api', 'api/main.ts', { ...common, PORT: String(apiPort), API_METRICS_PORT: String(apiMetricsPort), ...serviceEnv }, nodeArgs);
   await Promise.all([waitFor(`${apiUrl}/readyz`), waitFor(`${standinUrl}/healthz`)]);
 
   return {

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './durations';
-import { DEV_PAYLOAD_KEYS, parsePayloadKeys } from './codec/payload-keys';
+import { DEV_PAYLOAD_KEYS, parsePayloadKeys, type PayloadKey } from './codec/payload-keys';
+import { payloadKeyProblem, secretProblem } from './secret-policy';
 
 const port = z.coerce
   .number({ error: 'must be a port number (1-65535)' })
@@ -81,9 +82,16 @@ export const serviceEnvSchema = z.object({
   COPAY_REVERSAL_WATCH: duration.default(parseDuration('120d')!),
   PAYLOAD_KEYS: payloadKeys.default(parsePayloadKeys(DEV_PAYLOAD_KEYS)!),
   PAYLOAD_KEY_CURRENT: z.string().min(1).optional(),
+  // Unencrypted payloads are refused (lib/codec/plaintext-guard.ts): true only while migrating histories from before encryption.
+  PAYLOAD_ACCEPT_PLAINTEXT: bool.default(false),
   CODEC_ENGINEER_TOKENS: secretList.default(['dev-engineer-codec-token']),
   TEMPORAL_UI_ORIGIN: originList.default(['http://localhost:8233']),
   WORKER_METRICS_PORT: port.default(9464),
+  // Metrics are for the operators' network, not the public port (issue 13): the API's on a listener of their own,
+  // both on loopback unless an address is given (e.g. 0.0.0.0 in a container, with the port left unpublished).
+  API_METRICS_PORT: port.default(9465),
+  API_METRICS_HOST: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address, e.g. 127.0.0.1' }).default('127.0.0.1'),
+  WORKER_METRICS_HOST: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address, e.g. 127.0.0.1' }).default('127.0.0.1'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   // Statements and the patient portal (api/portal/settings.ts).
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:3000'),
@@ -100,29 +108,41 @@ export const serviceEnvSchema = z.object({
   STATEMENT_REMINDER_LIMIT: z.coerce.number({ error: 'must be a whole number from 0 to 52' }).int({ error: 'must be a whole number from 0 to 52' })
     .min(0, { error: 'must be a whole number from 0 to 52' }).max(52, { error: 'must be a whole number from 0 to 52' }).default(3),
 }).superRefine((c, ctx) => {
-  // The development secrets are public (they are in this file): never in production.
-  for (const key of ['EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS'] as const) {
-    if (c.NODE_ENV === 'production' && c[key].some((s) => s.startsWith('dev-'))) {
-      ctx.addIssue({ code: 'custom', path: [key], message: 'must be set to real secrets in production' });
-    }
-  }
-  if (c.NODE_ENV === 'production' && c.CODEC_ENGINEER_TOKENS.some((s) => s.startsWith('dev-'))) {
-    ctx.addIssue({ code: 'custom', path: ['CODEC_ENGINEER_TOKENS'], message: 'must be set to real secrets in production' });
-  }
-  // The development payload key is public: payloads encrypted with it are readable by anyone.
-  if (c.NODE_ENV === 'production' && c.PAYLOAD_KEYS.some((k) => k.id.startsWith('dev-'))) {
-    ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEYS'], message: 'must be set to real keys in production' });
-  }
+  if (c.NODE_ENV === 'production') productionPolicy(c, ctx);
   if (c.PAYLOAD_KEY_CURRENT !== undefined && !c.PAYLOAD_KEYS.some((k) => k.id === c.PAYLOAD_KEY_CURRENT)) {
     ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEY_CURRENT'], message: 'must be the id of one of the PAYLOAD_KEYS' });
   }
-  // The development portal and payment-link secrets are public too.
-  for (const key of ['PORTAL_SECRET', 'PAYMENT_LINK_SECRET'] as const) {
-    if (c.NODE_ENV === 'production' && c[key].startsWith('dev-')) {
-      ctx.addIssue({ code: 'custom', path: [key], message: 'must be set to a real secret in production' });
-    }
-  }
 });
+
+/** The secrets the production policy checks (lib/secret-policy.ts): lists are checked entry by entry. */
+const SECRET_VARIABLES = ['EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS', 'CODEC_ENGINEER_TOKENS', 'PORTAL_SECRET', 'PAYMENT_LINK_SECRET'] as const;
+
+/**
+ * Production refuses what anyone could know or guess: every value printed in this repository (the defaults above,
+ * the compose file's, the tests'), short or non-random secrets, public payload key bytes under any id, and a
+ * plain-http public address (session cookies are `Secure` only over https).
+ */
+function productionPolicy(
+  c: Record<(typeof SECRET_VARIABLES)[number], string | string[]> & { PAYLOAD_KEYS: PayloadKey[]; PUBLIC_BASE_URL: string },
+  ctx: z.RefinementCtx,
+): void {
+  for (const name of SECRET_VARIABLES) {
+    const values = [c[name]].flat();
+    values.forEach((value, i) => {
+      const problem = secretProblem(value);
+      // The entry's position, never its value: which one of a rotation to replace.
+      const which = values.length > 1 ? `(entry ${i + 1} of ${values.length}) ` : '';
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: `${which}${problem}` });
+    });
+  }
+  for (const key of c.PAYLOAD_KEYS) {
+    const problem = payloadKeyProblem(key);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEYS'], message: problem });
+  }
+  if (!c.PUBLIC_BASE_URL.startsWith('https://')) {
+    ctx.addIssue({ code: 'custom', path: ['PUBLIC_BASE_URL'], message: 'must be an https:// URL in production (session cookies are Secure only over https)' });
+  }
+}
 
 /** Variables read only by the local-stack command (scripts/stack.ts). */
 export const stackEnvSchema = z.object({

@@ -2,6 +2,8 @@
  * Server-rendered HTML without a template engine: the `html` tag escapes every interpolated value unless it is itself
  * the output of `html` (SafeHtml), so there is no other way to put text into a page.
  */
+import { UNPRINTABLE, visibleEscape } from './errors';
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -10,7 +12,15 @@ export class SafeHtml {
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' };
-export const escapeHtml = (text: string): string => text.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
+/**
+ * What a page echoes (a typed amount, a note, an account id) follows `printable`'s rule (lib/errors.ts): control and
+ * format characters become visible escapes (`\x00`), never raw bytes in the page. Kept as they are: tab, line feed and
+ * carriage return (a note's lines) and the zero-width (non-)joiners U+200C/U+200D, which Persian and Indic names and
+ * emoji sequences need to read right.
+ */
+const UNSAFE = new RegExp(`[&<>"'\`]|${UNPRINTABLE.source}`, 'gu');
+const KEPT = new Set(['\t', '\n', '\r', '\u200c', '\u200d']);
+export const escapeHtml = (text: string): string => text.replace(UNSAFE, (c) => ESCAPES[c] ?? (KEPT.has(c) ? c : visibleEscape(c)));
 
 export type Interpolation = SafeHtml | string | number | null | undefined | false | readonly Interpolation[];
 

@@ -53,3 +53,34 @@ export function scrubMessage(message: string): string {
     .replace(/(^|[^A-Za-z])'[^']*'/g, '$1[redacted]')
     .replace(/\(([^()]*)\)=\(([^()]*)\)/g, '($1)=([redacted])');
 }
+
+/** Where in our code an error arose: the stack's frames (code locations), without its first line (the message). */
+function framesOf(err: unknown): string[] | undefined {
+  const stack = (err as { stack?: unknown } | null)?.stack;
+  if (typeof stack !== 'string') return undefined;
+  return stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 8).map((l) => scrubMessage(l.trim()));
+}
+
+/**
+ * The last resort for errors no code caught (api/main.ts, worker/main.ts): one line through this logger (the error's
+ * class, scrubbed message, PostgreSQL code and code locations: never the raw error, whose message or `detail` may echo
+ * PHI) instead of Node's print of the whole error to stderr. A stray rejection (a promise nobody awaited) is logged and
+ * the process goes on: ending it would fail every other request or activity in flight, and one staff token could do
+ * that at will (issue 13). An uncaught exception leaves the process in an unknown state: logged as fatal, then the
+ * process exits (1) for its supervisor to restart. Returns a function that removes the handlers (tests).
+ */
+export function installProcessGuards(log: Logger, exit: (code: number) => void = (code) => process.exit(code)): () => void {
+  const onRejection = (reason: unknown) => {
+    log.error({ error: safeError(reason), frames: framesOf(reason) }, 'unhandled promise rejection (the process goes on)');
+  };
+  const onException = (err: unknown, origin: string) => {
+    log.fatal({ error: safeError(err), frames: framesOf(err), origin }, 'uncaught exception: the process exits');
+    exit(1);
+  };
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return () => {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  };
+}

@@ -109,6 +109,8 @@ async function main() {
   if (!databaseUrl) {
     const pg: RunningPostgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: config.EMBEDDED_PG_PORT, persistent: true });
     cleanups.unshift(() => pg.stop());
+    // As root with the clone where the server's `postgres` OS user cannot go (e.g. /root): scripts/postgres-access.ts.
+    if (pg.dataDir !== join(dataDir, 'postgres')) console.log(`      the postgres OS user cannot reach ${dataDir}: its data is in ${pg.dataDir} (${join(dataDir, 'postgres')} links to it)`);
     const admin = createDb(pg.adminUrl, 1);
     const exists = await admin('pg_database').where({ datname: 'payflow' }).first<{ datname: string } | undefined>('datname');
     if (!exists) await admin.raw('create database payflow');
@@ -191,7 +193,7 @@ The local stack is up (${((Date.now() - started) / 1000).toFixed(0)}s).
 ${demo.statements.map((d) => `                 ${d.firstName}: account ID ${d.accountId}, date of birth ${usDate(d.dateOfBirth)}, ${d.status === 'open' ? `${formatCents(d.dueCents)} due` : d.status}`).join('\n') || '                 (no demo statement this cycle)'}
   Decoded payloads in the UI: sign in at ${apiUrl}/codec/session with the engineer token ${process.env.CODEC_ENGINEER_TOKENS ? '(CODEC_ENGINEER_TOKENS)' : 'dev-engineer-codec-token'},
                  then tick "Include cross-origin credentials" in the UI's codec settings (docs/operations.md)
-  Metrics        ${apiUrl}/metrics   worker http://localhost:${process.env.WORKER_METRICS_PORT ?? '9464'}/metrics
+  Metrics        http://localhost:${process.env.API_METRICS_PORT ?? '9465'}/metrics   worker http://localhost:${process.env.WORKER_METRICS_PORT ?? '9464'}/metrics   (this machine only)
   Logs           ${logDir}
 Walk-through of a copay collection: docs/copay-walkthrough.md
 Press Ctrl-C to stop everything.`);

@@ -7,7 +7,7 @@ import { loadServiceConfig } from '../lib/config';
 import { setupTracing } from '../lib/tracing';
 import { sdkLogger } from './logging';
 import { CAPTURE_TO_APPLICATION_BUCKETS, createBusinessMetrics } from './telemetry';
-import { createLogger, safeError } from '../lib/logger';
+import { createLogger, installProcessGuards, safeError, scrubMessage } from '../lib/logger';
 import { deadlineAwareRetryInterceptor, temporalConnectionOptions } from '../lib/temporal';
 import { createDb } from '../db/connection';
 import { createWorker } from './create-worker';
@@ -18,6 +18,8 @@ import { collectionWindowsOf } from '../app/collection-starts';
 async function main() {
   const config = loadServiceConfig();
   const log = createLogger(config.LOG_LEVEL, 'payflow-worker');
+  // Whatever no code caught is logged through the PHI-safe logger, never printed raw; a stray rejection does not end the process.
+  installProcessGuards(log);
   // Once per process: the SDK's logs through our logger, its metrics (and ours) on a Prometheus endpoint.
   const logger = sdkLogger(log, config.LOG_LEVEL === 'trace' || config.LOG_LEVEL === 'debug' ? config.LOG_LEVEL : 'info');
   try {
@@ -26,7 +28,8 @@ async function main() {
       telemetryOptions: {
         metrics: {
           prometheus: {
-            bindAddress: `0.0.0.0:${config.WORKER_METRICS_PORT}`,
+            // Loopback unless told otherwise (WORKER_METRICS_HOST): metrics are for the operators' network only.
+            bindAddress: `${config.WORKER_METRICS_HOST.includes(':') ? `[${config.WORKER_METRICS_HOST}]` : config.WORKER_METRICS_HOST}:${config.WORKER_METRICS_PORT}`,
             countersTotalSuffix: true,
             useSecondsForDurations: true,
             histogramBucketOverrides: { payflow_capture_to_application_seconds: CAPTURE_TO_APPLICATION_BUCKETS },
@@ -71,7 +74,7 @@ async function main() {
     reconcileStartingAfterMs: config.RECONCILE_STARTING_AFTER,
     outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL,
   });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, metricsPort: config.WORKER_METRICS_PORT, tracing: tracing.enabled }, 'worker started');
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, metricsHost: config.WORKER_METRICS_HOST, metricsPort: config.WORKER_METRICS_PORT, tracing: tracing.enabled }, 'worker started');
   try {
     await worker.run();
   } finally {
@@ -85,6 +88,7 @@ async function main() {
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`worker failed: ${err.message}\n`);
+  // Scrubbed: a driver's message may quote what it was given.
+  process.stderr.write(`worker failed: ${scrubMessage(String(err?.message ?? err))}\n`);
   process.exit(1);
 });

@@ -4,12 +4,15 @@ const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: pr
 const uuidParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
 const htmlPage = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
 const emptyJson = { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: {} } } } };
-const portalForm = (properties: Record<string, object>, required: string[]) => ({
+const SIGN_IN_TOKEN = 'the form token of the sign-in page (signed double submit of the pf_csrf cookie)';
+const SESSION_TOKEN = "the form token of the signed-in pages: the server-side session's own (a token of any other session is refused)";
+const portalForm = (properties: Record<string, object>, required: string[], csrf = SESSION_TOKEN) => ({
   required: true,
-  content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['csrf', ...required], properties: { csrf: { type: 'string', description: 'the form token (signed double submit of the pf_csrf cookie)' }, ...properties } } } },
+  content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['csrf', ...required], properties: { csrf: { type: 'string', description: csrf }, ...properties } } } },
 });
 const portal = { security: [], tags: ['patient portal (HTML)'] };
-const cookieNote = 'Signed session cookie pf_session (HttpOnly, SameSite=Lax, Secure except on a local address), expires after PORTAL_SESSION_TTL.';
+const cookieNote = 'Session cookie pf_session (a random value; the session is kept on the server; HttpOnly, SameSite=Lax, Secure except on a local address), ends after PORTAL_SESSION_TTL or at sign-out. '
+  + 'Each lookup is counted before it is compared: 10 per account and 100 per client address within PORTAL_LOCKOUT, then locked for PORTAL_LOCKOUT.';
 
 export const statementPaths = {
   '/v1/patients/{patientId}/statements': {
@@ -57,7 +60,7 @@ export const statementPaths = {
   '/portal/lookup': {
     post: {
       ...portal, summary: `Look up the statement. Success: 303 to /portal/statement with the session cookie. Any failure (unknown account, wrong date of birth, locked): 403 with identical bytes. ${cookieNote}`,
-      requestBody: portalForm({ accountId: { type: 'string' }, dateOfBirth: { type: 'string', description: 'YYYY-MM-DD or MM/DD/YYYY' } }, ['accountId', 'dateOfBirth']),
+      requestBody: portalForm({ accountId: { type: 'string' }, dateOfBirth: { type: 'string', description: 'YYYY-MM-DD or MM/DD/YYYY' } }, ['accountId', 'dateOfBirth'], SIGN_IN_TOKEN),
       responses: { 303: { description: 'found: to the statement' }, 403: htmlPage('not found, or the form expired (CSRF)'), 413: htmlPage('form too large'), 422: htmlPage('malformed input (friendly message; nothing looked up)') },
     },
   },
@@ -66,9 +69,10 @@ export const statementPaths = {
   },
   '/portal/pay': {
     post: {
-      ...portal, summary: "Pay (all or part, never more than due): registers a statement payment with the statement's workflow and redirects (303) to the practice's payment page with a signed, expiring reference and no PHI",
+      ...portal, summary: "Pay (all or part, never more than due): registers a statement payment with the statement's workflow and redirects (303) to the practice's payment page with a signed, expiring reference and no PHI. "
+        + 'Pressed again with the same amount while that payment is open: the same payment request. At most 5 portal payments per statement in 24 hours (429 past that)',
       requestBody: portalForm({ amount: { type: 'string', description: 'dollars, e.g. 45.00' } }, ['amount']),
-      responses: { 303: { description: "to the practice's payment page (or /portal when the session expired)" }, 403: htmlPage('form expired (CSRF)'), 409: htmlPage('statement closed'), 422: htmlPage('amount refused (friendly message; nothing written)'), 503: htmlPage('payment could not be started') },
+      responses: { 303: { description: "to the practice's payment page (or /portal when the session expired)" }, 403: htmlPage('form expired (CSRF)'), 409: htmlPage('statement closed'), 422: htmlPage('amount refused (friendly message; nothing written)'), 429: htmlPage('too many payments started on this statement (Retry-After; nothing written)'), 503: htmlPage('payment could not be started') },
     },
   },
   '/portal/receipt': {
@@ -82,7 +86,7 @@ export const statementPaths = {
     get: { ...portal, summary: 'The signed-in patient\'s printable statement', responses: { 200: htmlPage('printable statement'), 303: { description: 'no session: to /portal' }, 404: htmlPage('no statement') } },
   },
   '/portal/sign-out': {
-    post: { ...portal, summary: 'Ends the session', requestBody: portalForm({}, []), responses: { 303: { description: 'to /portal' }, 403: htmlPage('form expired (CSRF)') } },
+    post: { ...portal, summary: 'Ends the session on the server (a copy of the cookie stops working too)', requestBody: portalForm({}, []), responses: { 303: { description: 'to /portal' }, 403: htmlPage('form expired (CSRF)') } },
   },
   '/portal/static/portal.css': { get: { ...portal, summary: "The portal's stylesheet", responses: { 200: { description: 'text/css' } } } },
   '/portal/static/statement.css': { get: { ...portal, summary: 'The printable statement\'s stylesheet (print media rules)', responses: { 200: { description: 'text/css' } } } },

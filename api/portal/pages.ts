@@ -99,8 +99,25 @@ ${fieldError('dateOfBirth', errors)}
 }
 
 // ── statement ──────────────────────────────────────────────────────────────────────────────────────────────────
-/** What the portal shows of a statement line: the domain's line without our internal ids. */
-export type PortalLine = Omit<StatementLine, 'claimId' | 'claimLineId'>;
+/**
+ * What the portal shows of a statement line: the domain's line without our internal ids, and what it owes today (a
+ * payer reprocessing the claim takes it down to nothing; the claim coming back brings it up again).
+ */
+export type PortalLine = Omit<StatementLine, 'claimId' | 'claimLineId'> & { currentBalanceCents: Cents };
+
+/** The line's balance as printed, and today's when it changed since. */
+function lineBalance(l: PortalLine): SafeHtml {
+  return l.currentBalanceCents === l.balanceCents
+    ? html`${formatCents(l.balanceCents)}`
+    : html`<s>${formatCents(l.balanceCents)}</s> <span class="now">now ${formatCents(l.currentBalanceCents)}</span>`;
+}
+
+/** Said under the lines when a balance changed since the statement: why the amount due is not the total. */
+function changedNote(lines: PortalLine[]): SafeHtml | '' {
+  return lines.some((l) => l.currentBalanceCents !== l.balanceCents)
+    ? html`<p class="small changed">Some balances changed since this statement (your insurance reprocessed a claim). The amount due is today's.</p>`
+    : '';
+}
 
 function linesTable(lines: PortalLine[], totalCents: Cents, caption: string): SafeHtml {
   return html`<table class="lines">
@@ -114,11 +131,12 @@ ${lines.map((l) => html`<tr>
 <td class="num" data-label="Insurance paid">${formatCents(l.insurancePaidCents)}</td>
 <td class="num" data-label="Adjustments">${formatCents(l.adjustmentCents)}</td>
 <td class="num" data-label="You paid">${formatCents(l.patientPaidCents)}</td>
-<td class="num" data-label="Your balance">${formatCents(l.balanceCents)}</td>
+<td class="num" data-label="Your balance">${lineBalance(l)}</td>
 </tr>`)}
 </tbody>
 <tfoot><tr><th scope="row" colspan="6">Total due on this statement</th><td class="num">${formatCents(totalCents)}</td></tr></tfoot>
-</table>`;
+</table>
+${changedNote(lines)}`;
 }
 
 export interface StatementPageModel {
@@ -261,9 +279,11 @@ ${s.backHref ? html`<a href="${s.backHref}">← Back</a>` : html`<span></span>`}
 <caption>Services and balances</caption>
 <thead><tr><th scope="col">Date of service</th><th scope="col">Procedure</th><th scope="col" class="num">Charge</th><th scope="col" class="num">Insurance paid</th><th scope="col" class="num">Adjustments</th><th scope="col" class="num">Patient paid</th><th scope="col" class="num">Patient balance</th></tr></thead>
 <tbody>
-${s.lines.map((l) => html`<tr><td>${formatDate(l.dateOfService)}</td><td>${l.procedureCode}${l.description ? html` ${l.description}` : ''}</td><td class="num">${formatCents(l.chargeCents)}</td><td class="num">${formatCents(l.insurancePaidCents)}</td><td class="num">${formatCents(l.adjustmentCents)}</td><td class="num">${formatCents(l.patientPaidCents)}</td><td class="num">${formatCents(l.balanceCents)}</td></tr>`)}
+${s.lines.map((l) => html`<tr><td>${formatDate(l.dateOfService)}</td><td>${l.procedureCode}${l.description ? html` ${l.description}` : ''}</td><td class="num">${formatCents(l.chargeCents)}</td><td class="num">${formatCents(l.insurancePaidCents)}</td><td class="num">${formatCents(l.adjustmentCents)}</td><td class="num">${formatCents(l.patientPaidCents)}</td>
+<td class="num">${lineBalance(l)}</td></tr>`)}
 </tbody>
 </table>
+${changedNote(s.lines)}
 <div class="totals"><dl>
 <dt>Total of this statement</dt><dd>${formatCents(s.totalCents)}</dd>
 ${s.paidCents > 0 ? html`<dt>Payments received since</dt><dd>−${formatCents(s.paidCents)}</dd>` : ''}

@@ -1,20 +1,22 @@
 /**
- * The portal's security mechanics: cookies (a signed double-submit CSRF cookie, a signed session cookie that expires),
- * the client address, the keyed hashes under which accounts and clients are counted, and the lookup itself with
- * equal work on every failure path.
+ * The portal's security mechanics: cookies, the client address, the keyed hashes under which accounts and clients are
+ * counted, and the lookup itself (counted before it is compared, with equal work on every failure path).
+ *
+ * Two CSRF tokens: the sign-in form, which has no session yet, uses a signed double submit of the `pf_csrf` cookie
+ * (login CSRF); every form of a signed-in patient posts the session's own random token, kept with the server-side
+ * session, so a token (and cookie) from any other browser or session is refused, and signing out ends both.
  */
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Db } from '../../db/connection';
 import {
-  accountLockKey, clientLockKey, lockedKeys, patientByAccountId, recordLookupFailure, recordLookupSuccess, type LookupFailureReason,
+  auditLookupLock, countLookup, endPortalSession, patientByAccountId, portalSession, recordLookupSuccess, type LookupFailureReason,
 } from '../../db/queries/portal';
-import { keyedHash, signToken, verifyToken } from '../../lib/signed-token';
+import { keyedHash } from '../../lib/signed-token';
 import type { StatementsSettings } from './settings';
 
 export const CSRF_COOKIE = 'pf_csrf';
 export const SESSION_COOKIE = 'pf_session';
-const SESSION_PURPOSE = 'payflow.portal-session.v1';
 const COOKIE_PATH = '/portal';
 
 /** Secure cookies everywhere but on a local development address (plain http on this machine). */
@@ -44,12 +46,13 @@ function setCookie(res: Response, s: StatementsSettings, name: string, value: st
   res.append('Set-Cookie', attrs.join('; '));
 }
 
-// ── CSRF: a random cookie, and a form token that is its HMAC (signed double submit) ──
+// ── CSRF of the sign-in form: a random cookie, and a form token that is its HMAC (signed double submit) ──
 const CSRF_VALUE = /^[A-Za-z0-9_-]{43}$/;
+const FORM_TOKEN = /^[0-9a-f]{64}$/;
 
 export const csrfTokenFor = (cookieValue: string, secret: string) => keyedHash('csrf', cookieValue, secret);
 
-/** The form token for this browser; sets the CSRF cookie first if it has none. */
+/** The sign-in form's token for this browser; sets the CSRF cookie first if it has none. */
 export function ensureCsrf(req: Request, res: Response, s: StatementsSettings): string {
   let value = parseCookies(req.headers.cookie)[CSRF_COOKIE];
   if (!value || !CSRF_VALUE.test(value)) {
@@ -59,36 +62,51 @@ export function ensureCsrf(req: Request, res: Response, s: StatementsSettings): 
   return csrfTokenFor(value, s.portalSecret);
 }
 
-/** The posted form token matches the cookie's (constant time). */
+const postedToken = (req: Request): string | undefined => {
+  const given = (req.body as Record<string, unknown> | undefined)?.csrf;
+  return typeof given === 'string' && FORM_TOKEN.test(given) ? given : undefined;
+};
+const sameToken = (given: string, expected: string) => timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(expected, 'hex'));
+
+/** The posted sign-in form token matches the cookie's (constant time). */
 export function csrfValid(req: Request, s: StatementsSettings): boolean {
   const value = parseCookies(req.headers.cookie)[CSRF_COOKIE];
-  const given = (req.body as Record<string, unknown> | undefined)?.csrf;
-  if (!value || !CSRF_VALUE.test(value) || typeof given !== 'string' || !/^[0-9a-f]{64}$/.test(given)) return false;
-  return timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(csrfTokenFor(value, s.portalSecret), 'hex'));
+  const given = postedToken(req);
+  if (!value || !CSRF_VALUE.test(value) || !given) return false;
+  return sameToken(given, csrfTokenFor(value, s.portalSecret));
 }
 
-/** The form token of the request's CSRF cookie (it has been checked). */
+/** The posted form token is this session's own (constant time): forms of a signed-in patient. */
+export function sessionCsrfValid(req: Request, session: SignedIn): boolean {
+  const given = postedToken(req);
+  return given !== undefined && FORM_TOKEN.test(session.csrfToken) && sameToken(given, session.csrfToken);
+}
+
+/** The sign-in form token of the request's CSRF cookie (it has been checked). */
 export function csrfOf(req: Request, s: StatementsSettings): string {
   return csrfTokenFor(parseCookies(req.headers.cookie)[CSRF_COOKIE] ?? '', s.portalSecret);
 }
 
-// ── the session: a signed cookie naming the patient, expiring after sessionTtlMs ──
-export function startSession(res: Response, s: StatementsSettings, patientId: string): void {
-  const exp = Math.floor((Date.now() + s.sessionTtlMs) / 1000);
-  setCookie(res, s, SESSION_COOKIE, signToken(SESSION_PURPOSE, { p: patientId, exp }, s.portalSecret), Math.floor(s.sessionTtlMs / 1000));
+// ── the session: kept in PostgreSQL, the cookie holds a random value; it ends after sessionTtlMs or at sign-out ──
+export interface SignedIn { patientId: string; csrfToken: string }
+
+/** Signs the patient in on this response: the cookie of the session a successful lookup started. */
+export function startSession(res: Response, s: StatementsSettings, cookieValue: string): void {
+  setCookie(res, s, SESSION_COOKIE, cookieValue, Math.floor(s.sessionTtlMs / 1000));
 }
 
-export function endSession(res: Response, s: StatementsSettings): void {
+/** Clears the cookie; with `db`, ends the session on the server too (sign-out), so a copy of the cookie stops working. */
+export async function endSession(res: Response, s: StatementsSettings, end?: { db: Db; req: Request }): Promise<void> {
+  const token = end && parseCookies(end.req.headers.cookie)[SESSION_COOKIE];
+  if (end && token) await endPortalSession(end.db, token);
   setCookie(res, s, SESSION_COOKIE, '', 0);
 }
 
-/** 'none': no session cookie; 'expired': one that is no longer valid (expired or tampered with). */
-export function readSession(req: Request, s: StatementsSettings): { patientId: string } | 'none' | 'expired' {
+/** 'none': no session cookie; 'expired': one that is no longer valid (expired, signed out, or made up). */
+export async function readSession(db: Db, req: Request): Promise<SignedIn | 'none' | 'expired'> {
   const token = parseCookies(req.headers.cookie)[SESSION_COOKIE];
   if (!token) return 'none';
-  const result = verifyToken<{ p?: unknown }>(SESSION_PURPOSE, token, [s.portalSecret], Math.floor(Date.now() / 1000));
-  if (!result.ok || typeof result.payload.p !== 'string') return 'expired';
-  return { patientId: result.payload.p };
+  return (await portalSession(db, token)) ?? 'expired';
 }
 
 // ── who is asking ──
@@ -122,38 +140,48 @@ export function normaliseDateOfBirth(text: string): string | undefined {
 /** Compared instead of a missing patient's date of birth, so an unknown account does the same work. */
 const NO_DATE_OF_BIRTH = '0000-00-00';
 
-export type LookupResult = { ok: true; patientId: string } | { ok: false; reason: LookupFailureReason };
+export type LookupResult = { ok: true; patientId: string; sessionCookie: string } | { ok: false; reason: LookupFailureReason };
 
 /**
- * The lookup, with the same work on every failure path: one read of the patient by account id, one read of the lock
- * state (account and client together), a keyed-hash comparison of the date of birth (with a stand-in value when the
- * account is unknown), then one transaction that records the failure, counts, may lock, and audits.
+ * The lookup. First it is counted (client, then account, one statement under their rows' locks; beside it, the read
+ * of the patient by account id); a lookup refused there ends there, its date of birth never compared. Otherwise a
+ * keyed-hash comparison of the date of birth (with a stand-in value when the account is unknown). A failure writes
+ * nothing more, unless it locked its account or client (one audit row per lock); a success starts a server-side
+ * session and is audited. Every kind of failure does the same work.
  */
 export async function lookUp(
   db: Db,
   s: StatementsSettings,
-  input: { accountId: string; dateOfBirth: string; clientAddress: string },
+  input: { accountId: string; dateOfBirth: string; clientAddress: string; previousSession?: string },
 ): Promise<LookupResult> {
   const accountKey = keyedHash('account', input.accountId, s.portalSecret);
   const clientKey = keyedHash('client', input.clientAddress, s.portalSecret);
-  const [patient, locked] = await Promise.all([
-    patientByAccountId(db, input.accountId),
-    lockedKeys(db, [accountLockKey(accountKey), clientLockKey(clientKey)]),
-  ]);
+  const limits = { maxFailuresPerAccount: s.maxFailuresPerAccount, maxFailuresPerClient: s.maxFailuresPerClient, lockoutMs: s.lockoutMs };
+  const [counted, patient] = await Promise.all([countLookup(db, { accountKey, clientKey, limits }), patientByAccountId(db, input.accountId)]);
+  // A lookup that reached a limit locked its key (the client's limit is reached exactly at its count).
+  const client = { attempts: s.maxFailuresPerClient };
+  if (!counted.admitted) {
+    if (counted.clientLockedNow) await auditLookupLock(db, { accountKey, clientKey, client, lockoutMs: s.lockoutMs }); // then refused by a locked account
+    return { ok: false, reason: counted.refusedBy === 'client' ? 'client_locked' : 'account_locked' };
+  }
+
   const given = Buffer.from(keyedHash('dob', input.dateOfBirth, s.portalSecret), 'hex');
   const expected = Buffer.from(keyedHash('dob', patient?.date_of_birth ?? NO_DATE_OF_BIRTH, s.portalSecret), 'hex');
-  const dobMatches = timingSafeEqual(given, expected) && patient !== undefined;
-  const accountLocked = locked.has(accountLockKey(accountKey));
-  const clientLocked = locked.has(clientLockKey(clientKey));
-
-  if (patient && dobMatches && !accountLocked && !clientLocked) {
-    await recordLookupSuccess(db, { accountKey, clientKey, patientId: patient.id, practiceId: patient.practice_id });
-    return { ok: true, patientId: patient.id };
+  if (timingSafeEqual(given, expected) && patient) {
+    const session = await recordLookupSuccess(db, {
+      accountKey, clientKey, patientId: patient.id, practiceId: patient.practice_id, clientLockedNow: counted.clientLockedNow,
+      sessionTtlMs: s.sessionTtlMs, previousSession: input.previousSession,
+    });
+    return { ok: true, patientId: patient.id, sessionCookie: session.cookieValue };
   }
-  const reason: LookupFailureReason = clientLocked ? 'client_locked' : accountLocked ? 'account_locked' : patient ? 'wrong_date_of_birth' : 'unknown_account';
-  await recordLookupFailure(db, {
-    accountKey, clientKey, reason,
-    limits: { maxFailuresPerAccount: s.maxFailuresPerAccount, maxFailuresPerClient: s.maxFailuresPerClient, lockoutMs: s.lockoutMs },
-  });
-  return { ok: false, reason };
+  if (counted.accountLockedNow || counted.clientLockedNow) {
+    await auditLookupLock(db, {
+      accountKey, clientKey, lockoutMs: s.lockoutMs,
+      account: counted.accountLockedNow ? { attempts: counted.accountAttempts } : undefined, client: counted.clientLockedNow ? client : undefined,
+    });
+  }
+  return { ok: false, reason: patient ? 'wrong_date_of_birth' : 'unknown_account' };
 }
+
+/** The browser's current session cookie, if any (ended when the same browser signs in again). */
+export const sessionCookieOf = (req: Request): string | undefined => parseCookies(req.headers.cookie)[SESSION_COOKIE];

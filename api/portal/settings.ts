@@ -26,6 +26,13 @@ export interface StatementsSettings {
   trustedProxyHops: number;
   reminderIntervalMs: number;
   reminderLimit: number;
+  /**
+   * Portal payments one statement may start within `portalPaymentWindowMs`: each is a collection and a registration on
+   * the statement's run (history), so an unbounded Pay button would grow both. Pressing Pay again with the same amount
+   * reuses the open one and does not count.
+   */
+  maxPortalPaymentsPerStatement: number;
+  portalPaymentWindowMs: number;
 }
 
 export const DEFAULT_STATEMENTS_SETTINGS: StatementsSettings = {
@@ -40,6 +47,8 @@ export const DEFAULT_STATEMENTS_SETTINGS: StatementsSettings = {
   trustedProxyHops: 0,
   reminderIntervalMs: 14 * 86_400_000,
   reminderLimit: 3,
+  maxPortalPaymentsPerStatement: 5,
+  portalPaymentWindowMs: 24 * 3_600_000,
 };
 
 export function statementsSettingsFromConfig(c: ServiceConfig): StatementsSettings {
@@ -55,6 +64,9 @@ export function statementsSettingsFromConfig(c: ServiceConfig): StatementsSettin
     trustedProxyHops: c.PORTAL_TRUSTED_PROXY_HOPS,
     reminderIntervalMs: c.STATEMENT_REMINDER_INTERVAL,
     reminderLimit: c.STATEMENT_REMINDER_LIMIT,
+    // Not configurable: a patient needs one or two; the cap only stops a runaway button or script.
+    maxPortalPaymentsPerStatement: DEFAULT_STATEMENTS_SETTINGS.maxPortalPaymentsPerStatement,
+    portalPaymentWindowMs: DEFAULT_STATEMENTS_SETTINGS.portalPaymentWindowMs,
   };
 }
 

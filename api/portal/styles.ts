@@ -25,6 +25,9 @@ p { margin: 0 0 1rem; }
 .field { margin: 0 0 1.25rem; }
 label { display: block; font-weight: 600; margin: 0 0 .25rem; }
 .hint { color: var(--muted); margin: 0 0 .375rem; font-size: .9375rem; }
+/* A line whose balance changed since the statement (payer reprocessing): the printed one struck, today's beside it. */
+.lines s { color: var(--muted); }
+.lines .now { font-weight: 600; white-space: nowrap; }
 input[type=text], input[type=date] { display: block; width: 100%; max-width: 22rem; font: inherit; padding: .625rem .75rem; min-height: 2.75rem;
   border: 2px solid var(--muted); border-radius: .375rem; background: #fff; color: var(--ink); }
 input.amount { max-width: 12rem; }
@@ -82,6 +85,8 @@ footer.site { max-width: 48rem; margin: 0 auto; padding: 0 1rem 2rem; color: var
 
 /** The printable statement: a letter-size page on paper, a sheet of paper on screen. */
 export const STATEMENT_CSS = `
+.lines s { color: #555; }
+.lines .now { font-weight: 600; white-space: nowrap; }
 :root { color-scheme: light; --ink: #111; --muted: #444; --line: #999; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #e9ecef; color: var(--ink); font: 10.5pt/1.4 "Helvetica Neue", Helvetica, Arial, sans-serif; }

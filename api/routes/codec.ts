@@ -8,12 +8,17 @@
  * CORS: only the Temporal UI's origin(s) (TEMPORAL_UI_ORIGIN) may call it from a browser, with credentials; a request
  * from any other origin is refused with 403 before anything is decoded. Preflights are answered here.
  * Every decode is logged by the access log with the engineer's token fingerprint (never the token).
+ * Refused tokens are limited per client address and token prefix (api/credential-limits.ts): over the limit, 429 with
+ * `Retry-After` before any token is compared.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
-import { AppError, forbidden, unauthorized } from '../../lib/errors';
+import { AppError, forbidden, tooManyRequests, unauthorized } from '../../lib/errors';
+import { escapeHtml } from '../../lib/html';
+import { createCredentialGuard, type CredentialGuard } from '../credential-limits';
+import { jsonBody } from '../json-body';
 import { parseBody } from '../validate';
 
 export interface CodecEndpointDeps {
@@ -24,6 +29,8 @@ export interface CodecEndpointDeps {
   uiOrigins: string[];
   /** Mark the session cookie Secure (production, behind TLS). */
   secureCookies: boolean;
+  /** Limits on refused tokens (api/credential-limits.ts): the app's, shared with staff sign-in; its own when omitted. */
+  credentials?: CredentialGuard;
 }
 
 /** Remote codec requests carry whole batches of payloads; the API's usual 64 kB body limit is too small. */
@@ -93,8 +100,6 @@ const hostOf = (origin: string) => {
   }
 };
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 function sessionPage(res: Response, status: number, message: string): void {
   res
     .status(status)
@@ -113,6 +118,7 @@ function sessionPage(res: Response, status: number, message: string): void {
 export function codecRoutes(deps: CodecEndpointDeps): Router {
   const router = Router();
   const allowed = new Set(deps.uiOrigins);
+  const credentials = deps.credentials ?? createCredentialGuard();
   const now = () => Math.floor(Date.now() / 1000);
 
   /** Browser calls only from the Temporal UI; preflights answered here, before any credential is asked for. */
@@ -134,10 +140,15 @@ export function codecRoutes(deps: CodecEndpointDeps): Router {
     next();
   };
 
-  const engineer: RequestHandler = (req, res, next) => {
+  const engineer: RequestHandler = async (req, res, next) => {
     const bearer = BEARER.exec(req.headers.authorization ?? '');
+    const wait = await credentials.blocked(req, bearer?.[1]);
+    if (wait !== undefined) throw tooManyRequests('Too many codec requests with a credential that was not accepted; try again later.', wait);
     const token = bearer ? matchToken(deps.engineerTokens, bearer[1]!) : sessionToken(deps.engineerTokens, cookie(req, SESSION_COOKIE), now());
     if (!token) {
+      // Only a bearer token counts: the Temporal UI calls without a credential (or with an expired session) until the
+      // engineer signs in, and that is no guess.
+      if (bearer) await credentials.refused(req, bearer[1]);
       res.set('WWW-Authenticate', 'Bearer realm="payflow-codec"');
       throw unauthorized('The codec endpoint needs an engineer credential: Authorization: Bearer <codec token>, or sign in at /codec/session.');
     }
@@ -145,7 +156,7 @@ export function codecRoutes(deps: CodecEndpointDeps): Router {
     next();
   };
 
-  const json = express.json({ limit: CODEC_BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  const json = jsonBody({ limit: CODEC_BODY_LIMIT });
 
   for (const op of ['encode', 'decode'] as const) {
     router.options(`/${op}`, cors);
@@ -173,15 +184,24 @@ export function codecRoutes(deps: CodecEndpointDeps): Router {
     const signedIn = sessionToken(deps.engineerTokens, cookie(req, SESSION_COOKIE), now()) !== undefined;
     sessionPage(res, 200, signedIn ? 'You are signed in: the Temporal UI can decode payloads in this browser for 8 hours.' : 'Sign in with your engineer codec token.');
   });
-  router.post('/session', sameOrigin, express.urlencoded({ extended: false, limit: '4kb' }), express.json({ limit: '4kb' }), (req, res) => {
+  router.post('/session', sameOrigin, express.urlencoded({ extended: false, limit: '4kb' }), jsonBody({ limit: '4kb' }), async (req, res) => {
     const bearer = BEARER.exec(req.headers.authorization ?? '');
     const given = bearer?.[1] ?? (req.body as { token?: unknown } | undefined)?.token;
-    const token = typeof given === 'string' && given.length <= 200 ? matchToken(deps.engineerTokens, given) : undefined;
     const wantsHtml = typeof req.is('application/x-www-form-urlencoded') === 'string';
+    // Counted before the comparison, given back when accepted: parallel guesses cannot pass the limit.
+    const attempted = typeof given === 'string' && given !== '' ? given : undefined;
+    const wait = attempted === undefined ? undefined : await credentials.attempt(req, attempted);
+    if (wait !== undefined) {
+      res.set('Retry-After', String(wait));
+      if (wantsHtml) return sessionPage(res, 429, `Too many sign-in attempts from here. Try again in ${Math.ceil(wait / 60)} minute(s).`);
+      throw tooManyRequests('Too many sign-in attempts; try again later.', wait);
+    }
+    const token = typeof given === 'string' && given.length <= 200 ? matchToken(deps.engineerTokens, given) : undefined;
     if (!token) {
       if (wantsHtml) return sessionPage(res, 401, 'That token is not an engineer codec token.');
       throw unauthorized('Not an engineer codec token.');
     }
+    await credentials.accepted(req, token);
     res.locals.logFields = { ...(res.locals.logFields as object), engineer: fingerprint(token) };
     res.cookie(SESSION_COOKIE, sessionValue(token, now()), {
       httpOnly: true, sameSite: 'strict', path: '/codec', maxAge: SESSION_SECONDS * 1000, secure: deps.secureCookies,

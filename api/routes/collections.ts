@@ -1,9 +1,9 @@
-/** Collections API: start a copay collection for a visit (Collect Now), read one, cancel one. */
+/** Collections API: start a copay collection for a visit (Collect Now), list a visit's, read one, cancel one. */
 import { Router, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
-import { createCopayCollection, getCollection, isClosed, visitForCollection, type CollectionRow } from '../../db/queries/collections';
+import { collectionsOfVisit, createCopayCollection, getCollection, isClosed, visitForCollection, type CollectionRow } from '../../db/queries/collections';
 import { collectionLedger } from '../../db/queries/collection-ledger';
 import { MAX_PAYMENT_CENTS } from '../../domain/money';
 import { collectionStart, type CollectionWindows } from '../../app/collection-starts';
@@ -91,6 +91,13 @@ export function collectionRoutes(deps: { db: Db; temporal: Client; taskQueue: st
     sendCollectNow(res, await copay.start(staffOf(req), req.params.visitId, req.body));
   });
 
+  router.get('/v1/visits/:visitId/collections', async (req, res) => {
+    const staff = staffOf(req);
+    const visit = await visitForCollection(deps.db, uuidParam(req.params.visitId, 'visit'), staff.practiceId);
+    if (!visit) throw notFound('visit');
+    res.json({ visitId: visit.id, collections: (await collectionsOfVisit(deps.db, visit.id, staff.practiceId)).map(collectionView) });
+  });
+
   router.get('/v1/collections/:collectionId', async (req, res) => {
     const staff = staffOf(req);
     const collection = await getCollection(deps.db, uuidParam(req.params.collectionId, 'collection'), staff.practiceId);
@@ -104,6 +111,11 @@ export function collectionRoutes(deps: { db: Db; temporal: Client; taskQueue: st
     if (!collection) throw notFound('collection');
     const body = parseBody(cancelBody, req.body);
     if (isClosed(collection)) throw conflict(`This collection is already ${collection.status}.`);
+    // The patient's payment page for a statement payment cannot be withdrawn (its signed link stays valid until it
+    // expires): cancelling here could refuse money the patient then pays. It expires by itself if not paid.
+    if (collection.path === 'statement') {
+      throw conflict('A statement payment the patient started in the portal cannot be cancelled; it expires by itself if the patient does not pay.');
+    }
     await deps.temporal.workflow.getHandle(collection.workflow_id)
       .executeUpdate(cancelUpdate, { args: [{ collectionId: collection.id, reason: body.reason, actor: `staff:${staff.id}` }] })
       .catch((err: unknown) => {

@@ -1,11 +1,16 @@
-/** A patient's payments and where each went (applications, reversals, refunds), scoped to the staff's practice. */
+/** Patients for staff: the list (or the one with an EHR external id), a patient's visits, and a patient's payments and
+ *  where each went (applications, reversals, refunds), scoped to the staff's practice. */
 import { Router, type Request } from 'express';
+import { z } from 'zod';
 import type { Db } from '../../db/connection';
 import { patientLedger } from '../../db/queries/ledger';
 import { listPatients, listVisits, patientInPractice } from '../../db/queries/patients';
 import { notFound } from '../../lib/errors';
 import { staffOf } from '../auth';
-import { UUID } from '../validate';
+import { parseBody, UUID } from '../validate';
+
+/** `externalId`: the EHR's id of the patient (exact match), how an integrator finds our patientId. */
+const listQuery = z.strictObject({ externalId: z.string({ error: 'must be one external id' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }).optional() });
 
 export function patientRoutes(deps: { db: Db }): Router {
   const router = Router();
@@ -18,7 +23,8 @@ export function patientRoutes(deps: { db: Db }): Router {
   }
 
   router.get('/v1/patients', async (req, res) => {
-    const patients = await listPatients(deps.db, staffOf(req).practiceId);
+    const q = parseBody(listQuery, req.query);
+    const patients = await listPatients(deps.db, staffOf(req).practiceId, q.externalId !== undefined ? { externalId: q.externalId } : {});
     res.json({ patients: patients.map((p) => ({ patientId: p.id, externalId: p.external_id, firstName: p.first_name, lastName: p.last_name })) });
   });
 

@@ -17,6 +17,7 @@ import {
 } from '../../db/queries/statements';
 import { localDateOf } from '../../domain/dates';
 import { statementCycle } from '../../domain/statements';
+import type { Cents } from '../../domain/money';
 import { AppError, conflict, notFound, validationFailed } from '../../lib/errors';
 import { outageOf } from '../../lib/outage';
 import { statementBatch } from '../../workflows/statement-batch';
@@ -164,8 +165,8 @@ export function statementRoutes(deps: StatementRouteDeps): Router {
     if (!doc) throw notFound('statement');
     res.status(200).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).send(printableStatementPage({
       practiceName: doc.practice.name, patientName: `${doc.patient.firstName} ${doc.patient.lastName}`, accountId: doc.patient.accountId,
-      statementDate: doc.statement.statement_date, lines: portalLines(doc), totalCents: doc.due.totalCents, paidCents: doc.due.paidCents,
-      dueCents: doc.due.dueCents, portalUrl: portalUrlOf(deps.settings.publicBaseUrl),
+      statementDate: doc.statement.statement_date, lines: portalLines(doc, await statementCurrentBalances(db, doc.statement)), totalCents: doc.due.totalCents,
+      paidCents: doc.due.paidCents, dueCents: doc.due.dueCents, portalUrl: portalUrlOf(deps.settings.publicBaseUrl),
     }));
   });
 
@@ -185,10 +186,11 @@ export function statementRoutes(deps: StatementRouteDeps): Router {
   return router;
 }
 
-export function portalLines(doc: StatementDocument) {
+/** The statement's lines as the patient sees them: as printed, with what each owes today (statementCurrentBalances). */
+export function portalLines(doc: StatementDocument, current: Map<string, Cents>) {
   return doc.lines.map((l) => ({
     dateOfService: l.date_of_service, procedureCode: l.procedure_code, description: l.description, chargeCents: l.charge_cents,
     insurancePaidCents: l.insurance_paid_cents, adjustmentCents: l.adjustment_cents, patientPaidCents: l.patient_paid_cents,
-    balanceCents: l.balance_cents,
+    balanceCents: l.balance_cents, currentBalanceCents: current.get(`${l.claim_id}:${l.claim_line_id ?? ''}`) ?? 0,
   }));
 }

@@ -1,6 +1,7 @@
 /**
  * The staff work queue over JSON (the logic is in ../work-queue.ts, shared with the staff pages):
- *   GET  /v1/manual-tasks                          list: filters, oldest first, keyset pages, counts by reason (any staff role)
+ *   GET  /v1/manual-tasks                          list: filters (also by patient, claim, collection), oldest first, keyset
+ *                                                  pages, counts by reason (any staff role)
  *   GET  /v1/manual-tasks/{taskId}                 the payment, the visit, the patient's open patient-owned claims (any staff role)
  *   POST /v1/manual-tasks/{taskId}/assign          to me (billing)
  *   POST /v1/manual-tasks/{taskId}/unassign        (billing)
@@ -47,6 +48,9 @@ const listQuery = z.strictObject({
   maxAgeDays: ageDays.optional(),
   limit: z.coerce.number({ error: 'must be 1-100' }).int({ error: 'must be 1-100' }).min(1, { error: 'must be 1-100' }).max(100, { error: 'must be 1-100' }).default(25),
   cursor: z.string().max(200).optional(),
+  patientId: z.uuid({ error: 'must be a patient id' }).transform((v) => v.toLowerCase()).optional(),
+  claimId: z.uuid({ error: 'must be a claim id' }).transform((v) => v.toLowerCase()).optional(),
+  collectionId: z.uuid({ error: 'must be a collection id' }).transform((v) => v.toLowerCase()).optional(),
 });
 
 /** Query parameters → the list filter (reasons as `reason=a,b` or repeated; assignee `me`, `none` or a staff id). */
@@ -73,6 +77,9 @@ export function taskListFilter(query: unknown, staffId: string): TaskListFilter 
     ...(q.minAgeDays !== undefined ? { minAgeDays: q.minAgeDays } : {}),
     ...(q.maxAgeDays !== undefined ? { maxAgeDays: q.maxAgeDays } : {}),
     ...(after ? { after } : {}),
+    ...(q.patientId ? { patientId: q.patientId } : {}),
+    ...(q.claimId ? { claimId: q.claimId } : {}),
+    ...(q.collectionId ? { collectionId: q.collectionId } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import * as m009 from './009_idempotency_lease';
 import * as m010 from './010_collection_waits';
 import * as m011 from './011_reversal_tasks_by_claim';
 import * as m012 from './012_ledger_sums_enforced';
+import * as m013 from './013_portal_counters_and_sessions';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '010_collection_waits': m010,
   '011_reversal_tasks_by_claim': m011,
   '012_ledger_sums_enforced': m012,
+  '013_portal_counters_and_sessions': m013,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

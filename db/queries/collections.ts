@@ -85,6 +85,11 @@ export async function paymentRequestContext(db: Db, collectionId: string) {
   return row;
 }
 
+/** A visit's collections (its copays: one live at most, then those expired or cancelled before it), newest first. */
+export async function collectionsOfVisit(db: Db, visitId: string, practiceId: string): Promise<CollectionRow[]> {
+  return db('collections').where({ visit_id: visitId, practice_id: practiceId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
+}
+
 /** Visit + practice settings needed to start a copay collection, scoped to the caller's practice. */
 export async function visitForCollection(db: Db, visitId: string, practiceId: string) {
   return db('visits as v')

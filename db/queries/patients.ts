@@ -9,10 +9,10 @@ export async function patientInPractice(db: Db, patientId: string, practiceId: s
   return row && { id: row.id, timeZone: row.time_zone };
 }
 
-/** The practice's patients, for staff (authenticated; PHI stays out of URLs and logs). */
-export async function listPatients(db: Db, practiceId: string) {
+/** The practice's patients, for staff (authenticated; PHI stays out of URLs and logs); or the one with this EHR id. */
+export async function listPatients(db: Db, practiceId: string, filter: { externalId?: string } = {}) {
   return db('patients')
-    .where({ practice_id: practiceId })
+    .where({ practice_id: practiceId, ...(filter.externalId !== undefined ? { external_id: filter.externalId } : {}) })
     .orderBy(['last_name', 'first_name'])
     .select<{ id: string; external_id: string; first_name: string; last_name: string }[]>('id', 'external_id', 'first_name', 'last_name');
 }

@@ -47,6 +47,10 @@ export interface TaskListFilter {
   assignee?: string | null;
   minAgeDays?: number;
   maxAgeDays?: number;
+  /** Integrators: one patient's tasks; a claim's (naming it, or opened for its visit); one collection's. */
+  patientId?: string;
+  claimId?: string;
+  collectionId?: string;
   /** Keyset: list tasks after this one (created_at, id). */
   after?: { createdAt: string; id: string };
   limit: number;
@@ -135,6 +139,18 @@ export async function listTasks(db: Db, practiceId: string, f: TaskListFilter): 
   if (f.maxAgeDays !== undefined) {
     where.push(`${TASK_AGE} <= ?`);
     params.push(f.maxAgeDays);
+  }
+  if (f.patientId !== undefined) {
+    where.push('t.patient_id = ?');
+    params.push(f.patientId);
+  }
+  if (f.claimId !== undefined) {
+    where.push('(t.claim_id = ? or t.visit_id = (select c.visit_id from claims c where c.id = ?))');
+    params.push(f.claimId, f.claimId);
+  }
+  if (f.collectionId !== undefined) {
+    where.push('t.collection_id = ?');
+    params.push(f.collectionId);
   }
   if (f.after) {
     where.push('(t.created_at, t.id) > (?::timestamptz, ?::uuid)');

@@ -6,8 +6,8 @@
  *   encoding: binary/encrypted   encryption-cipher: AES-256-GCM   encryption-key-id: <id of the key used>
  * data = 12-byte random IV ‖ ciphertext ‖ 16-byte tag; the key id is authenticated data, so a payload cannot be
  * passed off as encrypted under another key.
- * Decoding leaves payloads that are not encrypted as they are: histories written before encryption was switched
- * on still replay, and Temporal's own unencoded payloads pass through.
+ * Decoding here leaves payloads that are not encrypted as they are (the engineers' codec endpoint shows them as they
+ * are); the worker's and the clients' data converters refuse them (plaintext-guard.ts, PAYLOAD_ACCEPT_PLAINTEXT).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
@@ -32,9 +32,12 @@ export function isEncrypted(p: Payload): boolean {
 export class AesGcmPayloadCodec implements PayloadCodec {
   private readonly keys: ReadonlyMap<string, Buffer>;
   readonly currentKeyId: string;
+  /** PAYLOAD_ACCEPT_PLAINTEXT: whether the data converters built with this codec let unencrypted payloads in (index.ts). */
+  readonly acceptPlaintext: boolean;
 
   /** `current` defaults to the first key. */
-  constructor(keys: readonly PayloadKey[], current?: string) {
+  constructor(keys: readonly PayloadKey[], current?: string, opts: { acceptPlaintext?: boolean } = {}) {
+    this.acceptPlaintext = opts.acceptPlaintext ?? false;
     if (keys.length === 0) throw new TypeError('AesGcmPayloadCodec needs at least one key');
     for (const k of keys) if (k.key.length !== 32) throw new TypeError(`payload key ${k.id} must be 32 bytes (AES-256)`);
     this.keys = new Map(keys.map((k) => [k.id, k.key]));

@@ -1,5 +1,5 @@
 /**
- * The API's observability: Prometheus metrics at GET /metrics (latency by route template and status; staff queue and
+ * The API's observability: Prometheus metrics at GET /metrics on the internal listener (latency by route template and status; staff queue and
  * in-flight collections from PostgreSQL at scrape time), and JSON logs, one line per request with its request id,
  * from which PHI stays out whatever path it travels (webhook bodies, URLs, query strings, headers, failures).
  */
@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../lib/logger';
 import { signWebhook } from '../../lib/webhook-signature';
 import { errorHandler } from '../../api/problem';
+import { createApiMetrics, metricsApp } from '../../api/metrics';
 import { TEST_SECRETS, useTestStack } from '../support/harness';
 import { seedScenario, transferToPatient } from '../support/fixtures';
 import { capture, collectionWhen, remit, startCopay } from '../support/copay-driver';
@@ -35,7 +36,8 @@ describe('API metrics', () => {
 
   it('GET /metrics: latency by route template and status, the staff queue and in-flight collections from PostgreSQL', async () => {
     const s = await seedScenario(stack.db);
-    const app = stack.makeApp();
+    const metrics = createApiMetrics({ db: stack.db, log: stack.log });
+    const app = stack.makeApp({ metrics });
     const collectionId = randomUUID();
     await request(app).get(`/v1/collections/${collectionId}`).set(s.auth('frontDesk')).expect(404);
     await request(app).get(`/v1/collections/${randomUUID()}`).set(s.auth('frontDesk')).expect(404);
@@ -48,7 +50,9 @@ describe('API metrics', () => {
     await remit(stack, transferToPatient(s, 0));
     await collectionWhen(stack, s, started.collectionId, 'needs_attention');
 
-    const res = await request(app).get('/metrics').expect(200).expect('Content-Type', /^text\/plain; version=0\.0\.4/);
+    // Served by the internal listener's app (api/main.ts: API_METRICS_HOST:API_METRICS_PORT), not the public one.
+    await request(app).get('/metrics').expect(404);
+    const res = await request(metricsApp(metrics, stack.log)).get('/metrics').expect(200).expect('Content-Type', /^text\/plain; version=0\.0\.4/);
     const body = res.text;
     expect(body).toMatch(/^payflow_http_request_duration_seconds_count\{method="GET",route="\/v1\/collections\/:collectionId",status="404"\} 2$/m);
     expect(body).toMatch(/^payflow_http_request_duration_seconds_count\{method="GET",route="\(no route\)",status="404"\} 1$/m);

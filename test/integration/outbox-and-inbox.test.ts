@@ -9,6 +9,7 @@ import type { ClearinghouseEvent } from '../../ehr/events';
 import type { EhrAdapter } from '../../ehr/adapter';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { signWebhook } from '../../lib/webhook-signature';
+import { createApiMetrics, metricsApp } from '../../api/metrics';
 import { createCopayCollection } from '../../db/queries/collections';
 import { reconcileStartingCollections } from '../../worker/starting-reconciler';
 import { DEFAULT_TEST_WINDOWS, TEST_SECRETS, useTestStack, type TestStack } from '../support/harness';
@@ -52,14 +53,14 @@ describe('messages to runs go through the outbox', () => {
     expect(again.body).toEqual({ ...first.body, duplicate: true });
     expect(await messagesFor(stack, started.workflowId)).toHaveLength(1);
     // Engineers see it waiting (operations guide: alert on its age).
-    expect((await request(stack.app).get('/metrics')).text).toMatch(/^payflow_run_messages_pending 1$/m);
+    expect((await request(metricsApp(createApiMetrics({ db: stack.db, log: stack.log }), stack.log)).get('/metrics')).text).toMatch(/^payflow_run_messages_pending 1$/m);
 
     await stack.startWorker();
     const applied = await collectionWhen(stack, s, started.collectionId, 'applied');
     expect(applied.applications).toEqual([expect.objectContaining({ amountCents: 2500 })]);
     const [delivered] = await messagesFor(stack, started.workflowId);
     expect(delivered).toMatchObject({ outcome: 'delivered', attempts: 1 });
-    expect((await request(stack.app).get('/metrics')).text).toMatch(/^payflow_run_messages_pending 0$/m);
+    expect((await request(metricsApp(createApiMetrics({ db: stack.db, log: stack.log }), stack.log)).get('/metrics')).text).toMatch(/^payflow_run_messages_pending 0$/m);
   });
 
   it('a message to a run that has finished is closed as run_closed, not retried forever', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { sharedStack } from '../support/shared-stack';
 import { quietRuntime } from '../support/harness';
-import { TEST_DATA_CONVERTER } from '../support/codec';
+import { replayDataConverterFor } from '../support/replay-converter';
 import { setupTracing } from '../../lib/tracing';
 import { workerSinks } from '../../worker/telemetry';
 
@@ -23,10 +23,11 @@ describe('replay of recorded workflow histories', () => {
 
   it.each(histories)('%s replays deterministically', async (file) => {
     const history: unknown = JSON.parse(readFileSync(join(DIR, file), 'utf8'));
-    // The worker's data converter (histories recorded with encryption decode; plain ones pass through) and its sinks
+    // The worker's data converter (histories recorded with encryption decode; those recorded before payloads were
+    // encrypted replay with PAYLOAD_ACCEPT_PLAINTEXT=true, as such a worker would run) and its sinks
     // (the bundled OpenTelemetry interceptors export through one).
     await Worker.runReplayHistory(
-      { workflowBundle: { codePath: sharedStack().workflowBundlePath }, dataConverter: TEST_DATA_CONVERTER, sinks: workerSinks(setupTracing({ serviceName: 'replay' })) },
+      { workflowBundle: { codePath: sharedStack().workflowBundlePath }, dataConverter: replayDataConverterFor(history), sinks: workerSinks(setupTracing({ serviceName: 'replay' })) },
       history, file,
     );
   });

@@ -11,7 +11,7 @@ import { signPaymentLink } from '../../lib/payment-link';
 import { ensureStatementSchedule, STATEMENT_SCHEDULE_ID } from '../../scripts/statement-schedule';
 import { useTestStack, type TestStack } from '../support/harness';
 import { eventually } from '../support/fixtures';
-import { generateStatement, outbox, seedStatementScenario, startPortalApp, statementWhen, type StatementScenario } from '../support/statement-driver';
+import { generateStatement, outbox, PortalClient, seedStatementScenario, startPortalApp, statementWhen, type StatementScenario } from '../support/statement-driver';
 
 const PROBLEM = /^application\/problem\+json/;
 
@@ -92,11 +92,27 @@ describe('statements API', () => {
     const taken = await read();
     expect(taken.dueCents).toBe(4550);
     expect(taken.lines.map((l: { balanceCents: number; currentBalanceCents: number }) => [l.balanceCents, l.currentBalanceCents])).toEqual([[4550, 4550], [8000, 0]]);
+    // The patient's page and both printable copies say it too: the printed balance struck through, today's beside it.
+    const patient = new PortalClient(portal.url);
+    expect((await patient.signIn(s.accountId, s.dateOfBirth)).status).toBe(303);
+    const pages = [
+      (await patient.get('/portal/statement')).body,
+      (await patient.get('/portal/statement/print')).body,
+      (await request(app).get(`/v1/statements/${st.statementId}/print`).set(s.auth('billing')).expect(200)).text,
+    ];
+    for (const page of pages) {
+      expect(page).toContain('<s>$80.00</s> <span class="now">now $0.00</span>');
+      expect(page).toContain('Some balances changed since this statement');
+      expect(page).not.toContain('<s>$45.50</s>');
+    }
 
     await version(claim.source_version + 2, 'patient');
     const back = await read();
     expect(back.dueCents).toBe(12550);
     expect(back.lines.map((l: { currentBalanceCents: number }) => l.currentBalanceCents)).toEqual([4550, 8000]);
+    const again = (await patient.get('/portal/statement')).body;
+    expect(again).not.toContain('<s>');
+    expect(again).not.toContain('Some balances changed');
   });
 
   it('sends no statement at or below the threshold ($10.00 unless the practice says otherwise): 422, nothing written', async () => {

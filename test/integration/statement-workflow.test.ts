@@ -154,7 +154,8 @@ describe('statement workflow', () => {
   it('two payments racing for one statement: both recorded, no line over-applied, the surplus goes to staff', async () => {
     const s = await seedStatementScenario(stack.db, { paymentPageUrl: payPage() });
     const statement = await generateStatement(portal.app, s);
-    // Two tabs: both see $170.50 due and both pay all of it.
+    // Two tabs: both see $170.50 due; one pays all of it, the other $170.00 (the same amount from two tabs would reach
+    // the same open payment request: portal-pay-bound.test.ts).
     const tabs = [new PortalClient(portal.url), new PortalClient(portal.url)];
     const links: string[] = [];
     for (const tab of tabs) {
@@ -162,13 +163,13 @@ describe('statement workflow', () => {
       await tab.get('/portal/statement');
     }
     for (const tab of tabs) {
-      const pay = await tab.post('/portal/pay', { amount: '170.50' });
+      const pay = await tab.post('/portal/pay', { amount: tab === tabs[0] ? '170.50' : '170.00' });
       expect(pay.status).toBe(303);
       links.push(pay.headers.get('location')!);
     }
     await Promise.all(links.map((l) => payOnHostedPage(l)));
     const paid = await statementWhen(portal.app, s, statement.statementId, (b) => b.status === 'paid' && b.payments.every((p: any) => p.payment), 'both payments recorded');
-    expect(paid.paidCents).toBe(34100);
+    expect(paid.paidCents).toBe(34050);
 
     const perClaim = await stack.db('payment_applications as a')
       .join('claims as c', 'c.id', 'a.claim_id')
@@ -192,7 +193,7 @@ describe('statement workflow', () => {
     await request(portal.app).post(`/v1/manual-tasks/${tasks[0].id}/resolve`).set(s.auth('billing'))
       .send({ action: 'credit', note: 'paid twice from two tabs; kept as credit, patient informed' }).expect(200);
     const result = await stack.client.workflow.getHandle(statement.workflowId).result();
-    expect(result).toMatchObject({ status: 'paid', paidCents: 34100, dueCents: 0 });
+    expect(result).toMatchObject({ status: 'paid', paidCents: 34050, dueCents: 0 });
     expect(await stack.db('manual_tasks').where({ id: tasks[0].id }).first()).toMatchObject({ status: 'resolved', resolution: 'credit' });
   });
 

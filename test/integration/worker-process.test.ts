@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { useTestStack } from '../support/harness';
 import { eventually, seedScenario, transferToPatient } from '../support/fixtures';
@@ -99,6 +100,14 @@ describe('the worker process: metrics and logs', () => {
     expect(body).toMatch(/^payflow_collections_finished_total\{[^}]*outcome="applied"[^}]*\} 1$/m);
     expect(body).toMatch(/^payflow_capture_to_application_seconds_bucket\{[^}]*le="15552000"[^}]*\} 1$/m);
     expect(body).not.toContain(phi[1]);
+  });
+
+  it('listens for metrics on loopback only by default (WORKER_METRICS_HOST)', async () => {
+    const outside = Object.values(networkInterfaces()).flat().find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+    if (!outside) return; // a machine with loopback only: nothing to reach from outside
+    const port = new URL(metricsUrl).port;
+    await expect(fetch(`http://${outside}:${port}/metrics`)).rejects.toThrow();
+    expect((await fetch(metricsUrl)).status).toBe(200);
   });
 
   it('logs JSON, one line per event, with workflow id and run id on activity lines, and no PHI', async () => {

@@ -278,7 +278,7 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
     dir = mkdtempSync(join(tmpdir(), 'payflow-fault-'));
     chmodSync(dir, 0o755); // an embedded PostgreSQL runs as the `postgres` OS user
     const shared = sharedStack();
-    const [apiPort, standinPort, metricsPort, temporalPort, pgPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [apiPort, standinPort, metricsPort, temporalPort, pgPort, apiMetricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
 
     const databaseReady = (async () => {
       if (opts.postgres === 'own') {
@@ -328,7 +328,7 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
       SHUTDOWN_GRACE_SECONDS: '5',
       DB_POOL_MAX: '10',
     };
-    env.set('api', { ...common, PORT: String(apiPort), LOG_LEVEL: 'warn', PUBLIC_BASE_URL: stack.apiUrl, ...opts.env?.api });
+    env.set('api', { ...common, PORT: String(apiPort), API_METRICS_PORT: String(apiMetricsPort), LOG_LEVEL: 'warn', PUBLIC_BASE_URL: stack.apiUrl, ...opts.env?.api });
     env.set('worker', {
       ...common, LOG_LEVEL: 'info', // its "worker started" line is the readiness signal
       WORKFLOW_BUNDLE_PATH: shared.workflowBundlePath, WORKER_METRICS_PORT: String(metricsPort), EHR_BASE_URL: stack.standinUrl, ...opts.env?.worker,

@@ -1,7 +1,9 @@
 /** The payload codec (AES-256-GCM, key id in the metadata, rotation) and its configuration. */
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, parsePayloadKeys } from '../../lib/codec';
+import {
+  AesGcmPayloadCodec, dataConverterFor, ENCRYPTED_ENCODING, KEY_ID_METADATA, parsePayloadKeys, payloadCodecFor, payloadCodecFromEnv, REFUSED_ENCODING,
+} from '../../lib/codec';
 import { parseEnv, serviceEnvSchema } from '../../lib/config';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
@@ -54,10 +56,30 @@ describe('AES-256-GCM payload codec', () => {
     await expect(codec.decode([relabelled])).rejects.toThrow('failed authentication');
   });
 
-  it('leaves payloads that were never encrypted as they are (histories from before encryption still replay)', async () => {
+  it('leaves payloads that were never encrypted as they are: the engineers\' codec endpoint shows them', async () => {
     const codec = new AesGcmPayloadCodec([k1]);
     const plain = payloadOf({ collectionId: 'c-1' });
     expect(await codec.decode([plain])).toEqual([plain]);
+  });
+
+  it('the data converter of clients and workers refuses unencrypted payloads where they are read', async () => {
+    const [guard] = dataConverterFor(new AesGcmPayloadCodec([k1])).payloadCodecs!;
+    const [encrypted] = await guard!.encode([payloadOf(phi)]);
+    const [forged, decrypted] = await guard!.decode([payloadOf({ collectionId: 'c-1', amountCents: 2500 }), encrypted!]);
+    expect(defaultPayloadConverter.fromPayload(decrypted!)).toEqual(phi);
+    // Nothing of the forged payload goes on; reading it fails with a message that says why.
+    expect(forged!.data).toEqual(new Uint8Array());
+    expect(() => defaultPayloadConverter.fromPayload(forged!)).toThrow(`Unknown encoding: ${REFUSED_ENCODING}`);
+    expect(REFUSED_ENCODING).toBe('refused: unencrypted payload, not written by payflow (PAYLOAD_ACCEPT_PLAINTEXT)');
+  });
+
+  it('PAYLOAD_ACCEPT_PLAINTEXT=true lets them through, to migrate histories written before encryption', async () => {
+    const config = parseEnv(serviceEnvSchema, { DATABASE_URL: 'postgres://u:p@localhost/x', PAYLOAD_ACCEPT_PLAINTEXT: 'true' });
+    const [codec] = dataConverterFor(payloadCodecFor(config)).payloadCodecs!;
+    const plain = payloadOf({ collectionId: 'c-1' });
+    expect(await codec!.decode([plain])).toEqual([plain]);
+    expect(payloadCodecFromEnv({ PAYLOAD_ACCEPT_PLAINTEXT: 'true' }).acceptPlaintext).toBe(true);
+    expect(payloadCodecFromEnv({}).acceptPlaintext).toBe(false);
   });
 
   it('refuses a current key that is not configured, and keys of the wrong size', () => {
@@ -92,11 +114,21 @@ describe('payload key configuration', () => {
   });
 
   it('refuses the public development key and engineer token in production', () => {
-    const prod = { ...base, NODE_ENV: 'production', EHR_WEBHOOK_SECRETS: 'a-real-secret-0001', CLEARINGHOUSE_WEBHOOK_SECRETS: 'another-real-secret-02' };
-    expect(messageFor(prod)).toBe('Configuration error: CODEC_ENGINEER_TOKENS must be set to real secrets in production');
-    expect(messageFor({ ...prod, CODEC_ENGINEER_TOKENS: 'an-engineer-token-0003' })).toBe('Configuration error: PAYLOAD_KEYS must be set to real keys in production');
+    const generated = () => randomBytes(32).toString('base64');
+    const prod = {
+      ...base, NODE_ENV: 'production', EHR_WEBHOOK_SECRETS: generated(), CLEARINGHOUSE_WEBHOOK_SECRETS: generated(), PORTAL_SECRET: generated(), PAYMENT_LINK_SECRET: generated(),
+    };
+    expect(messageFor(prod)).toBe('Configuration error: CODEC_ENGINEER_TOKENS is a publicly known value: generate one with: openssl rand -base64 32');
+    expect(messageFor({ ...prod, CODEC_ENGINEER_TOKENS: generated() }))
+      .toBe('Configuration error: PAYLOAD_KEYS key "dev-2026-01" is a publicly known key: generate one with: npx tsx lib/codec/payload-keys.ts <id>');
     // Real values pass (another variable may still be missing for production: not ours to check here).
-    expect(messageFor({ ...prod, CODEC_ENGINEER_TOKENS: 'an-engineer-token-0003', PAYLOAD_KEYS: `k1:${b64(32)}` })).not.toMatch(/CODEC_ENGINEER_TOKENS|PAYLOAD_KEY/);
+    expect(messageFor({ ...prod, CODEC_ENGINEER_TOKENS: generated(), PAYLOAD_KEYS: `k1:${b64(32)}` })).not.toMatch(/CODEC_ENGINEER_TOKENS|PAYLOAD_KEY/);
+  });
+
+  it('refuses unencrypted payloads by default; PAYLOAD_ACCEPT_PLAINTEXT=true (migration) lets them through', () => {
+    expect(parseEnv(serviceEnvSchema, base).PAYLOAD_ACCEPT_PLAINTEXT).toBe(false);
+    expect(parseEnv(serviceEnvSchema, { ...base, PAYLOAD_ACCEPT_PLAINTEXT: 'true' }).PAYLOAD_ACCEPT_PLAINTEXT).toBe(true);
+    expect(messageFor({ ...base, PAYLOAD_ACCEPT_PLAINTEXT: 'yes' })).toBe('Configuration error: PAYLOAD_ACCEPT_PLAINTEXT must be true or false');
   });
 
   it('defaults: the development key, the local Temporal UI origin, worker metrics on 9464, tracing off', () => {

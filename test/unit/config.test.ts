@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv, serviceEnvSchema, stackEnvSchema } from '../../lib/config';
@@ -41,12 +42,13 @@ describe('configuration', () => {
     expect(messageFor({ DATABASE_URL: 'mysql://user:hunter2@db/x' })).not.toContain('hunter2');
   });
 
-  it('refuses the public development webhook secrets in production', () => {
-    expect(messageFor({ ...base, NODE_ENV: 'production' })).toBe('Configuration error: EHR_WEBHOOK_SECRETS must be set to real secrets in production');
+  it('refuses the public development webhook secrets in production (the whole policy: config-production.test.ts)', () => {
+    const generated = () => randomBytes(32).toString('base64');
+    expect(messageFor({ ...base, NODE_ENV: 'production' })).toBe('Configuration error: EHR_WEBHOOK_SECRETS is a publicly known value: generate one with: openssl rand -base64 32');
     expect(messageFor({
-      ...base, NODE_ENV: 'production', EHR_WEBHOOK_SECRETS: 'a-real-secret-0001', CLEARINGHOUSE_WEBHOOK_SECRETS: 'another-real-secret-02',
-      CODEC_ENGINEER_TOKENS: 'an-engineer-token-0003', PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-      PORTAL_SECRET: 'a-real-portal-secret-0004', PAYMENT_LINK_SECRET: 'a-real-payment-link-secret-05',
+      ...base, NODE_ENV: 'production', EHR_WEBHOOK_SECRETS: generated(), CLEARINGHOUSE_WEBHOOK_SECRETS: generated(),
+      CODEC_ENGINEER_TOKENS: generated(), PAYLOAD_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      PORTAL_SECRET: generated(), PAYMENT_LINK_SECRET: generated(), PUBLIC_BASE_URL: 'https://pay.example-practice.com',
     })).toBe('accepted');
   });
 

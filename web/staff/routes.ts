@@ -27,6 +27,8 @@ import { copayCollector, type CollectionWindows } from '../../api/routes/collect
 import { manualTasksCsv, manualTasksReport, openCreditsCsv, openCreditsReport, sendCsv } from '../../api/routes/staff-reports';
 import { resolveBodySchema, taskListFilter } from '../../api/routes/tasks';
 import { UUID } from '../../api/validate';
+import { createCredentialGuard, type CredentialGuard } from '../../api/credential-limits';
+import { requestFaultOf } from '../../api/request-faults';
 import {
   assignTask, creditAge, getTaskView, listQueue, resendRefundRequests, resolveTask, type ResolveBody,
 } from '../../api/work-queue';
@@ -37,7 +39,11 @@ import {
 } from './pages';
 import { csrfValid, endSessionCookie, loadSession, requireSession, sameOrigin, sessionCookieOf, setSessionCookie, STAFF_SESSION_TTL_MS } from './session';
 
-export interface StaffPageDeps { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows; log: Logger }
+export interface StaffPageDeps {
+  db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows; log: Logger;
+  /** Limits on refused tokens (api/credential-limits.ts), shared with the JSON API; its own when omitted. */
+  credentials?: CredentialGuard;
+}
 
 const STATIC_DIR = join(__dirname, 'static');
 const STAFF_CSS = readFileSync(join(STATIC_DIR, 'staff.css'), 'utf8');
@@ -97,9 +103,17 @@ const DONE_NOTICES: Record<string, Notice> = {
 
 export function staffPages(deps: StaffPageDeps): Router {
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 });
+  // A form post with no body, or with one that is not a form (multipart, text), leaves req.body undefined: read as an
+  // empty form, so it gets the form's own answer (sign-in failed, form expired), never a TypeError's 500.
+  const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 });
+  const form: RequestHandler = (req, res, next) => urlencoded(req, res, (err?: unknown) => {
+    if (err) return next(err);
+    req.body ??= {};
+    next();
+  });
   const copay = copayCollector(deps);
   const balance = balanceCollector(deps);
+  const credentials = deps.credentials ?? createCredentialGuard();
 
   router.use('/staff', pageHeaders, (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -124,8 +138,15 @@ export function staffPages(deps: StaffPageDeps): Router {
   router.post('/staff/sign-in', form, async (req, res) => {
     if (!sameOrigin(req)) return send(res, 403, messagePage({ title: 'This form has expired', text: 'Sign in from the sign-in page of this site.' }));
     const token = str((req.body as Record<string, unknown>).token).trim();
+    // Counted before the comparison, given back when accepted: parallel guesses cannot pass the limit.
+    const wait = token === '' ? undefined : await credentials.attempt(req, token);
+    if (wait !== undefined) {
+      res.set('Retry-After', String(wait));
+      return send(res, 429, messagePage({ title: 'Too many sign-in attempts', text: `Too many tokens were not accepted from here. Try again in ${Math.ceil(wait / 60)} minute(s), or ask an admin for your token.` }));
+    }
     const staff = /^[A-Za-z0-9._~+/=-]{16,200}$/.test(token) ? await staffByToken(deps.db, token) : undefined;
     if (!staff) return send(res, 401, signInPage({ failed: true }));
+    await credentials.accepted(req, token);
     const session = await createStaffSession(deps.db, staff, STAFF_SESSION_TTL_MS);
     setSessionCookie(req, res, session.cookieValue, Math.floor(STAFF_SESSION_TTL_MS / 1000));
     res.redirect(303, '/staff/queue');
@@ -149,8 +170,11 @@ export function staffPages(deps: StaffPageDeps): Router {
     let filter;
     try {
       filter = taskListFilter({ status: f.status, limit: '25', ...(f.reason ? { reason: f.reason } : {}), ...(f.assignee ? { assignee: f.assignee } : {}), ...(f.age ? { minAgeDays: String(Number(f.age) + 1) } : {}), ...(cursor ? { cursor } : {}) }, staff.id);
-    } catch {
-      return res.redirect(303, '/staff/queue');
+    } catch (err) {
+      // A hand-edited or stale link (a cursor naming no instant, an unknown reason): say which part, never a 500.
+      if (!(err instanceof AppError) || err.status !== 422) throw err;
+      const field = err.fields?.[0]?.field ?? 'a filter';
+      return send(res, 400, messagePage({ title: 'This link to the work queue is not valid', text: `Its ${field} is not one this list understands. Open the work queue again from the menu to start from the first page.`, ctx: ctxOf(req), section: 'queue' }));
     }
     const { timeZone } = await practiceSettings(deps.db, staff.practiceId);
     send(res, 200, queuePage(ctxOf(req), await listQueue(deps, staff, filter), f, cursor !== '', timeZone));
@@ -351,7 +375,9 @@ export function staffPages(deps: StaffPageDeps): Router {
       const text = err.status === 404 ? 'There is nothing here, or it belongs to another practice.' : err.message;
       return send(res, err.status, messagePage({ title, text, ctx }));
     }
-    if ((err as { type?: string })?.type === 'entity.too.large') return send(res, 413, messagePage({ title: 'Too much data', text: 'The form was larger than we accept.', ctx }));
+    // A form or an address the body parser or the router refused (too many fields, a bad Content-Encoding, %FF%FE).
+    const fault = requestFaultOf(err);
+    if (fault) return send(res, fault.error.status, messagePage({ ...fault.page, ctx }));
     const outage = outageOf(err);
     if (outage) {
       deps.log.warn({ outage, reqId: req.id }, 'staff page: dependency unavailable');
