@@ -113,7 +113,11 @@ export async function billingStatement(input: StatementInput): Promise<Statement
         }
         if (closed) rejectUpdate('Conflict', `This statement is closed (${closed}); it takes no more payments.`);
         if (!isPaymentAmount(r.amountCents)) rejectUpdate('Invalid', 'amountCents must be a positive whole number of cents');
-        if (r.amountCents > dueCents) rejectUpdate('Invalid', `The amount exceeds the ${formatCents(dueCents)} due on this statement.`);
+        // The portal checks the amount against what is due now (its claims' current balances, read from PostgreSQL);
+        // this run's `dueCents` is only as fresh as its last capture or reminder (a reversed claim coming back raises
+        // what is due without telling the run), so it only bounds the amount by what the statement can still take.
+        const left = input.totalCents - paidCents;
+        if (r.amountCents > left) rejectUpdate('Invalid', `The amount exceeds the ${formatCents(left)} left on this statement.`);
       },
     },
   );

@@ -24,7 +24,9 @@ import { portalStatementOf, statementCollection, statementCurrentBalances, state
 import { centsToDollarsField, checkPaymentAmount, parseDollars } from '../../domain/statements';
 import { formatCents } from '../../domain/money';
 import { ACCOUNT_ID_PATTERN } from '../../lib/account-id';
+import { AppError } from '../../lib/errors';
 import { safeError, type Logger } from '../../lib/logger';
+import { updateFailureToAppError } from '../../app/temporal-errors';
 import { outageOf, RETRY_AFTER_SECONDS } from '../../lib/outage';
 import { signPaymentLink, verifyPaymentLink, withPaymentLink } from '../../lib/payment-link';
 import { registerPaymentUpdate } from '../../workflows/statement-messages';
@@ -210,6 +212,11 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
         // Only this press's own collection: a reused one may be registering from another press right now.
         if (claim.kind === 'created') await setCollectionStatus(db, { collectionId: collection.id, status: 'cancelled', actor: 'system:portal' });
         const fresh = (await statementModel(statement, csrf))!;
+        // The run refused it (closed meanwhile, or more than the statement can still take): say so, it is not an outage.
+        const refused = updateFailureToAppError(err, 'statement');
+        if (refused instanceof AppError && refused.status < 500) {
+          return sendStatement(res, 409, fresh, { amount: typed, problem: `This payment could not be started: ${refused.message} Nothing was charged.` });
+        }
         return sendStatement(res, 503, fresh, { amount: typed, problem: 'Nothing was charged. Please try again in a few minutes.' });
       }
       await setCollectionStatus(db, { collectionId: collection.id, status: 'awaiting_capture', actor: `patient:${patientId}` });

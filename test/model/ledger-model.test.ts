@@ -58,6 +58,13 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
       new ClaimEvent(0, 'transfer', 5000, 'once'), new ClaimEvent(1, 'transfer', 3000, 'once'), new PayStatement(6000), new Capture(-1, true, 'once'),
       new ClaimEvent(1, 'reverse', 0, 'once'), new PayStatement(1500), new ClaimEvent(1, 'transfer', 3000, 'once'), new PayStatement(100000), new Capture(-1, true, 'duplicate'),
     ]],
+    // Found by the long run: the statement's run kept the amount due of its last capture; when a reversed claim came
+    // back the portal offered the raised amount, which the run refused, and the patient saw "try again" for good.
+    ['a statement claim reversed between two payments comes back: the patient can pay what is due again', [
+      new ClaimEvent(0, 'transfer', 5000, 'once'), new ClaimEvent(1, 'transfer', 3000, 'once'), new PayStatement(1000), new Capture(-1, true, 'once'),
+      new ClaimEvent(1, 'reverse', 0, 'once'), new PayStatement(1000), new Capture(-1, true, 'once'), new ClaimEvent(1, 'transfer', 3000, 'once'),
+      new PayStatement(5000), new Capture(-1, true, 'once'),
+    ]],
     ['staff cannot cancel a statement payment (409); a second press of the same amount goes back to it', [new ClaimEvent(0, 'transfer', 5000, 'once'), new PayStatement(2000), new Cancel(-1), new PayStatement(2000), new Capture(-1, true, 'once')]],
     // Found by this run (both fixed in db/queries/claim-reversals.ts): a return in two parts reused one business key
     // (a ledger conflict), and a trim's return counted the whole reversed application instead of the part taken off.
