@@ -7,17 +7,16 @@
 import type { Db } from '../db/connection';
 import { collectionForPayment, setCollectionStatus } from '../db/queries/collections';
 import {
-  applyToClaim,
-  getManualTask, LedgerRuleError, openManualTask, paymentState, recordPayment, recordRefund, resolveManualTask, visitClaimState,
-  type PaymentMethod, type TaskResolution,
+  applyToClaim, LedgerRuleError, openManualTask, paymentState, recordPayment, visitClaimState, type PaymentMethod,
 } from '../db/queries/ledger';
 import type { CollectionStatus } from '../domain/collections';
 import { type ClaimState, type PaymentState, type PlannedApplication, type PlannedTask } from '../domain/application-rules';
 import { localDateOf, type LocalDate } from '../domain/dates';
 import type { Cents } from '../domain/money';
-import { notFound } from '../lib/errors';
-import { enqueueEhrRefundRequest } from '../db/queries/ehr-refund-requests';
 import { reverseClaimForPayer, type ClaimReversal } from '../db/queries/claim-reversals';
+import { byClaimId, resolveTaskWithMoney, type ResolveTaskInput } from '../db/queries/task-resolution';
+
+export type { ResolveTaskInput };
 
 const SYSTEM_ACTOR = 'system:workflow';
 
@@ -51,16 +50,6 @@ export interface ReverseAutoApplicationsResult {
   tasks?: ClaimReversal['tasks'];
 }
 
-export interface ResolveTaskInput {
-  taskId: string;
-  resolution: TaskResolution;
-  note: string;
-  actor: string;
-  applications?: { claimId: string; amountCents: Cents }[];
-  paymentId?: string;
-  refundCents?: Cents;
-}
-
 export interface SetCollectionStatusActivityInput {
   collectionId: string;
   status: CollectionStatus;
@@ -70,23 +59,7 @@ export interface SetCollectionStatusActivityInput {
   waitingUntil?: string;
 }
 
-/** Claims in id order, so every transaction locks claims in the same order (after its payment): no deadlocks. */
-const byClaimId = <T extends { claimId: string }>(items: T[]): T[] =>
-  [...items].sort((a, b) => (a.claimId < b.claimId ? -1 : a.claimId > b.claimId ? 1 : 0));
-
 /** The reversal reason stored for an event: the event id makes a retried activity recognise its own reversals. */
-
-function checkResolveInput(input: ResolveTaskInput): void {
-  if (input.resolution === 'applied') {
-    const apps = input.applications ?? [];
-    if (input.paymentId === undefined) throw new LedgerRuleError('Applying a task needs the payment to apply from.');
-    if (apps.length === 0) throw new LedgerRuleError('Applying a task needs at least one claim.');
-    if (new Set(apps.map((a) => a.claimId)).size !== apps.length) throw new LedgerRuleError('Each claim may appear only once.');
-  } else if (input.resolution === 'refund') {
-    if (input.paymentId === undefined) throw new LedgerRuleError('A refund needs the payment to refund from.');
-    if (input.refundCents === undefined) throw new LedgerRuleError('A refund needs refundCents.');
-  }
-}
 
 /** The service default of COPAY_REVERSAL_WATCH (lib/config.ts). */
 const DEFAULT_REVERSAL_WATCH_MS = 120 * 86_400_000;
@@ -165,40 +138,7 @@ export function createLedgerActivities(deps: { db: Db; reversalWatchMs?: number 
      * committed (same resolution, actor and note) answers `resolved: true` again.
      */
     async resolveTask(input: ResolveTaskInput): Promise<{ resolved: boolean }> {
-      checkResolveInput(input);
-      return db.transaction(async (trx) => {
-        // The conditional update first: it locks the task, so a competing resolver waits here, before any money moves.
-        const { resolved } = await resolveManualTask(trx, { taskId: input.taskId, resolution: input.resolution, note: input.note, actor: input.actor });
-        const task = await getManualTask(trx, input.taskId);
-        if (!task) throw notFound('manual task');
-        // Someone resolved it already. If it was this very resolution (a retry after a commit), the money moves below
-        // find their rows by business key (and a different amount is a conflict), so the answer is the same again.
-        const replay = !resolved && task.resolution === input.resolution && task.resolvedBy === input.actor && task.resolutionNote === input.note;
-        if (!resolved && !replay) return { resolved: false };
-        if (input.resolution === 'applied' || input.resolution === 'refund') {
-          const paymentId = input.paymentId!;
-          if (task.paymentId !== null && task.paymentId !== paymentId) throw new LedgerRuleError(`Task ${task.taskId} is not about payment ${paymentId}.`);
-          if ((await paymentState(trx, paymentId)).patientId !== task.patientId) {
-            throw new LedgerRuleError(`Payment ${paymentId} is not the task's patient's.`);
-          }
-        }
-        if (input.resolution === 'applied') {
-          for (const a of byClaimId(input.applications!)) {
-            await applyToClaim(trx, {
-              paymentId: input.paymentId!, claimId: a.claimId, amountCents: a.amountCents, kind: 'manual',
-              businessKey: `task:${input.taskId}:claim:${a.claimId}:manual`, actor: input.actor,
-            });
-          }
-        } else if (input.resolution === 'refund') {
-          const { refundId } = await recordRefund(trx, {
-            paymentId: input.paymentId!, amountCents: input.refundCents!, businessKey: `task:${input.taskId}:refund`, note: input.note,
-            actor: input.actor,
-          });
-          // The EHR is asked to return the money by the ehrRefundRequest workflow (outbox row, same transaction).
-          await enqueueEhrRefundRequest(trx, { refundId, taskId: input.taskId, actor: input.actor });
-        }
-        return { resolved: true };
-      });
+      return resolveTaskWithMoney(db, input);
     },
 
     /** Keeps the collections projection current (not a ledger table). */

@@ -12,7 +12,7 @@ import type { Db } from '../db/connection';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../db/queries/idempotency';
 import { AppError, badRequest, conflict } from '../lib/errors';
 import { safeError } from '../lib/logger';
-import { MAX_JSON_DEPTH, nestedDeeperThan, tooDeep } from './json-body';
+import { MAX_JSON_DEPTH, nestedDeeperThan, tooDeep } from '../http/json-body';
 
 const KEY = /^[A-Za-z0-9._:-]{8,100}$/;
 
@@ -30,7 +30,7 @@ export function setIdempotencySettings(app: Application, settings: Partial<Idemp
 }
 
 /** What identifies "the same request": method, URL and body. JSON.stringify recurses, so a body nested deeper than
- *  the JSON parser lets through (api/json-body.ts) is refused here too rather than overflowing the stack. */
+ *  the JSON parser lets through (http/json-body.ts) is refused here too rather than overflowing the stack. */
 export function idempotencyRequestHash(method: string, originalUrl: string, body: unknown): string {
   if (nestedDeeperThan(body, MAX_JSON_DEPTH)) throw tooDeep();
   return createHash('sha256').update(`${method} ${originalUrl}\n${JSON.stringify(body ?? null)}`).digest('hex');

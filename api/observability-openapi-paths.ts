@@ -1,4 +1,4 @@
-/** The metrics endpoint and the codec endpoint in the OpenAPI document (api/openapi.ts spreads them into its paths). */
+/** The metrics endpoint and the codec endpoint in the OpenAPI document (server/openapi.ts spreads them into its paths). */
 const problem = { $ref: '#/components/responses/Problem' };
 const payloads = {
   type: 'object', required: ['payloads'],

@@ -8,7 +8,7 @@ import { unavailable } from '../lib/errors';
 import { outageOf } from '../lib/outage';
 import { updateFailureToAppError } from './temporal-errors';
 import { paymentRequestUpdate, type PaymentRequestView } from '../workflows/collection-messages';
-import type { CollectionStart } from './collection-starts';
+import type { CollectionStart } from './workflow-starts/collection';
 
 /** How long Collect Now waits for the EHR link before it answers 202 (PAYMENT_LINK_WAIT); the rest of a 5 s answer is the fallback check. */
 export const PAYMENT_LINK_WAIT_MS = 3000;
@@ -31,6 +31,6 @@ export async function startAndAwaitPaymentRequest(temporal: Client, start: Colle
     return undefined;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw unavailable('The workflow service did not start this collection in time; retry with the same Idempotency-Key.', 2);
-    throw err; // an outage: api/problem.ts answers 503 with Retry-After
+    throw err; // an outage: http/problem.ts answers 503 with Retry-After
   }
 }

@@ -97,7 +97,7 @@ export async function startBenchStack({ serviceEnv = {}, nodeArgs = [] }: BenchS
   };
   const standin = run('ehr-standin', 'ehr/standin/main.ts', { ...common, EHR_STANDIN_PORT: String(standinPort), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl, EHR_WEBHOOK_SECRET: BENCH_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRET: BENCH_SECRETS.clearinghouse });
   const worker = run('worker', 'worker/main.ts', { ...common, WORKER_METRICS_PORT: String(metricsPort), ...serviceEnv }, nodeArgs);
-  const api = run('api', 'api/main.ts', { ...common, PORT: String(apiPort), API_METRICS_PORT: String(apiMetricsPort), ...serviceEnv }, nodeArgs);
+  const api = run('api', 'server/main.ts', { ...common, PORT: String(apiPort), API_METRICS_PORT: String(apiMetricsPort), ...serviceEnv }, nodeArgs);
   await Promise.all([waitFor(`${apiUrl}/readyz`), waitFor(`${standinUrl}/healthz`)]);
 
   return {

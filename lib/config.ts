@@ -93,7 +93,7 @@ export const serviceEnvSchema = z.object({
   API_METRICS_HOST: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address, e.g. 127.0.0.1' }).default('127.0.0.1'),
   WORKER_METRICS_HOST: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address, e.g. 127.0.0.1' }).default('127.0.0.1'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-  // Statements and the patient portal (api/portal/settings.ts).
+  // Statements and the patient portal (app/statements-settings.ts).
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:3000'),
   PORTAL_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-portal-secret-not-for-production'),
   PAYMENT_LINK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-payment-link-secret'),

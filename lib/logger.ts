@@ -62,7 +62,7 @@ function framesOf(err: unknown): string[] | undefined {
 }
 
 /**
- * The last resort for errors no code caught (api/main.ts, worker/main.ts): one line through this logger (the error's
+ * The last resort for errors no code caught (server/main.ts, worker/main.ts): one line through this logger (the error's
  * class, scrubbed message, PostgreSQL code and code locations: never the raw error, whose message or `detail` may echo
  * PHI) instead of Node's print of the whole error to stderr. A stray rejection (a promise nobody awaited) is logged and
  * the process goes on: ending it would fail every other request or activity in flight, and one staff token could do

@@ -1,7 +1,7 @@
 /**
  * Which dependency is down, read from an error: the one place that knows the shapes of Temporal's, the workflow
  * worker's and PostgreSQL's "not reachable right now" failures. The API answers them with 503 + `Retry-After`
- * (api/problem.ts); a route that can do better (answer from what exists) asks here first.
+ * (http/problem.ts); a route that can do better (answer from what exists) asks here first.
  */
 import { isGrpcServiceError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';

@@ -152,7 +152,7 @@ async function main() {
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? apiUrl,
   };
   startService('worker', 'worker/main.ts', serviceEnv);
-  startService('api', 'api/main.ts', serviceEnv);
+  startService('api', 'server/main.ts', serviceEnv);
   startService('ehr-standin', 'ehr/standin/main.ts', { EHR_STANDIN_PORT: String(config.EHR_STANDIN_PORT), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl });
   await waitForReady(`${apiUrl}/readyz`, 60_000);
   await waitForReady(`${standinUrl}/healthz`, 30_000);

@@ -11,21 +11,15 @@ import { Client, Connection, ScheduleAlreadyRunning, type ScheduleOptions } from
 import { dataConverterFor, payloadCodecFor } from '../lib/codec';
 import { loadServiceConfig } from '../lib/config';
 import { temporalConnectionOptions } from '../lib/temporal';
-import { statementBatch, type StatementBatchInput } from '../workflows/statement-batch';
-import { PayflowPath } from '../workflows/search-attributes';
+import type { StatementBatchInput } from '../workflows/statement-batch';
+import { STATEMENT_SCHEDULE_ID, statementScheduleAction } from '../app/workflow-starts/statement-batch';
 
-export const STATEMENT_SCHEDULE_ID = 'statement-batch-daily';
+export { STATEMENT_SCHEDULE_ID };
 
 export async function ensureStatementSchedule(client: Client, o: { taskQueue: string; settings: StatementBatchInput['settings']; hourUtc?: number }): Promise<'created' | 'updated'> {
   const spec: ScheduleOptions['spec'] = { calendars: [{ hour: o.hourUtc ?? 17, minute: 0, comment: 'daily statement batch' }] };
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: statementBatch,
-    args: [{ settings: o.settings }] as [StatementBatchInput],
-    taskQueue: o.taskQueue,
-    workflowId: STATEMENT_SCHEDULE_ID,
-    typedSearchAttributes: [{ key: PayflowPath, value: 'statement-batch' }],
-  };
+  // How each run is started (its workflow id, search attribute, task queue): app/workflow-starts/statement-batch.ts.
+  const action = statementScheduleAction(o.settings, o.taskQueue);
   try {
     await client.schedule.create({
       scheduleId: STATEMENT_SCHEDULE_ID, spec, action,

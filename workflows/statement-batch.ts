@@ -3,13 +3,14 @@
  * when run by the daily Temporal Schedule), then starts one `billingStatement` run per open statement not sent yet.
  * Idempotent per cycle: a statement is generated at most once per patient and cycle (UNIQUE in PostgreSQL), and a
  * statement's run is started at most once (workflow id `statement-<statementId>`, REJECT_DUPLICATE); the runs are
- * abandoned by the batch when it ends, so they live on.
+ * abandoned by the batch when it ends, so they live on (app/workflow-starts/statement.ts says how each is started).
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ParentClosePolicy, proxyActivities, setCurrentDetails, startChild } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { billingStatement, type StatementInput } from './statement';
-import { PayflowPath, PayflowPracticeId, PayflowStatus } from './search-attributes';
+import type { StatementInput } from './statement';
+// How a statement's run is started, the same for the API, the portal and this batch (pure: safe in the bundle).
+import { statementChildStart } from '../app/workflow-starts/statement';
 
 export interface StatementBatchInput {
   /** Omitted: every practice (the daily schedule). */
@@ -29,8 +30,6 @@ const { generateDueStatements } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-export const statementWorkflowIdOf = (statementId: string) => `statement-${statementId}`;
-
 export async function statementBatch(input: StatementBatchInput): Promise<StatementBatchResult> {
   setCurrentDetails('generating the statements due this cycle');
   const { created, toStart } = await generateDueStatements({ practiceId: input.practiceId });
@@ -38,18 +37,8 @@ export async function statementBatch(input: StatementBatchInput): Promise<Statem
   for (const s of toStart) {
     setCurrentDetails(`starting statement runs: ${started.length} of ${toStart.length}`);
     try {
-      await startChild(billingStatement, {
-        workflowId: statementWorkflowIdOf(s.statementId),
-        args: [{ statementId: s.statementId, practiceId: s.practiceId, patientId: s.patientId, totalCents: s.totalCents, ...input.settings }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: PayflowPath, value: 'statement' },
-          { key: PayflowStatus, value: 'sending' },
-          { key: PayflowPracticeId, value: s.practiceId },
-        ],
-        staticSummary: `Statement ${s.statementId}`,
-      });
+      const child = statementChildStart(s, input.settings);
+      await startChild(child.workflow, child.options);
       started.push(s.statementId);
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // its run exists already: fine

@@ -8,7 +8,7 @@
  * CORS: only the Temporal UI's origin(s) (TEMPORAL_UI_ORIGIN) may call it from a browser, with credentials; a request
  * from any other origin is refused with 403 before anything is decoded. Preflights are answered here.
  * Every decode is logged by the access log with the engineer's token fingerprint (never the token).
- * Refused tokens are limited per client address and token prefix (api/credential-limits.ts): over the limit, 429 with
+ * Refused tokens are limited per client address and token prefix (http/credential-limits.ts): over the limit, 429 with
  * `Retry-After` before any token is compared.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -16,10 +16,9 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { AppError, forbidden, tooManyRequests, unauthorized } from '../../lib/errors';
-import { escapeHtml } from '../../lib/html';
-import { createCredentialGuard, type CredentialGuard } from '../credential-limits';
-import { jsonBody } from '../json-body';
-import { parseBody } from '../validate';
+import { createCredentialGuard, type CredentialGuard } from '../../http/credential-limits';
+import { jsonBody } from '../../http/json-body';
+import { parseBody } from '../../lib/validate';
 
 export interface CodecEndpointDeps {
   codec: PayloadCodec;
@@ -29,7 +28,7 @@ export interface CodecEndpointDeps {
   uiOrigins: string[];
   /** Mark the session cookie Secure (production, behind TLS). */
   secureCookies: boolean;
-  /** Limits on refused tokens (api/credential-limits.ts): the app's, shared with staff sign-in; its own when omitted. */
+  /** Limits on refused tokens (http/credential-limits.ts): the app's, shared with staff sign-in; its own when omitted. */
   credentials?: CredentialGuard;
 }
 
@@ -100,23 +99,21 @@ const hostOf = (origin: string) => {
   }
 };
 
-function sessionPage(res: Response, status: number, message: string): void {
+/** The sign-in page's HTML for a message: web/codec/session-page.ts, given by the composition root (server/app.ts). */
+export type CodecSessionPage = (message: string) => string;
+
+function sendSessionPage(res: Response, render: CodecSessionPage, status: number, message: string): void {
   res
     .status(status)
     .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
     .set('Cache-Control', 'no-store')
     .type('html')
-    .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>payflow: codec sign-in</title>
-<style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}input,button{font:inherit;padding:.4rem}</style></head>
-<body><h1>Decode payloads in the Temporal UI</h1><p>${escapeHtml(message)}</p>
-<form method="post" action="/codec/session"><label>Engineer codec token <input type="password" name="token" autocomplete="off" required></label>
-<button type="submit">Sign in</button></form>
-<form method="post" action="/codec/session/end"><button type="submit">Sign out</button></form>
-<p>Then, in the Temporal UI: <em>Codec Server</em> settings → tick <em>Include cross-origin credentials</em>. See docs/operations.md.</p></body></html>`);
+    .send(render(message));
 }
 
-export function codecRoutes(deps: CodecEndpointDeps): Router {
+export function codecRoutes(deps: CodecEndpointDeps & { sessionPage: CodecSessionPage }): Router {
   const router = Router();
+  const sessionPage = (res: Response, status: number, message: string) => sendSessionPage(res, deps.sessionPage, status, message);
   const allowed = new Set(deps.uiOrigins);
   const credentials = deps.credentials ?? createCredentialGuard();
   const now = () => Math.floor(Date.now() / 1000);

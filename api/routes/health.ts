@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { ping, type Db } from '../../db/connection';
-import { sendProblem } from '../problem';
+import { sendProblem } from '../../http/problem';
 
 const CHECK_TIMEOUT_MS = 2000;
 

@@ -1,11 +1,11 @@
-/** Practice settings (admin only): GET/PUT /v1/practice/settings. Changes are audited (who, when, before → after). */
+/** Practice settings (admin only): GET/PUT /v1/practice/settings (app/practice-settings.ts). Changes are audited (who, when, before → after). */
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/connection';
-import { practiceSettings, updatePracticeSettings } from '../../db/queries/practice-settings';
+import { changePracticeSettings, practiceSettingsOf } from '../../app/practice-settings';
 import { MAX_PAYMENT_CENTS } from '../../domain/money';
-import { requireRole, staffOf } from '../auth';
-import { parseBody } from '../validate';
+import { parseBody } from '../../lib/validate';
+import { requireRole, staffOf } from '../../http/auth';
 
 export const settingsBodySchema = z.strictObject({
   statementThresholdCents: z.number({ error: 'must be a number of cents' }).int({ error: 'must be a whole number of cents' })
@@ -16,13 +16,12 @@ export function settingsRoutes(deps: { db: Db }): Router {
   const router = Router();
   router.use('/v1/practice', requireRole('admin'));
   router.get('/v1/practice/settings', async (req, res) => {
-    res.json(await practiceSettings(deps.db, staffOf(req).practiceId));
+    res.json(await practiceSettingsOf(deps, staffOf(req)));
   });
   router.put('/v1/practice/settings', async (req, res) => {
     const staff = staffOf(req);
     const body = parseBody(settingsBodySchema, req.body);
-    const { settings } = await updatePracticeSettings(deps.db, { practiceId: staff.practiceId, statementThresholdCents: body.statementThresholdCents, actor: `staff:${staff.id}` });
-    res.json(settings);
+    res.json(await changePracticeSettings(deps, staff, { statementThresholdCents: body.statementThresholdCents }));
   });
   return router;
 }

@@ -4,23 +4,20 @@
  * the inbox by its id (a redelivery gets the stored answer; a concurrent duplicate waits for it) → act → store the answer.
  * A claim change is stored with its message to the waiting run in one transaction; the relay delivers it.
  * A capture is delivered to its workflow as an update, so the EHR learns synchronously whether it was accepted.
+ * What each event does is app/ehr-events.ts; this file is the delivery protocol (signature, inbox, stored answers).
  */
 import { Router, type Request, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import type { z } from 'zod';
 import type { Db } from '../../db/connection';
-import { findLiveCopayCollection, getCollection, isClosed } from '../../db/queries/collections';
-import { upsertClaim, upsertPatient, upsertPractice, upsertVisit } from '../../db/queries/reference-data';
-import { reapplyReturnedMoney, reverseClaimForPayer, trimOverAppliedClaim } from '../../db/queries/claim-reversals';
-import { enqueueRunMessage } from '../../db/queries/run-messages';
 import { receiveEvent, recordAnswer, releaseEvent, type Receipt, type StoredAnswer } from '../../db/queries/webhook-inbox';
-import { clearinghouseEventSchema, ehrEventSchema, type ClearinghouseEvent, type EhrEvent } from '../../ehr/events';
-import { AppError, conflict, unauthorized, unavailable } from '../../lib/errors';
-import { verifyWebhook } from '../../lib/webhook-signature';
-import { captureUpdate, type ResponsibilityChange } from '../../workflows/collection-messages';
-import { problemOf } from '../problem';
+import { clearinghouseEventSchema, ehrEventSchema, type EhrEvent } from '../../ehr/events';
+import { recordCapture, recordClaimChange, upsertReferenceData } from '../../app/ehr-events';
 import { updateFailureToAppError } from '../../app/temporal-errors';
-import { parseBody } from '../validate';
+import { AppError, unauthorized, unavailable } from '../../lib/errors';
+import { parseBody } from '../../lib/validate';
+import { verifyWebhook } from '../../lib/webhook-signature';
+import { problemOf } from '../../http/problem';
 
 export interface WebhookSecrets { ehr: string[]; clearinghouse: string[] }
 interface Deps {
@@ -33,8 +30,6 @@ interface Deps {
 
 /** Reference data out of order (a visit before its patient): not stored, so the sender's retry succeeds later. */
 const dependsOnUnknown = () => new AppError(409, 'depends-on-unknown', 'Depends on unknown data', 'This event refers to a record we have not received yet; retry later.');
-
-const PAYER_REVERSAL_REASON = 'payer reprocessed the claim (CLP02 = 22)';
 
 const answer = (status: number, body: unknown): StoredAnswer => ({ status, body });
 const problemAnswer = (err: AppError, path: string): StoredAnswer => answer(err.status, problemOf(err, path));
@@ -113,67 +108,20 @@ export function webhookRoutes(deps: Deps): Router {
     }
   }
 
-  async function onEhrEvent(e: EhrEvent, path: string): Promise<StoredAnswer> {
-    switch (e.type) {
-      case 'payment.captured': {
-        const collection = await getCollection(deps.db, e.data.collectionId);
-        if (!collection) return problemAnswer(new AppError(422, 'unknown-collection', 'Unknown collection', 'No collection has this id.'), path);
-        if (isClosed(collection)) return problemAnswer(conflict(`This collection is ${collection.status}; its payment request is closed.`), path);
-        const { eventId, data } = e;
-        const result = await deps.temporal.workflow.getHandle(collection.workflow_id).executeUpdate(captureUpdate, {
-          updateId: `capture:${eventId}`,
-          args: [{ collectionId: collection.id, eventId, externalPaymentId: data.externalPaymentId, amountCents: data.amountCents, method: data.method, paidAt: data.paidAt }],
-        });
-        return answer(200, { status: 'accepted', collectionId: collection.id, externalPaymentId: result.externalPaymentId });
-      }
-      case 'practice.upserted':
-        await upsertPractice(deps.db, e.data);
-        return answer(200, { status: 'upserted' });
-      case 'patient.upserted':
-        return answer(200, { status: (await upsertPatient(deps.db, e.data)).outcome });
-      case 'visit.upserted':
-        return answer(200, { status: (await upsertVisit(deps.db, e.data)).outcome });
-    }
-  }
-
-  /**
-   * The claim's new version and, for the live copay run of its visit, the message that tells it: one transaction
-   * (handle's inTransaction), so the message cannot be lost whatever is down; the relay delivers it (worker/outbox-relay.ts).
-   */
-  async function onClearinghouseEvent(trx: Db, e: ClearinghouseEvent): Promise<StoredAnswer> {
-    const { id, visitId, outcome } = await upsertClaim(trx, e.data);
-    // Back with the payer: every standing application on the claim is dealt with now, whichever path made it
-    // (db/queries/claim-reversals.ts); a copay run watching for this is told below and applies its money again later.
-    const reversal = outcome === 'updated' && e.data.responsibility === 'payer'
-      ? await reverseClaimForPayer(trx, { claimId: id, reason: PAYER_REVERSAL_REASON, actor: 'clearinghouse', reversalWatchMs: deps.reversalWatchMs })
-      : undefined;
-    // Still (or again) the patient's: first take off what stands beyond a lowered responsibility, then put back money a
-    // reversal had sent to staff.
-    const backWithPatient = outcome === 'updated' && e.data.responsibility === 'patient';
-    const trimmed = backWithPatient ? await trimOverAppliedClaim(trx, { claimId: id, actor: 'clearinghouse' }) : undefined;
-    const returned = backWithPatient ? await reapplyReturnedMoney(trx, { claimId: id, actor: 'clearinghouse' }) : undefined;
-    if (outcome !== 'stale') {
-      const collection = await findLiveCopayCollection(trx, visitId);
-      if (collection) {
-        const change: ResponsibilityChange = { eventId: e.eventId, responsibility: e.data.responsibility };
-        await enqueueRunMessage(trx, { key: `claim:${id}:v${e.data.version}:${collection.workflow_id}`, workflowId: collection.workflow_id, message: 'responsibilityChanged', payload: change });
-      }
-    }
-    return answer(200, {
-      status: outcome, claimId: id,
-      ...(reversal ? { reversedApplications: reversal.reversedApplicationIds.length, tasksOpened: reversal.tasks.map((t) => t.taskId) } : {}),
-      ...(trimmed?.trimmedCents ? { trimmedCents: trimmed.trimmedCents, tasksOpened: trimmed.taskIds } : {}),
-      ...(returned?.reappliedCents ? { reappliedCents: returned.reappliedCents, tasksClosed: returned.closedTaskIds } : {}),
-    });
+  async function onEhrEvent(e: EhrEvent): Promise<StoredAnswer> {
+    // A refusal (unknown collection 422, closed 409, or the run's) is thrown and stored as the sender's answer (actAndAnswer).
+    if (e.type === 'payment.captured') return answer(200, await recordCapture(deps, e));
+    return answer(200, await upsertReferenceData(deps, e));
   }
 
   router.post('/webhooks/ehr', async (req, res) => {
     const event = verified(req, deps.secrets.ehr, ehrEventSchema);
-    await handle('ehr', req, res, event.eventId, event.type, () => onEhrEvent(event, req.path));
+    await handle('ehr', req, res, event.eventId, event.type, () => onEhrEvent(event));
   });
   router.post('/webhooks/clearinghouse', async (req, res) => {
     const event = verified(req, deps.secrets.clearinghouse, clearinghouseEventSchema);
-    await handle('clearinghouse', req, res, event.eventId, event.type, (trx) => onClearinghouseEvent(trx, event), { inTransaction: true });
+    // The claim's new version and the message to its run commit with the answer (inTransaction).
+    await handle('clearinghouse', req, res, event.eventId, event.type, async (trx) => answer(200, await recordClaimChange({ db: trx, reversalWatchMs: deps.reversalWatchMs }, event)), { inTransaction: true });
   });
   return router;
 }

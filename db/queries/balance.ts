@@ -11,9 +11,9 @@ import type { Cents } from '../../domain/money';
 import { notFound } from '../../lib/errors';
 import type { CollectionRow } from './collections';
 import { paymentState } from './ledger';
+import { balanceWorkflowId } from '../../app/workflow-starts/balance';
 
 /** Engineers find a balance collection's run by its collection id. */
-export const balanceWorkflowId = (collectionId: string) => `balance-${collectionId}`;
 
 /** Standing (not reversed) applications per claim. */
 const APPLIED_PER_CLAIM = `

@@ -3,9 +3,8 @@ import type { Db } from '../connection';
 import type { Cents } from '../../domain/money';
 import { isClosedStatus, type CollectionStatus } from '../../domain/collections';
 import { notFound } from '../../lib/errors';
+import { copayWorkflowIdBase } from '../../app/workflow-starts/copay';
 
-/** Engineers find every copay run of a visit with `WorkflowId STARTS_WITH "copay-<visitId>"`. */
-export const copayWorkflowIdBase = (visitId: string) => `copay-${visitId}`;
 
 export interface CollectionRow {
   id: string;

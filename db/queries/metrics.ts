@@ -1,4 +1,4 @@
-/** Read-only aggregates for the Prometheus gauges computed at scrape time (api/metrics.ts). Ids never leave here. */
+/** Read-only aggregates for the Prometheus gauges computed at scrape time (server/metrics.ts). Ids never leave here. */
 import type { Db } from '../connection';
 
 /** Statuses in which a collection is still in flight (waiting for the EHR, the payer or staff). */

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../connection';
+import { statementWorkflowId } from '../../app/workflow-starts/statement';
 import { localDateOf, type LocalDate } from '../../domain/dates';
 import type { Cents } from '../../domain/money';
 import {
@@ -19,7 +20,6 @@ import { writeAudit } from './audit';
 import type { CollectionRow } from './collections';
 
 /** One workflow per statement; every payment of the statement is delivered to it. */
-export const statementWorkflowId = (statementId: string) => `statement-${statementId}`;
 
 export type StatementStatus = 'open' | 'paid' | 'unpaid';
 

@@ -20,7 +20,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { errorHandler, notFoundHandler } from '../../api/problem';
+import { errorHandler, notFoundHandler } from '../../http/problem';
 import { badRequest, conflict, notFound, unauthorized, type FieldProblem } from '../../lib/errors';
 import { createLogger, type Logger } from '../../lib/logger';
 import { signWebhook, SIGNATURE_HEADER } from '../../lib/webhook-signature';

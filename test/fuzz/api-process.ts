@@ -1,5 +1,5 @@
 /**
- * The API under fuzz: a real `api/main.ts` process (as deployed: its own config, logger, process-level handlers) on
+ * The API under fuzz: a real `server/main.ts` process (as deployed: its own config, logger, process-level handlers) on
  * this test file's database and task queue, spoken to over HTTP. Jest sandboxes `process` (a test cannot listen to
  * the real process's `unhandledRejection`), so a separate process is the honest way to see a crash: it exits. Its
  * stdout and stderr are kept: every line must be one JSON log line (no raw stack trace, no raw database error), and
@@ -42,7 +42,7 @@ export class ApiProcess {
     this.url = `http://127.0.0.1:${port}`;
     this.starts++;
     this.stopping = false;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/main.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
       cwd: ROOT, // one process (a tsx CLI wrapper would die on SIGKILL and leave its child running)
       env: {
         ...process.env, NODE_ENV: 'test', DATABASE_URL: this.stack.dbUrl, PORT: String(port), TEMPORAL_ADDRESS: sharedStack().temporalAddress,

@@ -1,7 +1,7 @@
 /** Health, readiness and the bad-input contract of the HTTP API, on the real stack. */
 import request from 'supertest';
 import { Client, Connection } from '@temporalio/client';
-import { JSON_BODY_LIMIT } from '../../api/app';
+import { JSON_BODY_LIMIT } from '../../server/app';
 import { useTestStack } from '../support/harness';
 
 const PROBLEM = /^application\/problem\+json/;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { idempotency, setIdempotencySettings } from '../../api/idempotency';
-import { errorHandler } from '../../api/problem';
+import { errorHandler } from '../../http/problem';
 import type { Db } from '../../db/connection';
 import { createCopayCollection } from '../../db/queries/collections';
 import { openManualTask } from '../../db/queries/ledger';
@@ -188,7 +188,7 @@ describe('API hardening', () => {
     it('the API process serves its metrics on API_METRICS_PORT, on loopback only', async () => {
       const [port, metricsPort] = [await freePort(), await freePort()];
       let output = '';
-      const api: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../api/main.ts')], {
+      const api: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../server/main.ts')], {
         cwd: join(__dirname, '../..'),
         env: {
           ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: String(port), API_METRICS_PORT: String(metricsPort), DATABASE_URL: stack.dbUrl,

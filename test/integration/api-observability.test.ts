@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../lib/logger';
 import { signWebhook } from '../../lib/webhook-signature';
-import { errorHandler } from '../../api/problem';
-import { createApiMetrics, metricsApp } from '../../api/metrics';
+import { errorHandler } from '../../http/problem';
+import { createApiMetrics, metricsApp } from '../../server/metrics';
 import { TEST_SECRETS, useTestStack } from '../support/harness';
 import { seedScenario, transferToPatient } from '../support/fixtures';
 import { capture, collectionWhen, remit, startCopay } from '../support/copay-driver';
@@ -50,7 +50,7 @@ describe('API metrics', () => {
     await remit(stack, transferToPatient(s, 0));
     await collectionWhen(stack, s, started.collectionId, 'needs_attention');
 
-    // Served by the internal listener's app (api/main.ts: API_METRICS_HOST:API_METRICS_PORT), not the public one.
+    // Served by the internal listener's app (server/main.ts: API_METRICS_HOST:API_METRICS_PORT), not the public one.
     await request(app).get('/metrics').expect(404);
     const res = await request(metricsApp(metrics, stack.log)).get('/metrics').expect(200).expect('Content-Type', /^text\/plain; version=0\.0\.4/);
     const body = res.text;

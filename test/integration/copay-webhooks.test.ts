@@ -372,7 +372,7 @@ describe('copay webhooks', () => {
 
     // PRODUCT BUG (minor; api/routes/webhooks.ts, verified()): for an unknown key zod reports the path of the
     // object that holds it, and the handler uses only that path, so the sender reads `data: unknown field` (or
-    // `body: unknown field` at the top level) without learning WHICH field. api/validate.ts and the stand-in both
+    // `body: unknown field` at the top level) without learning WHICH field. lib/validate.ts and the stand-in both
     // name the key. Expected: the field named `data.foo` / `foo`.
     it('an unknown field is named by its own path (data.foo; foo at the top level)', async () => {
       const nested = await postSigned(stack.app, 'ehr', { ...captureEvent(started), data: { ...captureEvent(started).data, foo: 1 } });

@@ -30,7 +30,7 @@ describe('API graceful shutdown', () => {
 
   it('finishes an in-flight request after SIGTERM, then exits 0', async () => {
     const port = await freePort();
-    const api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/main.ts')], {
+    const api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
       cwd: ROOT, // one process (a tsx CLI wrapper would die on SIGKILL and leave its child running)
       env: {
         ...process.env, PORT: String(port), DATABASE_URL: stack.dbUrl, TEMPORAL_ADDRESS: sharedStack().temporalAddress,

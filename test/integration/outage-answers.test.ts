@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { Client, Connection } from '@temporalio/client';
-import { DEFAULT_TEMPORAL_REQUEST_TIMEOUT_MS, type AppDeps } from '../../api/app';
+import { DEFAULT_TEMPORAL_REQUEST_TIMEOUT_MS, type AppDeps } from '../../server/app';
 import { deadlineAwareRetryInterceptor } from '../../lib/temporal';
 import { idempotencyRequestHash } from '../../api/idempotency';
 import { createDb } from '../../db/connection';

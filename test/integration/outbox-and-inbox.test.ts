@@ -9,7 +9,7 @@ import type { ClearinghouseEvent } from '../../ehr/events';
 import type { EhrAdapter } from '../../ehr/adapter';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { signWebhook } from '../../lib/webhook-signature';
-import { createApiMetrics, metricsApp } from '../../api/metrics';
+import { createApiMetrics, metricsApp } from '../../server/metrics';
 import { createCopayCollection } from '../../db/queries/collections';
 import { reconcileStartingCollections } from '../../worker/starting-reconciler';
 import { DEFAULT_TEST_WINDOWS, TEST_SECRETS, useTestStack, type TestStack } from '../support/harness';

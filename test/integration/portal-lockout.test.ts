@@ -4,8 +4,8 @@
  * than the documented limit (10 failed lookups per account in 30 minutes); a lock writes one audit row, the lookups
  * refused while locked write none; the attempt table keeps one row per account or client, not one per attempt.
  */
-import { lookUp, type LookupResult } from '../../api/portal/security';
-import { resolveStatementsSettings } from '../../api/portal/settings';
+import { lookUp, type LookupResult } from '../../app/portal-sessions';
+import { resolveStatementsSettings } from '../../app/statements-settings';
 import { keyedHash } from '../../lib/signed-token';
 import { useTestStack, type TestStack } from '../support/harness';
 import { PortalClient, seedStatementScenario, startPortalApp, type StatementScenario } from '../support/statement-driver';

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { secureCookies } from '../../api/portal/security';
+import { secureCookies } from '../../web/portal/security';
 import { newAccountId } from '../../lib/account-id';
 import { freePort } from '../support/global-setup';
 import { useTestStack, type TestStack } from '../support/harness';
@@ -172,7 +172,7 @@ describe('patient portal security', () => {
     beforeAll(async () => {
       const port = await freePort();
       secondUrl = `http://127.0.0.1:${port}`;
-      child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/main.ts')], {
+      child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
       cwd: ROOT, // one process (a tsx CLI wrapper would die on SIGKILL and leave its child running)
         env: {
           ...process.env, NODE_ENV: 'test', DATABASE_URL: stack.dbUrl, PORT: String(port), TEMPORAL_ADDRESS: sharedStack().temporalAddress,

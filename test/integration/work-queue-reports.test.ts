@@ -10,7 +10,7 @@ import { seedScenario, type Scenario } from '../support/fixtures';
 import { addClaim } from '../support/balance-driver';
 import { applyToClaim, recordPayment, recordRefund } from '../../db/queries/ledger';
 import { upsertPatient } from '../../db/queries/reference-data';
-import { centsToDecimal, csvCell, toCsv } from '../../api/csv';
+import { centsToDecimal, csvCell, toCsv } from '../../lib/csv';
 import { localDateOf } from '../../domain/dates';
 import { loosePayment, parseCsv, workflowlessTask } from './work-queue-support';
 

@@ -42,7 +42,7 @@ function count(real: Real, name: string): void {
 /** The practice's default statement threshold ($10.00: a statement only for a balance above it) and the fixture's date of birth. */
 const STATEMENT_THRESHOLD_CENTS = 1000;
 const SCENARIO_DATE_OF_BIRTH = '1980-02-03';
-/** Portal payments a statement may start within a day (api/portal/settings.ts). */
+/** Portal payments a statement may start within a day (app/statements-settings.ts). */
 const PORTAL_PAYMENTS_PER_STATEMENT = 5;
 
 const nextDay = (date: string) => new Date(Date.parse(`${date}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);

@@ -9,8 +9,8 @@ import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDb, type Db } from '../../db/connection';
-import { createApp, type AppDeps } from '../../api/app';
-import type { CollectionWindows } from '../../app/collection-starts';
+import { createApp, type AppDeps } from '../../server/app';
+import type { CollectionWindows } from '../../app/workflow-starts/collection';
 import type { EhrAdapter } from '../../ehr/adapter';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { startStandin, type RunningStandin } from '../../ehr/standin';
@@ -99,7 +99,7 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
     const stack = sharedStack();
     const database = await createTestDatabase();
     dropDb = database.drop;
-    clientConnection = await Connection.connect({ address: stack.temporalAddress, interceptors: [deadlineAwareRetryInterceptor()] }); // as api/main.ts
+    clientConnection = await Connection.connect({ address: stack.temporalAddress, interceptors: [deadlineAwareRetryInterceptor()] }); // as server/main.ts
     ctx.db = database.db;
     ctx.dbUrl = database.url;
     ctx.taskQueue = `test-${randomUUID()}`;

@@ -5,7 +5,7 @@
  *   (in memory, never restarted) for a file that does not take Temporal down.
  * - PostgreSQL: a database cloned from the harness template on the shared server, or an embedded server of this file
  *   (persistent, migrated) that the test stops and starts again.
- * - The API (api/main.ts), the worker (worker/main.ts) and the EHR stand-in (ehr/standin/main.ts) as
+ * - The API (server/main.ts), the worker (worker/main.ts) and the EHR stand-in (ehr/standin/main.ts) as
  *   `node --import tsx` children (one process each: a tsx CLI wrapper would die on SIGKILL and leave its child),
  *   each restartable on the same port, each with its stdout and stderr captured for assertions and failure messages.
  *
@@ -111,7 +111,7 @@ interface NodeChild {
   incarnation: number;
 }
 
-const ENTRY: Record<NodeProcessName, string> = { api: 'api/main.ts', worker: 'worker/main.ts', standin: 'ehr/standin/main.ts' };
+const ENTRY: Record<NodeProcessName, string> = { api: 'server/main.ts', worker: 'worker/main.ts', standin: 'ehr/standin/main.ts' };
 
 /**
  * Runs scripts/postgres.ts's embedded server (persistent) in a child: prints one ready line; stops it (a fast

@@ -10,7 +10,7 @@ import type { Express } from 'express';
 import type { Db } from '../../db/connection';
 import { upsertClaim, upsertPatient, upsertPractice, upsertVisit, type ClaimLineRecord } from '../../db/queries/reference-data';
 import { upsertStaff } from '../../db/queries/staff';
-import type { StatementsSettings } from '../../api/portal/settings';
+import type { StatementsSettings } from '../../app/statements-settings';
 import { eventually } from './fixtures';
 import type { TestStack } from './harness';
 

@@ -8,13 +8,13 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { printable, validationFailed } from '../../lib/errors';
 import { createLogger, installProcessGuards } from '../../lib/logger';
-import { parseBody } from '../../api/validate';
-import { decodeCursor, isInstant } from '../../api/work-queue';
-import { addressKey, createCredentialGuard } from '../../api/credential-limits';
+import { parseBody } from '../../lib/validate';
+import { decodeCursor, isInstant } from '../../app/work-queue';
+import { addressKey, createCredentialGuard } from '../../http/credential-limits';
 import { escapeHtml, html } from '../../lib/html';
-import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../api/json-body';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../http/json-body';
 import { idempotencyRequestHash } from '../../api/idempotency';
-import { requestFaultOf } from '../../api/request-faults';
+import { requestFaultOf } from '../../http/request-faults';
 
 describe('printable', () => {
   it('escapes control, formatting and lone surrogate characters visibly, keeps the rest, and cuts long text', () => {

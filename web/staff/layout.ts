@@ -1,23 +1,27 @@
 /**
  * The staff pages' shell and small shared pieces. Every value reaches HTML through the `html` tag of lib/html.ts
- * (escaped unless it is itself `html`), the same helper the patient portal uses; dates are formatted with the portal's
- * helpers (api/portal/pages.ts). One stylesheet and one script, both static files (CSP: no inline code).
+ * (escaped unless it is itself `html`), the same helper the patient portal uses; dates are formatted as on the portal
+ * (../format.ts). One stylesheet and one script, both static files (CSP: no inline code). The pages are in pages/.
  */
 import type { Staff } from '../../db/queries/staff';
 import type { ManualReason } from '../../domain/application-rules';
 import { formatCents } from '../../domain/money';
 import { html, htmlDocument, type Interpolation, type SafeHtml } from '../../lib/html';
-import { formatDate, formatInstant } from '../../api/portal/pages';
-import type { CreditAge } from '../../api/work-queue';
-import { REASON_LABELS } from '../../api/work-queue';
+import { REASON_LABELS, type CreditAge } from '../../domain/manual-tasks';
 
-export { formatDate, formatInstant };
+export { formatDate, formatInstant } from '../format';
 
 export type Section = 'queue' | 'patients' | 'reports' | 'settings' | 'none';
 
 export interface PageContext { staff: Staff; csrf: string }
 
 const ROLE_LABELS = { front_desk: 'front desk', billing: 'billing', admin: 'admin' } as const;
+
+/** The signed-in person, and their role unless their name already says it. */
+function who(staff: Staff): SafeHtml {
+  const role = ROLE_LABELS[staff.role];
+  return html`${staff.displayName}${staff.displayName.includes(`(${role})`) ? '' : html` <span class="role">(${role})</span>`}`;
+}
 
 export function page(o: { title: string; section: Section; ctx?: PageContext }, body: Interpolation): string {
   const nav = (section: Section, href: string, label: string): SafeHtml =>
@@ -36,7 +40,7 @@ ${nav('patients', '/staff/patients', 'Patients')}
 ${ctx.staff.role !== 'front_desk' ? nav('reports', '/staff/reports', 'Reports') : ''}
 ${ctx.staff.role === 'admin' ? nav('settings', '/staff/settings', 'Settings') : ''}
 </ul>
-<div class="who"><span>${ctx.staff.displayName}${ctx.staff.displayName.includes(`(${ROLE_LABELS[ctx.staff.role]})`) ? '' : html` <span class="role">(${ROLE_LABELS[ctx.staff.role]})</span>`}</span>
+<div class="who"><span>${who(ctx.staff)}</span>
 <form method="post" action="/staff/sign-out">${csrfField(ctx)}<button type="submit" class="link">Sign out</button></form></div>` : ''}
 </nav></header>
 <main id="main" tabindex="-1">
@@ -46,10 +50,26 @@ ${body}
 
 export const csrfField = (ctx: PageContext): SafeHtml => html`<input type="hidden" name="csrf" value="${ctx.csrf}">`;
 
+/** ` aria-invalid="true"` on a field that was refused. */
+export const ariaInvalid = (refused: unknown): Interpolation => (refused ? html` aria-invalid="true"` : '');
+
+export const secondaryButton = (label: string): SafeHtml => html`<button type="submit" class="secondary">${label}</button>`;
+
+const DOLLAR_SIGN = html`<span aria-hidden="true">$</span>`;
+
+/**
+ * An amount in dollars: "$" before a decimal text input. `attrs` are the input's further attributes, each with its
+ * leading space (autocomplete, aria-describedby, aria-invalid, …).
+ */
+export const dollarsInput = ({ id, name, value }: { id: string; name: string; value: string }, attrs: Interpolation): SafeHtml =>
+  html`<span class="prefix">${DOLLAR_SIGN}<input type="text" inputmode="decimal" class="amount" id="${id}" name="${name}" value="${value}"${attrs}></span>`;
+
 export const money = (cents: number): string => formatCents(cents);
 
-export const reasonBadge = (reason: string): SafeHtml =>
-  html`<span class="badge reason">${REASON_LABELS[reason as ManualReason] ?? reason}</span>`;
+/** A task's reason in plain words (the code itself for a reason this version does not know). */
+export const reasonLabel = (reason: string): string => REASON_LABELS[reason as ManualReason] ?? reason;
+
+export const reasonBadge = (reason: string): SafeHtml => html`<span class="badge reason">${reasonLabel(reason)}</span>`;
 
 const STATUS_WORDS: Record<string, string> = {
   open: 'open', resolved: 'resolved', starting: 'starting', awaiting_capture: 'waiting for payment', awaiting_transfer: 'waiting for the payer',
@@ -66,7 +86,8 @@ export function deadline(c: CreditAge | null): Interpolation {
   if (!c) return html`<span class="muted">—</span>`;
   const cls = c.overdue ? 'overdue' : c.daysLeft <= 7 ? 'soon' : '';
   const words = c.overdue ? `${days(c.ageDays)} old · overdue by ${days(-c.daysLeft)}` : `${days(c.ageDays)} old · ${days(c.daysLeft)} left`;
-  return html`<span class="deadline ${cls}"><meter min="0" max="30" low="15" high="23" optimum="0" value="${Math.min(c.ageDays, 30)}" aria-hidden="true"></meter><span>${words}</span></span>`;
+  const meter = html`<meter min="0" max="30" low="15" high="23" optimum="0" value="${Math.min(c.ageDays, 30)}" aria-hidden="true"></meter>`;
+  return html`<span class="deadline ${cls}">${meter}<span>${words}</span></span>`;
 }
 
 export const patientName = (p: { firstName: string; lastName: string }) => `${p.lastName}, ${p.firstName}`;
@@ -80,11 +101,12 @@ export function notice(n: Notice | undefined): Interpolation {
 <h2>${n.title}</h2>${n.text ? html`<p>${n.text}</p>` : ''}</div>`;
 }
 
-/** A simple page for errors (404, 403, …). */
-export function messagePage(o: { title: string; text: string; ctx?: PageContext; section?: Section }): string {
-  return page({ title: o.title, section: o.section ?? 'none', ctx: o.ctx }, html`<h1>${o.title}</h1><p class="lead">${o.text}</p>
-<p><a href="/staff/queue">Back to the work queue</a></p>`);
-}
+/** What staff typed in a Collect Now form (patient billing page, superbill), and why it was refused. */
+export interface CollectFormState { amount?: string; claimIds?: string[]; error?: string }
+
+/** A Collect Now form's refusal, announced. */
+export const collectError = (form: CollectFormState | undefined): Interpolation =>
+  (form?.error ? html`<p class="error" id="collect-error" role="alert">${form.error}</p>` : '');
 
 /** "25.00", "$1,234.5", "25" → cents; 0 for empty; undefined when it is not dollars and cents (or too large). */
 export function parseDollars(text: unknown): number | undefined {

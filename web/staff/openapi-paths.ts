@@ -1,4 +1,4 @@
-/** The work queue's JSON routes and the staff pages in the OpenAPI document (api/openapi.ts spreads them into its paths). */
+/** The work queue's JSON routes and the staff pages in the OpenAPI document (server/openapi.ts spreads them into its paths). */
 import { MAX_APPLICATIONS, MAX_NOTE_LENGTH } from '../../domain/task-resolution';
 
 const problem = { $ref: '#/components/responses/Problem' };

@@ -1,5 +1,5 @@
 /**
- * The staff pages, served by the API under /staff (see pages.ts for what each shows). Plain server-rendered HTML; one
+ * The staff pages, served by the API under /staff (see pages/ for what each shows, one page per file). Plain server-rendered HTML; one
  * static script adds validation as you type. Authentication: sign-in turns the staff token into a server-side session
  * cookie (session.ts); roles are enforced here exactly as on the JSON API: front desk views and starts collections,
  * billing also resolves, assigns and reads reports, admin also changes settings. Another practice's ids → 404.
@@ -12,36 +12,33 @@ import express, { Router, type ErrorRequestHandler, type NextFunction, type Requ
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../db/connection';
-import { collectionPage, collectionsOf, patientClaims, patientOpenTasks, patientProfile, patientsWithBalances, patientVisits, visitPanel } from '../../db/queries/billing-pages';
-import { collectionLedger } from '../../db/queries/collection-ledger';
-import { practiceSettings, updatePracticeSettings } from '../../db/queries/practice-settings';
-import { patientCredits } from '../../db/queries/reports';
-import { staffByToken, type Staff } from '../../db/queries/staff';
-import { createStaffSession, endStaffSession } from '../../db/queries/staff-sessions';
+import type { Staff } from '../../db/queries/staff';
+import { startBalanceCollection, startCopayCollection, type CollectionWindows } from '../../app/collections';
+import { changePracticeSettings, practiceSettingsOf } from '../../app/practice-settings';
+import { resendRefundRequests } from '../../app/refunds';
+import { manualTasksCsv, manualTasksReport, openCreditsCsv, openCreditsReport } from '../../app/reports';
+import { collectionPageOf, patientPageOf, patientsWithBalancesOf, visitPageOf } from '../../app/billing-pages';
+import { endStaffSignIn, staffOfToken, startStaffSession } from '../../app/staff-sessions';
+import { assignTask, getTaskView, listQueue, resolveBodySchema, resolveTask, taskListFilter, type ResolveBody } from '../../app/work-queue';
+import { creditAge } from '../../domain/manual-tasks';
 import { AppError, notFound } from '../../lib/errors';
 import { outageOf, RETRY_AFTER_SECONDS, unavailableFor } from '../../lib/outage';
 import { safeError, type Logger } from '../../lib/logger';
-import { helmetOptions } from '../../api/portal/headers';
-import { balanceCollector } from '../../api/routes/balance-collections';
-import { copayCollector, type CollectionWindows } from '../../api/routes/collections';
-import { manualTasksCsv, manualTasksReport, openCreditsCsv, openCreditsReport, sendCsv } from '../../api/routes/staff-reports';
-import { resolveBodySchema, taskListFilter } from '../../api/routes/tasks';
-import { UUID } from '../../api/validate';
-import { createCredentialGuard, type CredentialGuard } from '../../api/credential-limits';
-import { requestFaultOf } from '../../api/request-faults';
+import { UUID } from '../../lib/validate';
+import { createCredentialGuard, type CredentialGuard } from '../../http/credential-limits';
+import { sendCsv } from '../../http/csv';
+import { requestFaultOf } from '../../http/request-faults';
+import { helmetOptions } from '../../http/security-headers';
+import { parseDollars, type Notice, type PageContext } from './layout';
 import {
-  assignTask, creditAge, getTaskView, listQueue, resendRefundRequests, resolveTask, type ResolveBody,
-} from '../../api/work-queue';
-import { messagePage, parseDollars, type Notice, type PageContext } from './layout';
-import {
-  collectionPageHtml, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, taskPage, visitPage,
+  collectionPageHtml, messagePage, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, taskPage, visitPage,
   type CollectFormState, type QueueFilterValues, type ResolveFormState,
 } from './pages';
 import { csrfValid, endSessionCookie, loadSession, requireSession, sameOrigin, sessionCookieOf, setSessionCookie, STAFF_SESSION_TTL_MS } from './session';
 
 export interface StaffPageDeps {
   db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows; log: Logger;
-  /** Limits on refused tokens (api/credential-limits.ts), shared with the JSON API; its own when omitted. */
+  /** Limits on refused tokens (http/credential-limits.ts), shared with the JSON API; its own when omitted. */
   credentials?: CredentialGuard;
 }
 
@@ -111,8 +108,6 @@ export function staffPages(deps: StaffPageDeps): Router {
     req.body ??= {};
     next();
   });
-  const copay = copayCollector(deps);
-  const balance = balanceCollector(deps);
   const credentials = deps.credentials ?? createCredentialGuard();
 
   router.use('/staff', pageHeaders, (_req, res, next) => {
@@ -144,17 +139,17 @@ export function staffPages(deps: StaffPageDeps): Router {
       res.set('Retry-After', String(wait));
       return send(res, 429, messagePage({ title: 'Too many sign-in attempts', text: `Too many tokens were not accepted from here. Try again in ${Math.ceil(wait / 60)} minute(s), or ask an admin for your token.` }));
     }
-    const staff = /^[A-Za-z0-9._~+/=-]{16,200}$/.test(token) ? await staffByToken(deps.db, token) : undefined;
+    const staff = await staffOfToken(deps, token);
     if (!staff) return send(res, 401, signInPage({ failed: true }));
     await credentials.accepted(req, token);
-    const session = await createStaffSession(deps.db, staff, STAFF_SESSION_TTL_MS);
+    const session = await startStaffSession(deps, staff, STAFF_SESSION_TTL_MS);
     setSessionCookie(req, res, session.cookieValue, Math.floor(STAFF_SESSION_TTL_MS / 1000));
     res.redirect(303, '/staff/queue');
   });
   router.post('/staff/sign-out', form, async (req, res) => {
     const value = sessionCookieOf(req);
     if (req.staffSession && !(sameOrigin(req) && csrfValid(req))) return formGuard(req, res, () => undefined);
-    if (value) await endStaffSession(deps.db, value, req.staffSession?.staff);
+    if (value) await endStaffSignIn(deps, value, req.staffSession?.staff);
     endSessionCookie(req, res);
     res.redirect(303, '/staff/sign-in?signed-out=1');
   });
@@ -176,7 +171,7 @@ export function staffPages(deps: StaffPageDeps): Router {
       const field = err.fields?.[0]?.field ?? 'a filter';
       return send(res, 400, messagePage({ title: 'This link to the work queue is not valid', text: `Its ${field} is not one this list understands. Open the work queue again from the menu to start from the first page.`, ctx: ctxOf(req), section: 'queue' }));
     }
-    const { timeZone } = await practiceSettings(deps.db, staff.practiceId);
+    const { timeZone } = await practiceSettingsOf(deps, staff);
     send(res, 200, queuePage(ctxOf(req), await listQueue(deps, staff, filter), f, cursor !== '', timeZone));
   });
 
@@ -258,19 +253,12 @@ export function staffPages(deps: StaffPageDeps): Router {
 
   // ── patients, superbills, collections ──
   router.get('/staff/patients', async (req, res) => {
-    send(res, 200, patientsPage(ctxOf(req), await patientsWithBalances(deps.db, staffOf(req).practiceId)));
+    send(res, 200, patientsPage(ctxOf(req), await patientsWithBalancesOf(deps, staffOf(req))));
   });
 
   async function renderPatient(req: Request, res: Response, status: number, patientId: string, extra: { form?: CollectFormState; notice?: Notice } = {}) {
-    const staff = staffOf(req);
-    const patient = await patientProfile(deps.db, staff.practiceId, patientId);
-    if (!patient) throw notFound('patient');
-    const [claims, visits, copays, balances, credits, tasks] = await Promise.all([
-      patientClaims(deps.db, patient.patientId), patientVisits(deps.db, patient.patientId),
-      collectionsOf(deps.db, { patientId: patient.patientId, path: 'copay' }), collectionsOf(deps.db, { patientId: patient.patientId, path: 'balance' }),
-      patientCredits(deps.db, staff.practiceId, patient.patientId), patientOpenTasks(deps.db, patient.patientId),
-    ]);
-    send(res, status, patientPage(ctxOf(req), { patient, claims, visits, copays, balances, credits, tasks, creditAge: (c) => creditAge(c.paymentDate, c.ageDays), ...extra }));
+    const page = await patientPageOf(deps, staffOf(req), patientId);
+    send(res, status, patientPage(ctxOf(req), { ...page, creditAge: (c) => creditAge(c.paymentDate, c.ageDays), ...extra }));
   }
 
   router.get('/staff/patients/:patientId', async (req, res) => {
@@ -284,7 +272,7 @@ export function staffPages(deps: StaffPageDeps): Router {
     const cents = parseDollars(state.amount);
     if (cents === undefined) return renderPatient(req, res, 422, patientId, { form: { ...state, error: 'Enter the amount in dollars and cents, e.g. 45.00.' } });
     try {
-      const started = await balance.start(staffOf(req), patientId, { ...(cents > 0 ? { amountCents: cents } : {}), ...(state.claimIds!.length > 0 ? { claimIds: state.claimIds } : {}) });
+      const started = await startBalanceCollection(deps, staffOf(req), patientId, { ...(cents > 0 ? { amountCents: cents } : {}), ...(state.claimIds!.length > 0 ? { claimIds: state.claimIds } : {}) });
       res.redirect(303, `/staff/collections/${started.body.collectionId}?started=${started.created ? 'new' : 'existing'}`);
     } catch (err) {
       if (err instanceof AppError && err.status === 422) return renderPatient(req, res, 422, patientId, { form: { ...state, error: err.message } });
@@ -293,10 +281,7 @@ export function staffPages(deps: StaffPageDeps): Router {
   });
 
   async function renderVisit(req: Request, res: Response, status: number, visitId: string, extra: { form?: CollectFormState; notice?: Notice } = {}) {
-    const panel = await visitPanel(deps.db, staffOf(req).practiceId, visitId);
-    if (!panel) throw notFound('visit');
-    const copays = await collectionsOf(deps.db, { patientId: panel.patient.patientId, path: 'copay', visitId: panel.visit.visitId });
-    send(res, status, visitPage(ctxOf(req), { panel, copays, ...extra }));
+    send(res, status, visitPage(ctxOf(req), { ...(await visitPageOf(deps, staffOf(req), visitId)), ...extra }));
   }
 
   router.get('/staff/visits/:visitId', async (req, res) => {
@@ -309,7 +294,7 @@ export function staffPages(deps: StaffPageDeps): Router {
     const cents = parseDollars(state.amount);
     if (!cents) return renderVisit(req, res, 422, visitId, { form: { ...state, error: 'Enter the copay in dollars and cents, e.g. 25.00.' } });
     try {
-      const started = await copay.start(staffOf(req), visitId, { amountCents: cents });
+      const started = await startCopayCollection(deps, staffOf(req), visitId, { amountCents: cents });
       res.redirect(303, `/staff/collections/${started.body.collectionId}?started=${started.created ? 'new' : 'existing'}`);
     } catch (err) {
       if (err instanceof AppError && err.status === 422) return renderVisit(req, res, 422, visitId, { form: { ...state, error: err.message } });
@@ -318,9 +303,7 @@ export function staffPages(deps: StaffPageDeps): Router {
   });
 
   router.get('/staff/collections/:collectionId', async (req, res) => {
-    const c = await collectionPage(deps.db, staffOf(req).practiceId, idParam(req.params.collectionId, 'collection'));
-    if (!c) throw notFound('collection');
-    const ledger = await collectionLedger(deps.db, c.collectionId);
+    const { c, ledger } = await collectionPageOf(deps, staffOf(req), idParam(req.params.collectionId, 'collection'));
     const started = str(req.query.started);
     const n: Notice | undefined = started === 'new' ? { kind: 'ok', title: 'Collection started', text: 'Now Process Payment in the EHR.', focus: true }
       : started === 'existing' ? { kind: 'warn', title: 'This collection was already open', text: 'Pressing Collect Now again opens the same EHR payment request.', focus: true } : undefined;
@@ -353,16 +336,16 @@ export function staffPages(deps: StaffPageDeps): Router {
   // ── settings (admin) ──
   const adminOnly = pageRole([], 'Practice settings are for admins.');
   router.get('/staff/settings', adminOnly, async (req, res) => {
-    send(res, 200, settingsPage(ctxOf(req), await practiceSettings(deps.db, staffOf(req).practiceId), { saved: req.query.saved === '1' }));
+    send(res, 200, settingsPage(ctxOf(req), await practiceSettingsOf(deps, staffOf(req)), { saved: req.query.saved === '1' }));
   });
   router.post('/staff/settings', form, formGuard, adminOnly, async (req, res) => {
     const staff = staffOf(req);
     const value = str((req.body as Record<string, unknown>).statementThreshold);
     const cents = parseDollars(value);
     if (!cents) {
-      return send(res, 422, settingsPage(ctxOf(req), await practiceSettings(deps.db, staff.practiceId), { value, error: 'Enter an amount of at least $0.01, e.g. 10.00.' }));
+      return send(res, 422, settingsPage(ctxOf(req), await practiceSettingsOf(deps, staff), { value, error: 'Enter an amount of at least $0.01, e.g. 10.00.' }));
     }
-    await updatePracticeSettings(deps.db, { practiceId: staff.practiceId, statementThresholdCents: cents, actor: `staff:${staff.id}` });
+    await changePracticeSettings(deps, staff, { statementThresholdCents: cents });
     res.redirect(303, '/staff/settings?saved=1');
   });
 

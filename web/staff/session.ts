@@ -5,13 +5,13 @@
  *
  * CSRF, for every cookie-authenticated form: the session's random token must come back in the form (synchronizer token,
  * compared in constant time), and a browser's Origin (or Referer) must be this host. SameSite=Strict is a third line.
- * The portal's CSRF helpers (api/portal/security.ts) are a signed double submit for sessionless pages under /portal;
+ * The portal's CSRF helpers (web/portal/security.ts) are a signed double submit for sessionless pages under /portal;
  * staff sessions live in PostgreSQL, so the token is simply kept with the session.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../../db/connection';
-import { staffSession, type StaffSession } from '../../db/queries/staff-sessions';
+import { staffSessionOf, type StaffSession } from '../../app/staff-sessions';
 
 export const STAFF_COOKIE = 'pf_staff';
 export const STAFF_SESSION_TTL_MS = 8 * 60 * 60_000;
@@ -53,7 +53,7 @@ export const sessionCookieOf = (req: Request): string | undefined => parseCookie
 export function loadSession(db: Db): RequestHandler {
   return async (req, _res, next) => {
     const value = sessionCookieOf(req);
-    const session = value ? await staffSession(db, value) : undefined;
+    const session = value ? await staffSessionOf({ db }, value) : undefined;
     if (session) {
       req.staffSession = session;
       req.staff = session.staff;

@@ -1,0 +1,204 @@
+/**
+ * Statements (shared/domain.md, path 3), for the JSON API (api/routes/statements.ts), the staff's printable statement
+ * and the patient portal (web/): generate a patient's statement for this cycle and start its run, which sends it;
+ * run a batch for a practice; read statements, their lines as the patient sees them, and the notification outbox.
+ * How each run is started is in app/workflow-starts/statement.ts and statement-batch.ts.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { Db } from '../db/connection';
+import { listOutbox } from '../db/queries/notifications';
+import { patientInPractice } from '../db/queries/patients';
+import { practiceSettings } from '../db/queries/practice-settings';
+import type { Staff } from '../db/queries/staff';
+import {
+  generateStatement, getStatement, listStatements, portalStatementOf, statementCurrentBalances, statementDocument, statementPayments,
+  type StatementDocument, type StatementRow, type StatementStatus,
+} from '../db/queries/statements';
+import { localDateOf } from '../domain/dates';
+import type { Cents } from '../domain/money';
+import { statementCycle } from '../domain/statements';
+import { AppError, conflict, notFound } from '../lib/errors';
+import { outageOf } from '../lib/outage';
+import { parseBody, UUID } from '../lib/validate';
+import { portalUrlOf } from '../activities/statement-notices';
+import type { StatementsSettings } from './statements-settings';
+import { statementBatchStart } from './workflow-starts/statement-batch';
+import { statementStart, type StatementRunSettings } from './workflow-starts/statement';
+
+export interface StatementDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  settings: StatementsSettings;
+  captureWindowMs: number;
+}
+
+/** What every statement run takes from the service's settings. */
+export const runSettingsOf = (s: StatementsSettings, captureWindowMs: number): StatementRunSettings => ({
+  publicBaseUrl: s.publicBaseUrl, reminderIntervalMs: s.reminderIntervalMs, reminderLimit: s.reminderLimit, captureWindowMs,
+});
+
+/**
+ * Starts the statement's run unless it exists: a running one is kept (USE_EXISTING), a finished one is never started
+ * again (REJECT_DUPLICATE). Only open statements have a run to start.
+ */
+export async function ensureStatementRun(deps: Pick<StatementDeps, 'temporal' | 'taskQueue' | 'settings' | 'captureWindowMs'>, statement: StatementRow): Promise<void> {
+  if (statement.status !== 'open') return;
+  const start = statementStart(
+    { statementId: statement.id, practiceId: statement.practice_id, patientId: statement.patient_id, totalCents: statement.total_cents },
+    runSettingsOf(deps.settings, deps.captureWindowMs), deps.taskQueue,
+  );
+  try {
+    await deps.temporal.workflow.start(start.workflow, start.options);
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+export function statementSummary(s: StatementRow) {
+  return {
+    statementId: s.id, patientId: s.patient_id, cycle: s.cycle, statementDate: s.statement_date, status: s.status,
+    totalCents: s.total_cents, workflowId: s.workflow_id, sentAt: s.sent_at, remindersSent: s.reminders_sent, closedAt: s.closed_at,
+    createdAt: s.created_at,
+  };
+}
+
+/** The statement's lines as the patient sees them: as printed, with what each owes today (statementCurrentBalances). */
+export function portalLines(doc: StatementDocument, current: Map<string, Cents>) {
+  return doc.lines.map((l) => ({
+    dateOfService: l.date_of_service, procedureCode: l.procedure_code, description: l.description, chargeCents: l.charge_cents,
+    insurancePaidCents: l.insurance_paid_cents, adjustmentCents: l.adjustment_cents, patientPaidCents: l.patient_paid_cents,
+    balanceCents: l.balance_cents, currentBalanceCents: current.get(`${l.claim_id}:${l.claim_line_id ?? ''}`) ?? 0,
+  }));
+}
+
+async function statementDetail(db: Db, doc: StatementDocument) {
+  const now = await statementCurrentBalances(db, doc.statement);
+  return {
+    ...statementSummary(doc.statement),
+    accountId: doc.patient.accountId,
+    dueCents: doc.due.dueCents,
+    paidCents: doc.due.paidCents,
+    lines: doc.lines.map((l) => ({
+      claimId: l.claim_id, dateOfService: l.date_of_service, procedureCode: l.procedure_code, description: l.description,
+      chargeCents: l.charge_cents, insurancePaidCents: l.insurance_paid_cents, adjustmentCents: l.adjustment_cents,
+      patientPaidCents: l.patient_paid_cents, balanceCents: l.balance_cents,
+      // What the line owes today: it follows payer reversals and the claim's return, both ways.
+      currentBalanceCents: now.get(`${l.claim_id}:${l.claim_line_id ?? ''}`) ?? 0,
+    })),
+    payments: await statementPayments(db, doc.statement.id),
+    printUrl: `/v1/statements/${doc.statement.id}/print`,
+  };
+}
+
+const uuidOr404 = (value: unknown, what: string): string => {
+  if (typeof value !== 'string' || !UUID.test(value)) throw notFound(what);
+  return value;
+};
+const emptyBody = z.strictObject({});
+
+/**
+ * Generates the patient's statement for this cycle (over the practice's threshold, one per cycle) and starts its run.
+ * `created` false: the patient's open statement of this cycle, as it is.
+ */
+export async function generateStatementFor(deps: StatementDeps, staff: Staff, patientId: unknown, rawBody: unknown) {
+  const { db } = deps;
+  const patient = await patientInPractice(db, uuidOr404(patientId, 'patient'), staff.practiceId);
+  if (!patient) throw notFound('patient');
+  parseBody(emptyBody, rawBody);
+  const outcome = await generateStatement(db, { patientId: patient.id, practiceId: staff.practiceId, now: new Date(), actor: `staff:${staff.id}` });
+  switch (outcome.kind) {
+    case 'not_found':
+      throw notFound('patient');
+    case 'below_threshold':
+      throw new AppError(422, 'below-threshold', 'Below the statement threshold',
+        `The patient's balance of ${outcome.totalCents} cents does not exceed the practice's statement threshold of ${outcome.thresholdCents} cents.`);
+    case 'cycle_taken':
+      throw conflict(`This patient already had a statement this cycle (${outcome.statement.cycle}); the next one can go out next cycle.`);
+    case 'open':
+    case 'created': {
+      await ensureStatementRun(deps, outcome.statement);
+      const doc = (await statementDocument(db, outcome.statement.id, staff.practiceId))!;
+      return { created: outcome.kind === 'created', statement: { ...(await statementDetail(db, doc)), existing: outcome.kind === 'open' } };
+    }
+  }
+}
+
+/** How long the batch waits for its run before answering `running` (within TEMPORAL_REQUEST_TIMEOUT). */
+const BATCH_ANSWER_WAIT_MS = 3000;
+
+export type StatementBatchOutcome =
+  | { cycle: string; workflowId: string; created: string[]; started: string[] }
+  | { cycle: string; workflowId: string; running: true };
+
+/**
+ * A statement for every patient of the staff's practice due one this cycle: the batch's run (one per practice and cycle
+ * at a time; a later run of the same cycle generates nothing new). A large practice's batch outlasts an HTTP answer:
+ * after a few seconds it is answered as running; it goes on.
+ */
+export async function runStatementBatch(deps: StatementDeps, staff: Staff): Promise<StatementBatchOutcome> {
+  const { timeZone } = await practiceSettings(deps.db, staff.practiceId);
+  const cycle = statementCycle(localDateOf(new Date(), timeZone));
+  const start = statementBatchStart(staff.practiceId, cycle, runSettingsOf(deps.settings, deps.captureWindowMs), deps.taskQueue);
+  const workflowId = start.options.workflowId;
+  const handle = await deps.temporal.workflow.start(start.workflow, start.options);
+  try {
+    const result = await deps.temporal.withDeadline(Date.now() + BATCH_ANSWER_WAIT_MS, () => handle.result());
+    return { cycle, workflowId, created: result.created, started: result.started };
+  } catch (err) {
+    if (outageOf(err) !== 'temporal') throw err;
+    return { cycle, workflowId, running: true };
+  }
+}
+
+export async function statementsOfPractice(deps: Pick<StatementDeps, 'db'>, staff: Staff, filter: { status?: StatementStatus; patientId?: string }) {
+  const rows = await listStatements(deps.db, staff.practiceId, filter);
+  return { statements: rows.map((r) => ({ ...statementSummary(r), patientExternalId: r.patient_external_id, accountId: r.account_id })) };
+}
+
+export async function statementFor(deps: Pick<StatementDeps, 'db'>, staff: Staff, statementId: unknown) {
+  const doc = await statementDocument(deps.db, uuidOr404(statementId, 'statement'), staff.practiceId);
+  if (!doc) throw notFound('statement');
+  return statementDetail(deps.db, doc);
+}
+
+/** The printable statement's content (the page is web/'s printableStatementPage). */
+export interface PrintableStatement {
+  practiceName: string; patientName: string; accountId: string; statementDate: string; lines: ReturnType<typeof portalLines>;
+  totalCents: Cents; paidCents: Cents; dueCents: Cents; portalUrl: string;
+}
+
+async function printable(deps: Pick<StatementDeps, 'db' | 'settings'>, doc: StatementDocument): Promise<PrintableStatement> {
+  return {
+    practiceName: doc.practice.name, patientName: `${doc.patient.firstName} ${doc.patient.lastName}`, accountId: doc.patient.accountId,
+    statementDate: doc.statement.statement_date, lines: portalLines(doc, await statementCurrentBalances(deps.db, doc.statement)), totalCents: doc.due.totalCents,
+    paidCents: doc.due.paidCents, dueCents: doc.due.dueCents, portalUrl: portalUrlOf(deps.settings.publicBaseUrl),
+  };
+}
+
+/** A statement of the staff's practice, to print. */
+export async function printableStatementFor(deps: Pick<StatementDeps, 'db' | 'settings'>, staff: Staff, statementId: unknown): Promise<PrintableStatement> {
+  const doc = await statementDocument(deps.db, uuidOr404(statementId, 'statement'), staff.practiceId);
+  if (!doc) throw notFound('statement');
+  return printable(deps, doc);
+}
+
+/** The signed-in patient's current statement, to print; undefined when there is none. */
+export async function printablePortalStatement(deps: Pick<StatementDeps, 'db' | 'settings'>, patientId: string): Promise<PrintableStatement | undefined> {
+  const statement = await portalStatementOf(deps.db, patientId);
+  const doc = statement && (await statementDocument(deps.db, statement.id));
+  return doc ? printable(deps, doc) : undefined;
+}
+
+/** What the local notifier sent (statements and reminders), per channel; optionally for one statement of the practice. */
+export async function notificationsOf(deps: Pick<StatementDeps, 'db'>, staff: Staff, q: { statementId?: string; limit?: number }) {
+  if (q.statementId && !(await getStatement(deps.db, q.statementId, staff.practiceId))) throw notFound('statement');
+  const rows = await listOutbox(deps.db, staff.practiceId, q);
+  return {
+    notifications: rows.map((r) => ({
+      id: r.id, statementId: r.statement_id, patientId: r.patient_id, channel: r.channel, kind: r.kind, sequence: r.sequence,
+      recipient: r.recipient, subject: r.subject, body: r.body, createdAt: r.created_at,
+    })),
+  };
+}

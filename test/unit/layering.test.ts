@@ -1,0 +1,90 @@
+/**
+ * The layers (docs/decisions.md, "Layers (issue 14)"), checked on the source: every import of every TypeScript file
+ * of the service is read (with the TypeScript compiler's own pre-processor: static, `export … from`, dynamic
+ * `import()` and `require()`), resolved to the folder it lands in, and held against the rules below.
+ *   api/ (JSON) and web/ (HTML) never import each other: both are adapters over app/, mounted by server/;
+ *   app/ is never HTTP: no express, nothing of api/, web/, http/ or server/;
+ *   http/ (plumbing shared by api/ and web/) imports neither of them, nor server/;
+ *   nothing but server/ (and tests, scripts, the benchmark) imports server/;
+ *   app/workflow-starts/ is pure, because the statement batch's workflow bundles it: no Node module, no I/O library,
+ *   and @temporalio/client for its types only.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+
+const ROOT = resolve(__dirname, '../..');
+const SOURCE_FOLDERS = ['activities', 'api', 'app', 'db', 'domain', 'ehr', 'http', 'lib', 'server', 'web', 'worker', 'workflows'];
+
+interface Edge { from: string; specifier: string; target: string; typeOnly: boolean }
+
+function filesUnder(folder: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.ts')) out.push(path);
+    }
+  };
+  walk(join(ROOT, folder));
+  return out;
+}
+
+/** `import type …` / `export type … from` statements, by their module specifier. */
+function typeOnlySpecifiers(text: string): Set<string> {
+  const found = new Set<string>();
+  for (const m of text.matchAll(/\b(?:import|export)\s+type\s[^;]*?\bfrom\s*['"]([^'"]+)['"]/g)) found.add(m[1]!);
+  return found;
+}
+
+/** Every import of a file: a relative one as the repository path it resolves to, a package by its name. */
+function edgesOf(file: string): Edge[] {
+  const text = readFileSync(file, 'utf8');
+  const typeOnly = typeOnlySpecifiers(text);
+  const from = relative(ROOT, file).split(sep).join('/');
+  return ts.preProcessFile(text, true, true).importedFiles.map(({ fileName: specifier }) => ({
+    from,
+    specifier,
+    target: specifier.startsWith('.') ? relative(ROOT, resolve(dirname(file), specifier)).split(sep).join('/') : specifier,
+    typeOnly: typeOnly.has(specifier),
+  }));
+}
+
+const edges = SOURCE_FOLDERS.flatMap(filesUnder).flatMap(edgesOf);
+const inFolder = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+const isPackage = (target: string, name: string) => target === name || target.startsWith(`${name}/`);
+const show = (bad: Edge[]) => bad.map((e) => `${e.from} imports ${e.specifier}`);
+
+describe('layers', () => {
+  it('reads the imports it checks (server/ mounts both api/ and web/)', () => {
+    expect(edges.length).toBeGreaterThan(500);
+    const server = edges.filter((e) => e.from === 'server/app.ts');
+    expect(server.some((e) => inFolder(e.target, 'api'))).toBe(true);
+    expect(server.some((e) => inFolder(e.target, 'web'))).toBe(true);
+  });
+
+  it('api/ does not import web/, and web/ does not import api/', () => {
+    expect(show(edges.filter((e) => inFolder(e.from, 'api') && inFolder(e.target, 'web')))).toEqual([]);
+    expect(show(edges.filter((e) => inFolder(e.from, 'web') && inFolder(e.target, 'api')))).toEqual([]);
+  });
+
+  it('app/ does not import express, nor any HTTP layer', () => {
+    const bad = edges.filter((e) => inFolder(e.from, 'app') && (
+      isPackage(e.target, 'express') || e.target.startsWith('@types/express') || ['api', 'web', 'http', 'server'].some((f) => inFolder(e.target, f))));
+    expect(show(bad)).toEqual([]);
+  });
+
+  it('http/ imports neither api/, web/ nor server/; only server/ imports server/', () => {
+    expect(show(edges.filter((e) => inFolder(e.from, 'http') && ['api', 'web', 'server'].some((f) => inFolder(e.target, f))))).toEqual([]);
+    expect(show(edges.filter((e) => !inFolder(e.from, 'server') && inFolder(e.target, 'server')))).toEqual([]);
+  });
+
+  it('app/workflow-starts/ is pure enough for a workflow bundle', () => {
+    const bad = edges.filter((e) => inFolder(e.from, 'app/workflow-starts') && !e.typeOnly && (
+      e.target.startsWith('node:') || ['fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process', 'net'].includes(e.target)
+      || ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'knex', 'pg', 'express', 'pino'].some((p) => isPackage(e.target, p))
+      || ['db', 'activities', 'lib'].some((f) => inFolder(e.target, f))));
+    expect(show(bad)).toEqual([]);
+  });
+});
