@@ -113,11 +113,10 @@ export async function billingStatement(input: StatementInput): Promise<Statement
         }
         if (closed) rejectUpdate('Conflict', `This statement is closed (${closed}); it takes no more payments.`);
         if (!isPaymentAmount(r.amountCents)) rejectUpdate('Invalid', 'amountCents must be a positive whole number of cents');
-        // The portal checks the amount against what is due now (its claims' current balances, read from PostgreSQL);
-        // this run's `dueCents` is only as fresh as its last capture or reminder (a reversed claim coming back raises
-        // what is due without telling the run), so it only bounds the amount by what the statement can still take.
-        const left = input.totalCents - paidCents;
-        if (r.amountCents > left) rejectUpdate('Invalid', `The amount exceeds the ${formatCents(left)} left on this statement.`);
+        // The amount is checked by the portal against what is due now (its claims' current balances and the refunds,
+        // read from PostgreSQL under the statement's lock). This run's figures are only as fresh as its last capture or
+        // reminder and know nothing of refunds (a reversed claim coming back, a refunded payment raise what is due), so
+        // it does not second-guess them; money beyond what the claims can take still becomes a credit task.
       },
     },
   );

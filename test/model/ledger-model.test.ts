@@ -65,6 +65,11 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
       new ClaimEvent(1, 'reverse', 0, 'once'), new PayStatement(1000), new Capture(-1, true, 'once'), new ClaimEvent(1, 'transfer', 3000, 'once'),
       new PayStatement(5000), new Capture(-1, true, 'once'),
     ]],
+    // Found by the long run too: the run's own bound (total less what it recorded) did not know of refunds.
+    ['a statement payment reversed and refunded, the claim back: the patient can pay it all again', [
+      new ClaimEvent(0, 'transfer', 4400, 'once'), new PayStatement(4200), new Capture(-1, true, 'once'), new ClaimEvent(0, 'reverse', 0, 'once'),
+      new Resolve(-1, 'refund'), new ClaimEvent(0, 'transfer', 4400, 'once'), new PayStatement(3600), new Capture(-1, true, 'once'),
+    ]],
     ['staff cannot cancel a statement payment (409); a second press of the same amount goes back to it', [new ClaimEvent(0, 'transfer', 5000, 'once'), new PayStatement(2000), new Cancel(-1), new PayStatement(2000), new Capture(-1, true, 'once')]],
     // Found by this run (both fixed in db/queries/claim-reversals.ts): a return in two parts reused one business key
     // (a ledger conflict), and a trim's return counted the whole reversed application instead of the part taken off.
