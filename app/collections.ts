@@ -2,7 +2,7 @@
  * Collections, for the JSON API (api/routes/collections.ts, balance-collections.ts) and the staff pages alike:
  * - Collect Now on a superbill (`startCopayCollection`) or a patient's billing page (`startBalanceCollection`): write
  *   (or find) the collection, then start (or attach to) its run and wait briefly for the EHR payment link; both paths
- *   share that second half (`answerCollectNow`: app/workflow-starts/ + app/payment-request.ts, Update-with-Start);
+ *   share that second half (`answerCollectNow`: workflows/starts/ + app/payment-request.ts, Update-with-Start);
  * - cancel one before its capture (`cancelCollection`, the run's `cancel` update);
  * - read one, or a visit's.
  * Inputs come as the caller received them (ids, body) and are checked here, in the order the API always answered:
@@ -22,7 +22,7 @@ import { parseBody, UUID } from '../lib/validate';
 import { cancelUpdate } from '../workflows/collection-messages';
 import { startAndAwaitPaymentRequest } from './payment-request';
 import { updateFailureToAppError } from './temporal-errors';
-import { collectionStart, type CollectionWindows } from './workflow-starts/collection';
+import { collectionStart, type CollectionWindows } from '../workflows/starts/collection';
 
 export type { CollectionWindows };
 

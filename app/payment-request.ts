@@ -8,7 +8,7 @@ import { unavailable } from '../lib/errors';
 import { outageOf } from '../lib/outage';
 import { updateFailureToAppError } from './temporal-errors';
 import { paymentRequestUpdate, type PaymentRequestView } from '../workflows/collection-messages';
-import type { CollectionStart } from './workflow-starts/collection';
+import type { CollectionStart } from '../workflows/starts/collection';
 
 /** How long Collect Now waits for the EHR link before it answers 202 (PAYMENT_LINK_WAIT); the rest of a 5 s answer is the fallback check. */
 export const PAYMENT_LINK_WAIT_MS = 3000;

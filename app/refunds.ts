@@ -1,6 +1,6 @@
 /**
  * Refunds staff decided on (a task resolved as `refund`): each goes to the EHR through its own `ehrRefundRequest` run
- * (app/workflow-starts/ehr-refund.ts), started right after the resolution that wrote the refund and its outbox row
+ * (workflows/starts/ehr-refund.ts), started right after the resolution that wrote the refund and its outbox row
  * (app/work-queue.ts), and again from the task's *send again* button when Temporal was unreachable then.
  */
 import type { Client } from '@temporalio/client';
@@ -10,7 +10,7 @@ import type { Staff } from '../db/queries/staff';
 import { getTask } from '../db/queries/tasks';
 import { notFound } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import { ehrRefundStart } from './workflow-starts/ehr-refund';
+import { ehrRefundStart } from '../workflows/starts/ehr-refund';
 
 export interface RefundDeps { db: Db; temporal: Client; taskQueue: string; log?: Logger }
 

@@ -2,7 +2,7 @@
  * Statements (shared/domain.md, path 3), for the JSON API (api/routes/statements.ts), the staff's printable statement
  * and the patient portal (web/): generate a patient's statement for this cycle and start its run, which sends it;
  * run a batch for a practice; read statements, their lines as the patient sees them, and the notification outbox.
- * How each run is started is in app/workflow-starts/statement.ts and statement-batch.ts.
+ * How each run is started is in workflows/starts/statement.ts and statement-batch.ts.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
@@ -23,8 +23,8 @@ import { outageOf } from '../lib/outage';
 import { parseBody, UUID } from '../lib/validate';
 import { portalUrlOf } from '../activities/statement-notices';
 import type { StatementsSettings } from './statements-settings';
-import { statementBatchStart } from './workflow-starts/statement-batch';
-import { statementStart, type StatementRunSettings } from './workflow-starts/statement';
+import { statementBatchStart } from '../workflows/starts/statement-batch';
+import { statementStart, type StatementRunSettings } from '../workflows/starts/statement';
 
 export interface StatementDeps {
   db: Db;

@@ -12,13 +12,13 @@ import { dataConverterFor, payloadCodecFor } from '../lib/codec';
 import { loadServiceConfig } from '../lib/config';
 import { temporalConnectionOptions } from '../lib/temporal';
 import type { StatementBatchInput } from '../workflows/statement-batch';
-import { STATEMENT_SCHEDULE_ID, statementScheduleAction } from '../app/workflow-starts/statement-batch';
+import { STATEMENT_SCHEDULE_ID, statementScheduleAction } from '../workflows/starts/statement-batch';
 
 export { STATEMENT_SCHEDULE_ID };
 
 export async function ensureStatementSchedule(client: Client, o: { taskQueue: string; settings: StatementBatchInput['settings']; hourUtc?: number }): Promise<'created' | 'updated'> {
   const spec: ScheduleOptions['spec'] = { calendars: [{ hour: o.hourUtc ?? 17, minute: 0, comment: 'daily statement batch' }] };
-  // How each run is started (its workflow id, search attribute, task queue): app/workflow-starts/statement-batch.ts.
+  // How each run is started (its workflow id, search attribute, task queue): workflows/starts/statement-batch.ts.
   const action = statementScheduleAction(o.settings, o.taskQueue);
   try {
     await client.schedule.create({

@@ -13,7 +13,7 @@ import type { Client, ConnectionLike } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import type { Logger } from '../lib/logger';
 import { resolveStatementsSettings, type StatementsSettings } from '../app/statements-settings';
-import type { CollectionWindows } from '../app/workflow-starts/collection';
+import type { CollectionWindows } from '../workflows/starts/collection';
 import { authenticate, requireRole } from '../http/auth';
 import { createCredentialGuard, type CredentialLimits } from '../http/credential-limits';
 import { jsonBody } from '../http/json-body';

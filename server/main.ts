@@ -9,7 +9,7 @@ import { loadServiceConfig } from '../lib/config';
 import { createLogger, installProcessGuards, safeError, scrubMessage } from '../lib/logger';
 import { deadlineAwareRetryInterceptor, temporalConnectionOptions } from '../lib/temporal';
 import { createDb } from '../db/connection';
-import { collectionWindowsOf } from '../app/workflow-starts/collection';
+import { collectionWindowsOf } from '../workflows/starts/collection';
 import { createApp } from './app';
 import { createApiMetrics, metricsApp } from './metrics';
 import { statementsSettingsFromConfig } from '../app/statements-settings';

@@ -4,7 +4,7 @@
  * Started by worker/main.ts and by the test harness's worker.
  */
 import type { Client } from '@temporalio/client';
-import type { CollectionWindows } from '../app/workflow-starts/collection';
+import type { CollectionWindows } from '../workflows/starts/collection';
 import type { Db } from '../db/connection';
 import type { Logger } from '../lib/logger';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay';

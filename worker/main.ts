@@ -13,7 +13,7 @@ import { createDb } from '../db/connection';
 import { createWorker } from './create-worker';
 import { createHttpEhrAdapter } from '../ehr/http-adapter';
 import { startWorkerLoops } from './loops';
-import { collectionWindowsOf } from '../app/workflow-starts/collection';
+import { collectionWindowsOf } from '../workflows/starts/collection';
 
 async function main() {
   const config = loadServiceConfig();

@@ -2,11 +2,11 @@
  * Makes sure every collection left `starting` has its run. Collect Now writes the collection row, then starts its
  * workflow; a process killed in between, or Temporal down at that moment (the caller got 503), leaves a row without a
  * run. A retry with the same Idempotency-Key starts it; when nobody retries, this does, after `afterMs`, with the same
- * start options (app/workflow-starts/collection.ts). A run that exists already is left alone (USE_EXISTING); one that closed
+ * start options (workflows/starts/collection.ts). A run that exists already is left alone (USE_EXISTING); one that closed
  * while its row still says `starting` (an engineer terminated it) is not started again: it is logged for a person.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { collectionStart, type CollectionWindows } from '../app/workflow-starts/collection';
+import { collectionStart, type CollectionWindows } from '../workflows/starts/collection';
 import type { Db } from '../db/connection';
 import { markStartChecked, startingCollectionsToCheck } from '../db/queries/collections';
 import { safeError, type Logger } from '../lib/logger';

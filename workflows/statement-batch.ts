@@ -3,14 +3,14 @@
  * when run by the daily Temporal Schedule), then starts one `billingStatement` run per open statement not sent yet.
  * Idempotent per cycle: a statement is generated at most once per patient and cycle (UNIQUE in PostgreSQL), and a
  * statement's run is started at most once (workflow id `statement-<statementId>`, REJECT_DUPLICATE); the runs are
- * abandoned by the batch when it ends, so they live on (app/workflow-starts/statement.ts says how each is started).
+ * abandoned by the batch when it ends, so they live on (workflows/starts/statement.ts says how each is started).
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { proxyActivities, setCurrentDetails, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { StatementInput } from './statement';
 // How a statement's run is started, the same for the API, the portal and this batch (pure: safe in the bundle).
-import { statementChildStart } from '../app/workflow-starts/statement';
+import { statementChildStart } from './starts/statement';
 
 export interface StatementBatchInput {
   /** Omitted: every practice (the daily schedule). */

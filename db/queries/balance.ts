@@ -11,7 +11,7 @@ import type { Cents } from '../../domain/money';
 import { notFound } from '../../lib/errors';
 import type { CollectionRow } from './collections';
 import { paymentState } from './ledger';
-import { balanceWorkflowId } from '../../app/workflow-starts/balance';
+import { balanceWorkflowId } from '../../domain/workflow-ids';
 
 /** Engineers find a balance collection's run by its collection id. */
 

@@ -3,7 +3,7 @@ import type { Db } from '../connection';
 import type { Cents } from '../../domain/money';
 import { isClosedStatus, type CollectionStatus } from '../../domain/collections';
 import { notFound } from '../../lib/errors';
-import { copayWorkflowIdBase } from '../../app/workflow-starts/copay';
+import { copayWorkflowIdBase } from '../../domain/workflow-ids';
 
 
 export interface CollectionRow {

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../connection';
-import { statementWorkflowId } from '../../app/workflow-starts/statement';
+import { statementWorkflowId } from '../../domain/workflow-ids';
 import { localDateOf, type LocalDate } from '../../domain/dates';
 import type { Cents } from '../../domain/money';
 import {

@@ -8,7 +8,7 @@ import { lookUp, type LookupResult } from '../../app/portal-sessions';
 import { resolveStatementsSettings } from '../../app/statements-settings';
 import { keyedHash } from '../../lib/signed-token';
 import { useTestStack, type TestStack } from '../support/harness';
-import { PortalClient, seedStatementScenario, startPortalApp, type StatementScenario } from '../support/statement-driver';
+import { PortalClient, usePortalApp, type StatementScenario } from '../support/statement-driver';
 
 const settings = resolveStatementsSettings({});
 const LIMIT = settings.maxFailuresPerAccount;
@@ -35,12 +35,8 @@ async function auditRows(stack: TestStack, key: string): Promise<{ action: strin
 
 describe('portal lock-out under parallel guesses', () => {
   const stack = useTestStack();
-  let portal: Awaited<ReturnType<typeof startPortalApp>>;
-  beforeAll(async () => {
-    portal = await startPortalApp(stack, { trustedProxyHops: 1 });
-  });
-  afterAll(() => portal.close());
-  const seed = () => seedStatementScenario(stack.db, { paymentPageUrl: `${stack.standin.url}/hosted-pay` });
+  const portalApp = usePortalApp(stack);
+  const seed = () => portalApp.seed();
 
   it.each([40, 150])('compares at most the limit of %d parallel wrong dates of birth plus the right one; the right one after them is refused', async (n) => {
     const s = await seed();
@@ -59,7 +55,7 @@ describe('portal lock-out under parallel guesses', () => {
   it('over HTTP: 150 parallel wrong dates of birth, then the right one: refused; one audit row for the lock, none per attempt', async () => {
     const s = await seed();
     const at = address();
-    const c = client(portal.url, at);
+    const c = client(portalApp.portal.url, at);
     await c.get('/portal');
     const answers = await Promise.all(wrongDates(150).map((dateOfBirth) => c.post('/portal/lookup', { accountId: s.accountId, dateOfBirth })));
     expect(new Set(answers.map((a) => a.status))).toEqual(new Set([403]));

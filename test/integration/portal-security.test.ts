@@ -12,7 +12,7 @@ import { newAccountId } from '../../lib/account-id';
 import { freePort } from '../support/global-setup';
 import { useTestStack, type TestStack } from '../support/harness';
 import { sharedStack } from '../support/shared-stack';
-import { generateStatement, PortalClient, seedStatementScenario, startPortalApp, type StatementScenario } from '../support/statement-driver';
+import { generateStatement, PortalClient, startPortalApp, usePortalApp, type StatementScenario } from '../support/statement-driver';
 
 const ROOT = join(__dirname, '../..');
 /** Every client of this file has its own address (X-Forwarded-For behind one trusted proxy), so limits do not mix. */
@@ -39,16 +39,12 @@ function unknownAccountId(taken: string[]): string {
 
 describe('patient portal security', () => {
   const stack = useTestStack();
-  let portal: Awaited<ReturnType<typeof startPortalApp>>;
-  beforeAll(async () => {
-    portal = await startPortalApp(stack, { trustedProxyHops: 1 });
-  });
-  afterAll(() => portal.close());
-  const seed = () => seedStatementScenario(stack.db, { paymentPageUrl: `${stack.standin.url}/hosted-pay` });
+  const portalApp = usePortalApp(stack);
+  const seed = () => portalApp.seed();
 
   it('signs in with the right account id and date of birth (any common spelling of both)', async () => {
     const s = await seed();
-    const c = client(portal.url);
+    const c = client(portalApp.portal.url);
     const lower = s.accountId.toLowerCase().replace(/(.{5})/, '$1-');
     const [y, m, d] = s.dateOfBirth.split('-');
     const res = await c.signIn(` ${lower} `, `${m}/${d}/${y}`);
@@ -73,7 +69,7 @@ describe('patient portal security', () => {
   it('answers an unknown account, a wrong date of birth and a locked account with byte-identical pages', async () => {
     const s = await seed();
     const locked = await seed();
-    const c = client(portal.url);
+    const c = client(portalApp.portal.url);
     await c.get('/portal');
     const unknown = await c.post('/portal/lookup', { accountId: unknownAccountId([s.accountId, locked.accountId]), dateOfBirth: s.dateOfBirth });
     const wrongDob = await c.post('/portal/lookup', { accountId: s.accountId, dateOfBirth: '1990-01-01' });
@@ -95,7 +91,7 @@ describe('patient portal security', () => {
     // statements, so none answers measurably faster than another.
     const s = await seed();
     const locked = await seed();
-    const c = client(portal.url);
+    const c = client(portalApp.portal.url);
     await c.get('/portal');
     for (let i = 0; i < 10; i++) await c.post('/portal/lookup', { accountId: locked.accountId, dateOfBirth: '1990-01-01' });
     const kinds = {
@@ -129,7 +125,7 @@ describe('patient portal security', () => {
   it('locks an account after repeated failures: after 50 wrong dates of birth even the right one is refused', async () => {
     const s = await seed();
     const other = await seed();
-    const c = client(portal.url);
+    const c = client(portalApp.portal.url);
     await c.get('/portal');
     const first = await c.post('/portal/lookup', { accountId: s.accountId, dateOfBirth: '2000-01-01' });
     for (let i = 1; i < 50; i++) {
@@ -148,7 +144,7 @@ describe('patient portal security', () => {
 
   it('audits a lock once, without PHI (a keyed hash instead), and a failed lookup not at all', async () => {
     const s = await seed();
-    const c = client(portal.url);
+    const c = client(portalApp.portal.url);
     const audited = () => count(stack, 'audit_log', { actor: 'portal:anonymous' });
     const before = await audited();
     await c.signIn(s.accountId, '1999-09-09');
@@ -197,7 +193,7 @@ describe('patient portal security', () => {
 
     it('the lock holds there, and failures on both processes add up', async () => {
       const s: StatementScenario = await seed();
-      const c = client(portal.url);
+      const c = client(portalApp.portal.url);
       await c.get('/portal');
       const failed = await c.post('/portal/lookup', { accountId: s.accountId, dateOfBirth: '1990-01-01' });
       // 4 more here, 5 there: 10 failures in all lock the account for both.
@@ -236,7 +232,7 @@ describe('patient portal security', () => {
   it('refuses a form without a valid CSRF token, and writes nothing', async () => {
     const s = await seed();
     const before = await footprint(stack);
-    const c = client(portal.url);
+    const c = client(portalApp.portal.url);
     const noCookie = await c.post('/portal/lookup', { accountId: s.accountId, dateOfBirth: s.dateOfBirth }, { csrf: null });
     expect(noCookie.status).toBe(403);
     expect(noCookie.body).toContain('This form has expired');
@@ -245,7 +241,7 @@ describe('patient portal security', () => {
     expect(forged.status).toBe(403);
     expect(forged.headers.get('content-type')).toMatch(/^text\/html/);
     // Another browser's token does not fit this browser's cookie.
-    const otherBrowser = client(portal.url);
+    const otherBrowser = client(portalApp.portal.url);
     await otherBrowser.get('/portal');
     expect((await c.post('/portal/lookup', { accountId: s.accountId, dateOfBirth: s.dateOfBirth }, { csrf: otherBrowser.csrf })).status).toBe(403);
     expect(await footprint(stack)).toEqual(before);
@@ -253,7 +249,7 @@ describe('patient portal security', () => {
 
   it('answers malformed lookups with a friendly page that names the fields, and writes nothing', async () => {
     const before = await footprint(stack);
-    const c = client(portal.url);
+    const c = client(portalApp.portal.url);
     await c.get('/portal');
     for (const [form, messages] of [
       [{ accountId: '', dateOfBirth: '' }, ['Enter your account ID.', 'Enter your date of birth']],
@@ -293,8 +289,8 @@ describe('patient portal security', () => {
 
   it('sends security headers on portal pages: a CSP without scripts, no framing, no referrer, no caching', async () => {
     const s = await seed();
-    await generateStatement(portal.app, s);
-    const c = client(portal.url);
+    await generateStatement(portalApp.portal.app, s);
+    const c = client(portalApp.portal.url);
     for (const res of [await c.get('/portal'), await c.signIn(s.accountId, s.dateOfBirth), await c.get('/portal/statement'), await c.get('/portal/statement/print')]) {
       const csp = res.headers.get('content-security-policy')!;
       expect(csp).toContain("default-src 'none'");
@@ -313,8 +309,8 @@ describe('patient portal security', () => {
 
   it('refuses a pay amount that is not an amount, zero, or more than the balance shown: a friendly message, nothing written', async () => {
     const s = await seed();
-    await generateStatement(portal.app, s);
-    const c = client(portal.url);
+    await generateStatement(portalApp.portal.app, s);
+    const c = client(portalApp.portal.url);
     await c.signIn(s.accountId, s.dateOfBirth);
     await c.get('/portal/statement');
     const before = await footprint(stack);
@@ -333,8 +329,8 @@ describe('patient portal security', () => {
 
   it('sends the patient to the payment page with a signed, expiring reference and no PHI in the URL', async () => {
     const s = await seed();
-    await generateStatement(portal.app, s);
-    const c = client(portal.url);
+    await generateStatement(portalApp.portal.app, s);
+    const c = client(portalApp.portal.url);
     await c.signIn(s.accountId, s.dateOfBirth);
     await c.get('/portal/statement');
     const pay = await c.post('/portal/pay', { amount: '12.34' });
@@ -344,7 +340,7 @@ describe('patient portal security', () => {
     expect([...location.searchParams.keys()]).toEqual(['ref']);
     const payload = JSON.parse(Buffer.from(location.searchParams.get('ref')!.split('.')[0]!, 'base64url').toString('utf8'));
     expect(Object.keys(payload).sort()).toEqual(['a', 'c', 'exp', 'n', 'p', 'r']);
-    expect(payload).toMatchObject({ a: 1234, r: `${portal.url}/portal/receipt`, n: 'Harbor Family Clinic' });
+    expect(payload).toMatchObject({ a: 1234, r: `${portalApp.portal.url}/portal/receipt`, n: 'Harbor Family Clinic' });
     expect(payload.exp - Date.now() / 1000).toBeGreaterThan(29 * 60);
     const url = location.toString();
     for (const phi of [s.accountId, s.dateOfBirth, 'Ada', 'Testington', s.patientId]) expect(decodeURIComponent(url)).not.toContain(phi);

@@ -4,7 +4,7 @@
  * session on the server (a copied cookie no longer works); every portal answer carries `Cache-Control: no-store`.
  */
 import { useTestStack, type TestStack } from '../support/harness';
-import { generateStatement, PortalClient, seedStatementScenario, startPortalApp, type HttpAnswer } from '../support/statement-driver';
+import { generateStatement, PortalClient, usePortalApp, type HttpAnswer } from '../support/statement-driver';
 
 let clientNo = 0;
 const client = (url: string) => new PortalClient(url, { 'X-Forwarded-For': `192.0.2.${++clientNo}` });
@@ -16,23 +16,19 @@ async function collectionsOf(stack: TestStack, patientId: string): Promise<numbe
 
 describe('portal sessions on the server', () => {
   const stack = useTestStack();
-  let portal: Awaited<ReturnType<typeof startPortalApp>>;
-  beforeAll(async () => {
-    portal = await startPortalApp(stack, { trustedProxyHops: 1 });
-  });
-  afterAll(() => portal.close());
-  const seed = () => seedStatementScenario(stack.db, { paymentPageUrl: `${stack.standin.url}/hosted-pay` });
+  const portalApp = usePortalApp(stack);
+  const seed = () => portalApp.seed();
 
   it("refuses a signed-in form whose CSRF token is another browser's, even with that browser's CSRF cookie", async () => {
     const s = await seed();
-    await generateStatement(portal.app, s);
-    const victim = client(portal.url);
+    await generateStatement(portalApp.portal.app, s);
+    const victim = client(portalApp.portal.url);
     expect((await victim.signIn(s.accountId, s.dateOfBirth)).status).toBe(303);
     await victim.get('/portal/statement');
     // The attacker's own browser: a CSRF cookie and its matching form token, planted in the victim's browser.
-    const attacker = client(portal.url);
+    const attacker = client(portalApp.portal.url);
     await attacker.get('/portal');
-    const forged = client(portal.url);
+    const forged = client(portalApp.portal.url);
     forged.cookies.set('pf_session', victim.cookies.get('pf_session')!);
     forged.cookies.set('pf_csrf', attacker.cookies.get('pf_csrf')!);
     const pay = await forged.post('/portal/pay', { amount: '10.00' }, { csrf: attacker.csrf });
@@ -40,7 +36,7 @@ describe('portal sessions on the server', () => {
     expect(pay.body).toContain('This form has expired');
     // The token of another signed-in session does not fit either.
     const other = await seed();
-    const otherPatient = client(portal.url);
+    const otherPatient = client(portalApp.portal.url);
     await otherPatient.signIn(other.accountId, other.dateOfBirth);
     await otherPatient.get('/portal/statement');
     expect((await victim.post('/portal/pay', { amount: '10.00' }, { csrf: otherPatient.csrf })).status).toBe(403);
@@ -54,8 +50,8 @@ describe('portal sessions on the server', () => {
 
   it('signs out on the server: the old session cookie no longer opens the statement or pays', async () => {
     const s = await seed();
-    await generateStatement(portal.app, s);
-    const c = client(portal.url);
+    await generateStatement(portalApp.portal.app, s);
+    const c = client(portalApp.portal.url);
     expect((await c.signIn(s.accountId, s.dateOfBirth)).status).toBe(303);
     expect((await c.get('/portal/statement')).status).toBe(200);
     const copied = new Map(c.cookies);
@@ -65,7 +61,7 @@ describe('portal sessions on the server', () => {
     expect(out.headers.get('location')).toBe('/portal?notice=signed-out');
     expect(c.cookies.has('pf_session')).toBe(false);
     // Someone kept the cookie (another tab, a copy): the server has ended that session.
-    const replay = client(portal.url);
+    const replay = client(portalApp.portal.url);
     for (const [k, v] of copied) replay.cookies.set(k, v);
     const page = await replay.get('/portal/statement');
     expect(page.status).toBe(303);
@@ -79,7 +75,7 @@ describe('portal sessions on the server', () => {
 
   it('starts a new server-side session at each sign-in (a planted session cookie is not kept)', async () => {
     const s = await seed();
-    const c = client(portal.url);
+    const c = client(portalApp.portal.url);
     await c.get('/portal');
     c.cookies.set('pf_session', 'A'.repeat(43));
     expect((await c.signIn(s.accountId, s.dateOfBirth)).status).toBe(303);
@@ -89,8 +85,8 @@ describe('portal sessions on the server', () => {
 
   it('answers every portal page, redirect and error with Cache-Control: no-store', async () => {
     const s = await seed();
-    await generateStatement(portal.app, s);
-    const c = client(portal.url);
+    await generateStatement(portalApp.portal.app, s);
+    const c = client(portalApp.portal.url);
     const answers = {
       lookupForm: await c.get('/portal'),
       lookupInvalid: await c.post('/portal/lookup', { accountId: 'x', dateOfBirth: 'y' }),

@@ -11,6 +11,7 @@ import { signPaymentLink } from '../../lib/payment-link';
 import { ensureStatementSchedule, STATEMENT_SCHEDULE_ID } from '../../scripts/statement-schedule';
 import { useTestStack, type TestStack } from '../support/harness';
 import { eventually } from '../support/fixtures';
+import { recordHistory } from '../support/history';
 import { generateStatement, outbox, PortalClient, seedStatementScenario, startPortalApp, statementWhen, type StatementScenario } from '../support/statement-driver';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -157,6 +158,7 @@ describe('statements API', () => {
     expect(first.body.created).toHaveLength(2);
     expect(first.body.started.sort()).toEqual([...first.body.created].sort());
     expect(first.body.workflowId).toBe(`statement-batch-${a.practiceId}-${first.body.cycle}`);
+    recordHistory(first.body.workflowId, 'statement-batch'); // RECORD_HISTORIES=1: test/replay/
     const statements = await stack.db('statements').where({ practice_id: a.practiceId });
     expect(statements.map((s: any) => s.patient_id).sort()).toEqual([a.patientId, due].sort());
     for (const id of first.body.created) await statementWhen(app, a, id, (b) => b.sentAt !== null, 'sent');

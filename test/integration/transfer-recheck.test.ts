@@ -9,7 +9,7 @@ import request from 'supertest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { responsibilityChangedSignal, statusQuery } from '../../workflows/collection-messages';
 import { WAITS_REREAD_CLAIM_PATCH } from '../../workflows/superbill-copay';
-import type { CollectionWindows } from '../../app/workflow-starts/collection';
+import type { CollectionWindows } from '../../workflows/starts/collection';
 import { DEFAULT_TEST_WINDOWS, useTestStack } from '../support/harness';
 import { eventually, reverseToPayer, seedScenario, transferToPatient, type Scenario } from '../support/fixtures';
 import { capture, collectionWhen, remit, storeClaimUntold } from '../support/copay-driver';

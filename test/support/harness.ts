@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDb, type Db } from '../../db/connection';
 import { createApp, type AppDeps } from '../../server/app';
-import type { CollectionWindows } from '../../app/workflow-starts/collection';
+import type { CollectionWindows } from '../../workflows/starts/collection';
 import type { EhrAdapter } from '../../ehr/adapter';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { startStandin, type RunningStandin } from '../../ehr/standin';

@@ -85,6 +85,24 @@ export async function startPortalApp(stack: TestStack, settings: Partial<Stateme
   };
 }
 
+/**
+ * For a describe block: its own portal app (behind one proxy hop, as tests send X-Forwarded-For) and a seeder of
+ * statement scenarios whose payment page is the stand-in's.
+ */
+export function usePortalApp(stack: TestStack, settings: Partial<StatementsSettings> = { trustedProxyHops: 1 }) {
+  let app: Awaited<ReturnType<typeof startPortalApp>> | undefined;
+  beforeAll(async () => {
+    app = await startPortalApp(stack, settings);
+  });
+  afterAll(() => app?.close());
+  return {
+    get portal() {
+      return app!;
+    },
+    seed: (opts: Partial<Parameters<typeof seedStatementScenario>[1]> = {}) => seedStatementScenario(stack.db, { paymentPageUrl: `${stack.standin.url}/hosted-pay`, ...opts }),
+  };
+}
+
 export async function generateStatement(app: Express, s: StatementScenario): Promise<any> {
   const res = await request(app).post(`/v1/patients/${s.patientId}/statements`).set(s.auth('billing')).send({});
   expect(res.status).toBe(201);

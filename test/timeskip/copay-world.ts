@@ -1,11 +1,11 @@
 /**
  * A superbill copay's activities, mocked over an in-memory world (the EHR request, the payment, the visit's claim), and
- * the run started exactly as the API starts it (app/workflow-starts/collection.ts, with the service's default windows).
+ * the run started exactly as the API starts it (workflows/starts/collection.ts, with the service's default windows).
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../activities';
-import { collectionStart, collectionWindowsOf } from '../../app/workflow-starts/collection';
+import { collectionStart, collectionWindowsOf } from '../../workflows/starts/collection';
 import type { ClaimState, PaymentState } from '../../domain/application-rules';
 import type { CaptureInput } from '../../workflows/collection-messages';
 import type { superbillCopay } from '../../workflows/superbill-copay';

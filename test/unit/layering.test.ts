@@ -6,7 +6,8 @@
  *   app/ is never HTTP: no express, nothing of api/, web/, http/ or server/;
  *   http/ (plumbing shared by api/ and web/) imports neither of them, nor server/;
  *   nothing but server/ (and tests, scripts, the benchmark) imports server/;
- *   app/workflow-starts/ is pure, because the statement batch's workflow bundles it: no Node module, no I/O library,
+ *   workflows/, db/ and domain/ never import app/ or an HTTP layer (the arrows point one way);
+ *   workflows/starts/ is pure, because the statement batch's workflow bundles it: no Node module, no I/O library,
  *   and @temporalio/client for its types only.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -75,13 +76,19 @@ describe('layers', () => {
     expect(show(bad)).toEqual([]);
   });
 
+  it('the arrows point one way below the use cases: workflows/, db/ and domain/ never import app/ or an HTTP layer', () => {
+    const upper = ['app', 'api', 'web', 'http', 'server'];
+    const bad = edges.filter((e) => ['workflows', 'db', 'domain'].some((f) => inFolder(e.from, f)) && upper.some((f) => inFolder(e.target, f)));
+    expect(show(bad)).toEqual([]);
+  });
+
   it('http/ imports neither api/, web/ nor server/; only server/ imports server/', () => {
     expect(show(edges.filter((e) => inFolder(e.from, 'http') && ['api', 'web', 'server'].some((f) => inFolder(e.target, f))))).toEqual([]);
     expect(show(edges.filter((e) => !inFolder(e.from, 'server') && inFolder(e.target, 'server')))).toEqual([]);
   });
 
-  it('app/workflow-starts/ is pure enough for a workflow bundle', () => {
-    const bad = edges.filter((e) => inFolder(e.from, 'app/workflow-starts') && !e.typeOnly && (
+  it('workflows/starts/ is pure enough for a workflow bundle', () => {
+    const bad = edges.filter((e) => inFolder(e.from, 'workflows/starts') && !e.typeOnly && (
       e.target.startsWith('node:') || ['fs', 'path', 'crypto', 'http', 'https', 'os', 'child_process', 'net'].includes(e.target)
       || ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'knex', 'pg', 'express', 'pino'].some((p) => isPackage(e.target, p))
       || ['db', 'activities', 'lib'].some((f) => inFolder(e.target, f))));

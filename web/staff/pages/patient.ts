@@ -4,6 +4,7 @@
  */
 import type { OpenCredit } from '../../../db/queries/reports';
 import type { CollectionSummary, PatientClaim, PatientProfile, VisitSummary } from '../../../db/queries/billing-pages';
+import { localDateOf } from '../../../domain/dates';
 import { REASON_LABELS, type CreditAge } from '../../../domain/manual-tasks';
 import { html, type SafeHtml } from '../../../lib/html';
 import { numTd, th } from '../../table';
@@ -88,7 +89,7 @@ function creditsSection(o: PatientPageModel): SafeHtml {
     return html`<tr><td>${formatDate(c.paymentDate)}</td>${numTd(money(c.unappliedCents))}<td>${age}</td><td>${task}</td></tr>`;
   });
   const tasks = o.tasks.map((t) => {
-    const opened = formatDate(t.createdAt.toISOString().slice(0, 10));
+    const opened = formatDate(localDateOf(t.createdAt, o.patient.timeZone)); // the practice's calendar, not UTC's
     return html`<li><a href="/staff/tasks/${t.taskId}">${reasonLabel(t.reason)}</a> <span class="muted small">opened ${opened}</span></li>`;
   });
   const table = html`<table class="data"><caption class="visually-hidden">Unapplied payments</caption>

@@ -4,11 +4,11 @@
  * attributes, a summary, the service's task queue, and `USE_EXISTING` on a conflict. Pure: no I/O.
  */
 import type { CollectionRow } from '../../db/queries/collections';
-import { patientBalance, type BalanceInput } from '../../workflows/patient-balance';
-import type { CollectionStart, CollectionWindows } from './collection';
+import { patientBalance, type BalanceInput } from '../patient-balance';
+import type { CollectionStart, CollectionWindows } from './collection-windows';
 import { startAttributes } from './search-attributes';
 
-export const balanceWorkflowId = (collectionId: string) => `balance-${collectionId}`;
+export { balanceWorkflowId } from '../../domain/workflow-ids';
 
 export function balanceStart(c: CollectionRow, windows: CollectionWindows, timeZone: string, taskQueue: string): CollectionStart {
   const input: BalanceInput = {

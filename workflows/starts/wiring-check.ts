@@ -3,7 +3,7 @@
  * the service's task queue, at most a minute for the whole run. No search attributes, no summary. Pure: no I/O.
  */
 import type { WorkflowStartOptions } from '@temporalio/client';
-import { wiringCheck, wiringCheckWorkflowId } from '../../workflows/wiring-check';
+import { wiringCheck, wiringCheckWorkflowId } from '../wiring-check';
 
 export function wiringCheckStart(checkId: string, taskQueue: string) {
   return {

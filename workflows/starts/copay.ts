@@ -6,12 +6,11 @@
  */
 import type { CollectionRow } from '../../db/queries/collections';
 import { formatCents } from '../../domain/money';
-import { superbillCopay, type CopayInput } from '../../workflows/superbill-copay';
-import type { CollectionStart, CollectionWindows } from './collection';
+import { superbillCopay, type CopayInput } from '../superbill-copay';
+import type { CollectionStart, CollectionWindows } from './collection-windows';
 import { startAttributes } from './search-attributes';
 
-/** Engineers find every copay run of a visit with `WorkflowId STARTS_WITH "copay-<visitId>"`. */
-export const copayWorkflowIdBase = (visitId: string) => `copay-${visitId}`;
+export { copayWorkflowIdBase } from '../../domain/workflow-ids';
 
 export function copayStart(c: CollectionRow, windows: CollectionWindows, timeZone: string, taskQueue: string): CollectionStart {
   const input: CopayInput = {

@@ -6,7 +6,7 @@
  * Pure: no I/O.
  */
 import type { WorkflowStartOptions } from '@temporalio/client';
-import { statementBatch, type StatementBatchInput } from '../../workflows/statement-batch';
+import { statementBatch, type StatementBatchInput } from '../statement-batch';
 import { startAttributes } from './search-attributes';
 
 export const statementBatchWorkflowId = (practiceId: string, cycle: string) => `statement-batch-${practiceId}-${cycle}`;

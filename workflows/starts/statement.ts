@@ -9,10 +9,12 @@
 import type { WorkflowStartOptions } from '@temporalio/client';
 import { ParentClosePolicy, type ChildWorkflowOptions } from '@temporalio/workflow';
 import type { Cents } from '../../domain/money';
-import { billingStatement, type StatementInput } from '../../workflows/statement';
+import { billingStatement, type StatementInput } from '../statement';
 import { startAttributes } from './search-attributes';
 
-export const statementWorkflowId = (statementId: string) => `statement-${statementId}`;
+import { statementWorkflowId } from '../../domain/workflow-ids';
+
+export { statementWorkflowId };
 
 /** What every statement run takes from the service's settings (app/statements-settings.ts `runSettingsOf`). */
 export type StatementRunSettings = Pick<StatementInput, 'publicBaseUrl' | 'reminderIntervalMs' | 'reminderLimit' | 'captureWindowMs'>;

@@ -2,7 +2,7 @@
  * The search attributes a run starts with (workflows/search-attributes.ts; never PHI, they are not encrypted), in one
  * order: the path, its first status, the practice. Pure.
  */
-import { PayflowPath, PayflowPracticeId, PayflowStatus } from '../../workflows/search-attributes';
+import { PayflowPath, PayflowPracticeId, PayflowStatus } from '../search-attributes';
 
 export function startAttributes(a: { path: string; status?: string; practiceId?: string }) {
   return [

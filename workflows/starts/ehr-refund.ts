@@ -5,7 +5,7 @@
  * and a summary. No search attributes. Pure: no I/O.
  */
 import type { WorkflowStartOptions } from '@temporalio/client';
-import { ehrRefundRequest, ehrRefundWorkflowId } from '../../workflows/ehr-refund';
+import { ehrRefundRequest, ehrRefundWorkflowId } from '../ehr-refund';
 
 export { ehrRefundWorkflowId };
 
