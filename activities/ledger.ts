@@ -7,8 +7,10 @@
 import type { Db } from '../db/connection';
 import { collectionForPayment, setCollectionStatus } from '../db/queries/collections';
 import {
-  applyToClaim, LedgerRuleError, openManualTask, paymentState, recordPayment, visitClaimState, type PaymentMethod,
+  applyToClaim, openManualTask, paymentState, recordPayment, visitClaimState,
 } from '../db/queries/ledger';
+import { LedgerRuleError } from '../db/errors';
+import type { PaymentMethod } from '../domain/payments';
 import type { CollectionStatus } from '../domain/collections';
 import { type ClaimState, type PaymentState, type PlannedApplication, type PlannedTask } from '../domain/application-rules';
 import { localDateOf, type LocalDate } from '../domain/dates';

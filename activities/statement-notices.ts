@@ -5,7 +5,7 @@
  */
 import { formatCents } from '../domain/money';
 import type { StatementDocument } from '../db/queries/statements';
-import type { NotificationChannel, NotificationKind } from '../lib/notifier';
+import type { NotificationChannel, NotificationKind } from '../domain/notices';
 
 export interface RenderedNotice { recipient: string; subject: string | null; body: string }
 

@@ -6,15 +6,16 @@
  * returned values carry ids, amounts and channel names only: never PHI.
  */
 import type { Db } from '../db/connection';
-import { applyToClaim, openManualTask, paymentState } from '../db/queries/ledger';
+import { applyToClaim, lockPayment, openManualTask, paymentState } from '../db/queries/ledger';
 import {
-  closeStatementRow, generateStatement, lockPatientClaimStates, markStatementSent, recordStatementReminder, statementCandidates,
-  statementClaimOrder, statementContext, statementDocument, statementDue, unsentOpenStatements, type StatementDue,
+  closeStatementRow, generateStatement, lockPatientClaimStates, markStatementSent, recordStatementReminder, statementApplicationWritten,
+  statementCandidates, statementClaimOrder, statementContext, statementPracticeId, statementDocument, statementDue, unsentOpenStatements, type StatementDue,
 } from '../db/queries/statements';
 import { decideOutstandingBalance, type ManualReason } from '../domain/application-rules';
 import type { Cents } from '../domain/money';
 import { notFound } from '../lib/errors';
-import type { NotificationChannel, NotificationKind, Notifier } from '../lib/notifier';
+import type { NotificationChannel, NotificationKind } from '../domain/notices';
+import type { Notifier } from '../lib/notifier';
 import { renderNotice } from './statement-notices';
 
 const SYSTEM_ACTOR = 'system:workflow';
@@ -91,22 +92,20 @@ export function createStatementActivities(deps: { db: Db; notifier: Notifier }) 
     async applyStatementPayment(input: { statementId: string; collectionId: string; paymentId: string; workflowId: string }): Promise<ApplyStatementPaymentResult> {
       return db.transaction(async (trx) => {
         const written = async (): Promise<ApplyStatementPaymentResult | undefined> => {
-          const apps = await trx('payment_applications').where({ payment_id: input.paymentId, kind: 'auto' })
-            .orderBy([{ column: 'created_at' }, { column: 'id' }]).select<{ claim_id: string; amount_cents: number }[]>('claim_id', 'amount_cents');
-          const task = await trx('manual_tasks').where({ business_key: taskKey(input.collectionId, 'credit_remaining') }).first<{ id: string } | undefined>('id');
-          if (apps.length === 0 && !task) return undefined;
+          const found = await statementApplicationWritten(trx, { paymentId: input.paymentId, taskBusinessKey: taskKey(input.collectionId, 'credit_remaining') });
+          if (!found) return undefined;
           const payment = await paymentState(trx, input.paymentId);
           const left = payment.amountCents - payment.appliedCents - payment.refundedCents;
           return {
-            appliedCents: apps.reduce((s, a) => s + a.amount_cents, 0),
-            applications: apps.map((a) => ({ claimId: a.claim_id, amountCents: a.amount_cents })),
-            ...(task ? { task: { taskId: task.id, reason: 'credit_remaining' as const, amountCents: left, paymentId: input.paymentId } } : {}),
+            appliedCents: found.applications.reduce((s, a) => s + a.amountCents, 0),
+            applications: found.applications,
+            ...(found.taskId ? { task: { taskId: found.taskId, reason: 'credit_remaining' as const, amountCents: left, paymentId: input.paymentId } } : {}),
           };
         };
         const replay = await written();
         if (replay) return replay;
 
-        await trx.raw('select id from payments where id = ? for update', [input.paymentId]);
+        await lockPayment(trx, input.paymentId);
         const again = await written(); // a concurrent attempt may have committed while we waited for the lock
         if (again) return again;
         const payment = await paymentState(trx, input.paymentId);
@@ -123,9 +122,8 @@ export function createStatementActivities(deps: { db: Db; notifier: Notifier }) 
           applications: decision.applications.map((a) => ({ claimId: a.claimId, amountCents: a.amountCents })),
         };
         if (decision.task) {
-          const statement = await trx('statements').where({ id: input.statementId }).first<{ practice_id: string }>('practice_id');
           const { taskId } = await openManualTask(trx, {
-            practiceId: statement.practice_id, patientId: payment.patientId, paymentId: input.paymentId, statementId: input.statementId,
+            practiceId: await statementPracticeId(trx, input.statementId), patientId: payment.patientId, paymentId: input.paymentId, statementId: input.statementId,
             collectionId: input.collectionId, workflowId: input.workflowId, reason: decision.task.reason, amountCents: decision.task.amountCents,
             businessKey: taskKey(input.collectionId, decision.task.reason), actor: SYSTEM_ACTOR,
           });

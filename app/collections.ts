@@ -9,13 +9,14 @@
  * what is named first (404), then the body (422).
  */
 import type { Client } from '@temporalio/client';
-import { z } from 'zod';
+import { cancelBody, MAX_NAMED_CLAIMS, startBalanceBody, startCopayBody } from '../contracts/collections';
 import type { Db } from '../db/connection';
 import { claimIdsOfPatient, createBalanceCollection, findLiveBalanceCollection, patientOpenBalanceCents } from '../db/queries/balance';
 import { collectionLedger } from '../db/queries/collection-ledger';
 import { collectionsOfVisit, createCopayCollection, getCollection, isClosed, visitForCollection, type CollectionRow } from '../db/queries/collections';
 import { patientInPractice } from '../db/queries/patients';
 import type { Staff } from '../db/queries/staff';
+import { isWaitingForCapture } from '../domain/collections';
 import { MAX_PAYMENT_CENTS, formatCents, type Cents } from '../domain/money';
 import { AppError, conflict, notFound, validationFailed } from '../lib/errors';
 import { parseBody, UUID } from '../lib/validate';
@@ -28,18 +29,8 @@ export type { CollectionWindows };
 
 export interface CollectionDeps { db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows }
 
-/** How many claims one payment may name. */
-export const MAX_NAMED_CLAIMS = 50;
-
-const cents = z.number({ error: 'must be a number of cents' }).int({ error: 'must be a whole number of cents' })
-  .min(1, { error: 'must be at least 1 cent' }).max(MAX_PAYMENT_CENTS, { error: `must be at most ${MAX_PAYMENT_CENTS} cents` });
-const startCopayBody = z.strictObject({ amountCents: cents });
-const startBalanceBody = z.strictObject({
-  amountCents: cents.optional(),
-  claimIds: z.array(z.uuid({ error: 'must be a claim id' }), { error: 'must be a list of claim ids' })
-    .max(MAX_NAMED_CLAIMS, { error: `may name at most ${MAX_NAMED_CLAIMS} claims` }).optional(),
-});
-const cancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+/** How many claims one payment may name (what callers send: contracts/collections.ts). */
+export { MAX_NAMED_CLAIMS };
 
 export function collectionView(c: CollectionRow) {
   return {
@@ -76,7 +67,7 @@ export interface CollectNowResult {
  * down) is answered `pending` (202: poll the collection; the link follows).
  */
 async function answerCollectNow(deps: CollectionDeps, collection: CollectionRow, created: boolean, timeZone: string): Promise<CollectNowResult> {
-  const opening = ['starting', 'awaiting_capture'].includes(collection.status);
+  const opening = isWaitingForCapture(collection.status);
   const paymentRequest = opening ? await startAndAwaitPaymentRequest(deps.temporal, collectionStart(collection, deps.windows, timeZone, deps.taskQueue), deps.windows.paymentLinkWaitMs) : undefined;
   const fresh = collectionView((await getCollection(deps.db, collection.id))!);
   const link = paymentRequest ?? fresh.paymentRequest;

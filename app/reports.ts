@@ -10,18 +10,9 @@ import type { Staff } from '../db/queries/staff';
 import { listTasks } from '../db/queries/tasks';
 import type { ManualReason } from '../domain/application-rules';
 import { localDateOf } from '../domain/dates';
-import { creditAge, MANUAL_REASONS, REASON_LABELS, type CreditAge } from '../domain/manual-tasks';
+import { AGE_BUCKETS, ageBucket, creditAge, MANUAL_REASONS, REASON_LABELS, type AgeBucket, type CreditAge } from '../domain/manual-tasks';
 import { CREDIT_REFUND_DEADLINE_DAYS } from '../domain/task-resolution';
 import { centsToDecimal, toCsv } from '../lib/csv';
-
-export const AGE_BUCKETS = [
-  { key: '0-7', label: '0–7 days', min: 0, max: 7 },
-  { key: '8-14', label: '8–14 days', min: 8, max: 14 },
-  { key: '15-30', label: '15–30 days', min: 15, max: 30 },
-  { key: '31+', label: 'over 30 days', min: 31, max: Number.POSITIVE_INFINITY },
-] as const;
-export type AgeBucket = (typeof AGE_BUCKETS)[number]['key'];
-export const ageBucket = (days: number): AgeBucket => AGE_BUCKETS.find((b) => days >= b.min && days <= b.max)?.key ?? '0-7';
 
 async function asOf(db: Db, staff: Staff): Promise<string> {
   return localDateOf(new Date(), (await practiceSettings(db, staff.practiceId)).timeZone);

@@ -3,16 +3,15 @@
  * token itself is never stored). The cookie and CSRF mechanics are the web adapter's (web/staff/session.ts).
  */
 import type { Db } from '../db/connection';
-import { staffByToken, type Staff } from '../db/queries/staff';
+import type { Staff } from '../db/queries/staff';
+import { staffOfApiToken, type TokenDeps } from './api-tokens';
 import { createStaffSession, endStaffSession, staffSession, type StaffSession } from '../db/queries/staff-sessions';
 
 export type { StaffSession };
 
-const TOKEN = /^[A-Za-z0-9._~+/=-]{16,200}$/;
-
-/** The staff member a token belongs to; a token that could not be one is not looked up. */
-export async function staffOfToken(deps: { db: Db }, token: string): Promise<Staff | undefined> {
-  return TOKEN.test(token) ? staffByToken(deps.db, token) : undefined;
+/** The staff member a token acts as (app/api-tokens.ts); a token that could not be one is not looked up. */
+export async function staffOfToken(deps: TokenDeps, token: string): Promise<Staff | undefined> {
+  return staffOfApiToken(deps, token);
 }
 
 export async function startStaffSession(deps: { db: Db }, staff: Staff, ttlMs: number) {

@@ -5,7 +5,7 @@
  * How each run is started is in workflows/starts/statement.ts and statement-batch.ts.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { z } from 'zod';
+import { emptyBody } from '../contracts/operation';
 import type { Db } from '../db/connection';
 import { listOutbox } from '../db/queries/notifications';
 import { patientInPractice } from '../db/queries/patients';
@@ -96,7 +96,6 @@ const uuidOr404 = (value: unknown, what: string): string => {
   if (typeof value !== 'string' || !UUID.test(value)) throw notFound(what);
   return value;
 };
-const emptyBody = z.strictObject({});
 
 /**
  * Generates the patient's statement for this cycle (over the practice's threshold, one per cycle) and starts its run.

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { z } from 'zod';
+import { resolveBodySchema, taskListQuery as listQuery } from '../contracts/manual-tasks';
 import type { Db } from '../db/connection';
 import { getCollection, setCollectionStatus } from '../db/queries/collections';
 import { ehrRefundRequestsOfTask } from '../db/queries/ehr-refund-requests';
@@ -26,15 +26,14 @@ import {
   type QueueTask, type TaskDetail, type TaskListFilter, type TaskRow,
 } from '../db/queries/tasks';
 import type { ManualReason } from '../domain/application-rules';
-import { creditAge, MANUAL_REASONS, type CreditAge } from '../domain/manual-tasks';
-import { MAX_PAYMENT_CENTS } from '../domain/money';
-import { checkResolution, MAX_APPLICATIONS, MAX_NOTE_LENGTH, type ResolutionClaim, type ResolutionRequest, type ResolveAction } from '../domain/task-resolution';
+import { creditAge, isManualReason, MANUAL_REASONS, type CreditAge } from '../domain/manual-tasks';
+import { checkResolution, type ResolutionClaim, type ResolutionRequest, type ResolveAction } from '../domain/task-resolution';
 import { AppError, conflict, notFound, validationFailed } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { parseBody, UUID } from '../lib/validate';
 import { resolveUpdate, type ResolveInput } from '../workflows/collection-messages';
 import { startRefundRequests } from './refunds';
-import { updateFailureToAppError } from './temporal-errors';
+import { refusalTypeOf, updateFailureToAppError } from './temporal-errors';
 
 export interface WorkQueueDeps { db: Db; temporal: Client; taskQueue: string; log?: Logger }
 
@@ -43,40 +42,14 @@ export const canResolve = (staff: Staff) => staff.role === 'billing' || staff.ro
 // ---------------------------------------------------------------------------------------------------------------
 // What callers send
 
-const cents = z.number({ error: 'must be a number of cents' }).int({ error: 'must be a whole number of cents' })
-  .min(1, { error: 'must be at least 1 cent' }).max(MAX_PAYMENT_CENTS, { error: `must be at most ${MAX_PAYMENT_CENTS} cents` });
-const note = z.string({ error: 'a note is required' }).trim().min(1, { error: 'a note is required' }).max(MAX_NOTE_LENGTH, { error: `must be at most ${MAX_NOTE_LENGTH} characters` });
-export const resolveBodySchema = z.discriminatedUnion('action', [
-  z.strictObject({
-    action: z.literal('apply'),
-    applications: z.array(z.strictObject({ claimId: z.uuid({ error: 'must be a claim id' }).transform((s) => s.toLowerCase()), amountCents: cents }))
-      .min(1, { error: 'choose at least one claim' }).max(MAX_APPLICATIONS),
-    note,
-  }),
-  z.strictObject({ action: z.literal('credit'), note }),
-  z.strictObject({ action: z.literal('refund'), refundCents: cents, note }),
-  z.strictObject({ action: z.literal('close'), note }),
-], { error: 'action must be apply, credit, refund or close' });
-
-const ageDays = z.coerce.number({ error: 'must be a whole number of days' }).int({ error: 'must be a whole number of days' }).min(0).max(36500);
-const listQuery = z.strictObject({
-  status: z.enum(['open', 'resolved', 'all'], { error: 'must be open, resolved or all' }).default('open'),
-  reason: z.union([z.string(), z.array(z.string())]).optional(),
-  assignee: z.string().optional(),
-  minAgeDays: ageDays.optional(),
-  maxAgeDays: ageDays.optional(),
-  limit: z.coerce.number({ error: 'must be 1-100' }).int({ error: 'must be 1-100' }).min(1, { error: 'must be 1-100' }).max(100, { error: 'must be 1-100' }).default(25),
-  cursor: z.string().max(200).optional(),
-  patientId: z.uuid({ error: 'must be a patient id' }).transform((v) => v.toLowerCase()).optional(),
-  claimId: z.uuid({ error: 'must be a claim id' }).transform((v) => v.toLowerCase()).optional(),
-  collectionId: z.uuid({ error: 'must be a collection id' }).transform((v) => v.toLowerCase()).optional(),
-});
+// The resolution's shape and the list's query (contracts/manual-tasks.ts, with the API's description of them).
+export { resolveBodySchema };
 
 /** Query parameters → the list filter (reasons as `reason=a,b` or repeated; assignee `me`, `none` or a staff id). */
 export function taskListFilter(query: unknown, staffId: string): TaskListFilter {
   const q = parseBody(listQuery, query);
   const reasons = (Array.isArray(q.reason) ? q.reason : q.reason ? [q.reason] : []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
-  const unknown = reasons.filter((r) => !(MANUAL_REASONS as string[]).includes(r));
+  const unknown = reasons.filter((r) => !isManualReason(r));
   if (unknown.length > 0) throw validationFailed([{ field: 'reason', reason: `must be among ${MANUAL_REASONS.join(', ')}` }]);
   let assignee: string | null | undefined;
   if (q.assignee === 'me') assignee = staffId;
@@ -274,12 +247,12 @@ export async function resolveTask(deps: WorkQueueDeps, staff: Staff, taskId: str
       // The same person sending the same resolution twice (a double click) is one update: Temporal deduplicates by id.
       await deps.temporal.workflow.getHandle(route.workflowId).executeUpdate(resolveUpdate, { updateId: `resolve-${task.id}-${fingerprint(staff, body)}`, args: [input] });
     } catch (err) {
+      // The run does not hold this task (e.g. a task it did not open): no one waits for it, resolve it here.
+      if (refusalTypeOf(err) === 'TaskNotHeld' && (await getTask(deps.db, task.id, staff.practiceId))?.status === 'open') {
+        return resolveDirectly(deps, staff, task, body, { claims, left, why: 'no_workflow' });
+      }
       const mapped = updateFailureToAppError(err, 'task');
       if (mapped instanceof AppError && mapped.status === 409) {
-        // The run does not hold this task (e.g. a task it did not open): no one waits for it, resolve it here.
-        if (/is not open on this/.test(mapped.message) && (await getTask(deps.db, task.id, staff.practiceId))?.status === 'open') {
-          return resolveDirectly(deps, staff, task, body, { claims, left, why: 'no_workflow' });
-        }
         const fresh = await getTask(deps.db, task.id, staff.practiceId);
         if (fresh && sameResolution(fresh, staff, body)) return finishResolution(deps, staff, fresh, body);
         throw await resolvedConflict(deps.db, task.id, staff.practiceId);

@@ -18,14 +18,8 @@ import { isCents } from './money';
 import type { LocalDate } from './dates';
 import { isLocalDate } from './dates';
 
-export type ManualReason =
-  | 'date_mismatch'
-  | 'credit_remaining'
-  | 'transfer_timeout'
-  | 'claim_reversed'
-  | 'amount_mismatch'
-  | 'no_open_balance'
-  | 'statement_unpaid';
+export type { ManualReason } from './manual-tasks';
+import type { ManualReason } from './manual-tasks';
 
 export interface ClaimState {
   claimId: string;

@@ -150,24 +150,10 @@ export function statementDueCents(s: { totalCents: Cents; paidCents: Cents; open
   return Math.max(0, Math.min(s.totalCents - s.paidCents, s.openCents));
 }
 
-/** Amounts a patient types: "45", "45.5", "45.00", "$1,234.56" → cents (string arithmetic only); undefined if not one. */
-export function parseDollars(text: string): Cents | undefined {
-  const m = /^\$?\s*(\d{1,3}(?:,\d{3})+|\d{1,9})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!m) return undefined;
-  const cents = Number((m[1] ?? '').replace(/,/g, '')) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
-  return Number.isSafeInteger(cents) ? cents : undefined;
-}
-
 /** The portal's rule for a payment: at least one cent, never more than the balance shown (nor the payment limit). */
 export function checkPaymentAmount(amountCents: Cents | undefined, dueCents: Cents): 'ok' | 'not_an_amount' | 'too_small' | 'over_balance' {
   if (amountCents === undefined || !isCents(amountCents)) return 'not_an_amount';
   if (amountCents < 1) return 'too_small';
   if (amountCents > dueCents || amountCents > MAX_PAYMENT_CENTS) return 'over_balance';
   return 'ok';
-}
-
-/** Cents as dollars for a form field: 4550 → "45.50". */
-export function centsToDollarsField(cents: Cents): string {
-  nonNegative(cents, 'cents');
-  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
 }

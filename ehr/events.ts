@@ -13,8 +13,9 @@
  */
 import { z } from 'zod';
 import { isLocalDate, isTimeZone } from '../domain/dates';
-import { MAX_PAYMENT_CENTS } from '../domain/money';
+import { PAYMENT_METHODS, type PaymentMethod } from '../domain/payments';
 import type { ClaimLineRecord, ClaimRecord, PatientRecord, PracticeRecord, VisitRecord } from '../db/queries/reference-data';
+import { cents } from '../contracts/cents';
 
 export type WebhookSource = 'ehr' | 'clearinghouse';
 /** Where each source posts, relative to the service's base URL. */
@@ -38,19 +39,12 @@ export const instantSchema = z.iso.datetime({ offset: true, error: 'must be an I
 export const localDateSchema = z.string().refine(isLocalDate, { error: 'must be a real calendar date, YYYY-MM-DD' });
 export const timeZoneSchema = z.string().refine(isTimeZone, { error: 'must be an IANA time zone, e.g. America/Los_Angeles' });
 export const versionSchema = z.number().int({ error: 'must be a non-negative integer' }).min(0, { error: 'must be a non-negative integer' });
-export const centsSchema = z
-  .number({ error: 'must be an integer number of cents' })
-  .int({ error: 'must be an integer number of cents' })
-  .min(0, { error: 'must be ≥ 0 cents' })
-  .max(MAX_CLAIM_CENTS, { error: `must be at most ${MAX_CLAIM_CENTS} cents` });
+/** A claim's amounts: 0 to MAX_CLAIM_CENTS (the one cents schema, contracts/cents.ts, in the webhooks' words). */
+export const centsSchema = cents({ min: 0, max: MAX_CLAIM_CENTS, words: 'webhook' });
 /** What a patient can pay at once: 1 cent to MAX_PAYMENT_CENTS. */
-export const paymentCentsSchema = z
-  .number({ error: 'must be an integer number of cents' })
-  .int({ error: 'must be an integer number of cents' })
-  .min(1, { error: 'must be at least 1 cent' })
-  .max(MAX_PAYMENT_CENTS, { error: `must be at most ${MAX_PAYMENT_CENTS} cents` });
-export const paymentMethodSchema = z.enum(['cash', 'check', 'card'], { error: 'must be cash, check or card' });
-export type PaymentMethod = z.infer<typeof paymentMethodSchema>;
+export const paymentCentsSchema = cents({ words: 'webhook' });
+export const paymentMethodSchema = z.enum(PAYMENT_METHODS, { error: 'must be cash, check or card' });
+export type { PaymentMethod };
 
 const text = (max: number) => z.string().trim().min(1, { error: 'must not be empty' }).max(max, { error: `must be at most ${max} characters` });
 

@@ -1,5 +1,6 @@
 /** RFC 9457 problem details. Every error answer of the API goes through here: no stack traces, no PHI. */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { appErrorOf } from '../app/errors';
 import { AppError, printable, type FieldProblem } from '../lib/errors';
 import { safeError, type Logger } from '../lib/logger';
 import { outageOf, unavailableFor } from '../lib/outage';
@@ -51,8 +52,9 @@ export const notFoundHandler: RequestHandler = (req, res) =>
   sendProblem(res, { type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route for ${req.method} ${req.path}.`, instance: req.path });
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, next) => {
-    if (res.headersSent) return next(err);
+  return (caught: unknown, req, res, next) => {
+    if (res.headersSent) return next(caught);
+    const err = appErrorOf(caught); // what db/ raised, as the app layer answers it
     // Ours, or a request the body parsers or the router refused before any handler (http/request-faults.ts).
     const known = err instanceof AppError ? err : requestFaultOf(err)?.error;
     if (known) return sendAppError(res, known, req.path);

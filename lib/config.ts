@@ -97,6 +97,8 @@ export const serviceEnvSchema = z.object({
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://localhost:3000'),
   PORTAL_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-portal-secret-not-for-production'),
   PAYMENT_LINK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-payment-link-secret'),
+  // API tokens are stored under HMAC-SHA-256 with this pepper (app/api-tokens.ts): changing it invalidates every token.
+  API_TOKEN_PEPPER: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-api-token-pepper-not-for-production'),
   PAYMENT_LINK_TTL: duration.default(parseDuration('30m')!),
   PORTAL_SESSION_TTL: duration.default(parseDuration('15m')!),
   PORTAL_MAX_FAILURES_PER_ACCOUNT: positiveInt.max(1000, { error: 'must be at most 1000' }).default(10),
@@ -115,7 +117,9 @@ export const serviceEnvSchema = z.object({
 });
 
 /** The secrets the production policy checks (lib/secret-policy.ts): lists are checked entry by entry. */
-const SECRET_VARIABLES = ['EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS', 'CODEC_ENGINEER_TOKENS', 'PORTAL_SECRET', 'PAYMENT_LINK_SECRET'] as const;
+const SECRET_VARIABLES = [
+  'EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS', 'CODEC_ENGINEER_TOKENS', 'PORTAL_SECRET', 'PAYMENT_LINK_SECRET', 'API_TOKEN_PEPPER',
+] as const;
 
 /**
  * Production refuses what anyone could know or guess: every value printed in this repository (the defaults above,

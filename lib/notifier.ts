@@ -7,9 +7,8 @@
  * A Notifier must be idempotent by `businessKey`: Temporal retries activities, and a retried send must not send twice.
  */
 import type { Db } from '../db/connection';
-import { putOutboxMessage, type NotificationChannel, type NotificationKind } from '../db/queries/notifications';
-
-export type { NotificationChannel, NotificationKind };
+import { putOutboxMessage } from '../db/queries/notifications';
+import type { NotificationChannel, NotificationKind } from '../domain/notices';
 
 export interface OutgoingMessage {
   channel: NotificationChannel;

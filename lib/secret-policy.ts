@@ -29,9 +29,9 @@ export const PLACEHOLDER_WORDS = ['changeme', 'replaceme', 'example', 'sample', 
 /** Every secret this repository has printed: defaults, docs, the compose file (old and demo values), tests, benchmark, demo. */
 export const PUBLIC_SECRETS: readonly string[] = [
   'dev-ehr-webhook-secret', 'dev-clearinghouse-webhook-secret', 'dev-engineer-codec-token', 'dev-portal-secret-not-for-production',
-  'dev-payment-link-secret', 'dev-ehr-secret', 'dev-clearinghouse-secret',
+  'dev-payment-link-secret', 'dev-ehr-secret', 'dev-clearinghouse-secret', 'dev-api-token-pepper-not-for-production',
   'compose-ehr-webhook-secret-change-me', 'compose-clearinghouse-webhook-secret-change-me', 'compose-engineer-codec-token-change-me',
-  'compose-portal-secret-change-me', 'compose-payment-link-secret-change-me',
+  'compose-portal-secret-change-me', 'compose-payment-link-secret-change-me', 'compose-api-token-pepper-change-me',
   'test-ehr-webhook-secret', 'test-clearinghouse-webhook-secret', 'bench-ehr-webhook-secret', 'bench-clearinghouse-webhook-secret',
   'demo-front-desk-token', 'demo-billing-token', 'demo-admin-token',
 ];

@@ -36,7 +36,8 @@ import { portalRoutes } from '../web/portal/routes';
 import { staffPages } from '../web/staff/routes';
 import { statementPrintRoutes } from '../web/staff/statement-print';
 import { createApiMetrics, routeOf, type ApiMetrics } from './metrics';
-import { openApiDocument } from './openapi';
+import { openApiDocument, operations } from './openapi';
+import { responseCheck } from './response-check';
 
 export interface AppDeps {
   db: Db;
@@ -57,8 +58,15 @@ export interface AppDeps {
   temporalRequestTimeoutMs?: number;
   /** How long a request holds its Idempotency-Key before a retry may take it over (`IDEMPOTENCY_LEASE`); 30 s when omitted. */
   idempotencyLeaseMs?: number;
+  /** The server pepper API tokens are hashed with (`API_TOKEN_PEPPER`, app/api-tokens.ts); the development one when omitted. */
+  apiTokenPepper?: string;
   /** Limits on refused staff and engineer tokens (http/credential-limits.ts); the defaults for what is omitted. */
   credentialLimits?: Partial<CredentialLimits>;
+  /**
+   * For the tests: check every 2xx JSON answer against its operation's schema (server/response-check.ts). Omitted:
+   * on when PAYFLOW_CHECK_RESPONSES=1 (the jest global setup sets it) and NODE_ENV is not production.
+   */
+  checkResponses?: boolean;
 }
 
 export const DEFAULT_TEMPORAL_REQUEST_TIMEOUT_MS = 4000;
@@ -117,6 +125,8 @@ export function createApp(deps: AppDeps): Express {
   // Latency is measured here; it is served by the internal metrics listener (server/metrics.ts), not on this port.
   const metrics = deps.metrics ?? createApiMetrics({ db: deps.db, log: deps.log });
   app.use(metrics.middleware);
+  const checkResponses = deps.checkResponses ?? (process.env.PAYFLOW_CHECK_RESPONSES === '1' && process.env.NODE_ENV !== 'production');
+  if (checkResponses) app.use(responseCheck(operations, deps.log));
   // One set of counters of refused tokens for staff sign-in, /v1 bearer tokens and the codec (http/credential-limits.ts).
   const statements = resolveStatementsSettings(deps.statements);
   const credentials = createCredentialGuard(deps.credentialLimits, statements.trustedProxyHops);
@@ -142,7 +152,9 @@ export function createApp(deps: AppDeps): Express {
   const statementDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, settings: statements, captureWindowMs: deps.windows.captureWindowMs };
   app.use(portalRoutes({ ...statementDeps, log: deps.log }));
   // The staff pages (work queue, billing pages): their own server-side sessions and CSRF tokens (web/staff/).
-  app.use(staffPages({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows, log: deps.log, credentials }));
+  app.use(staffPages({
+    db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows, log: deps.log, apiTokenPepper: deps.apiTokenPepper, credentials,
+  }));
 
   // Everything under /v1 is for authenticated staff; another practice's ids answer 404. Its answers carry PHI (names,
   // dates of birth, ledgers), errors included: no browser or proxy may keep a copy.
@@ -150,7 +162,7 @@ export function createApp(deps: AppDeps): Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  app.use('/v1', authenticate(deps.db, credentials));
+  app.use('/v1', authenticate(deps, credentials));
   app.use(collectionRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows }));
   app.use(balanceCollectionRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows }));
   app.use(patientRoutes({ db: deps.db }));

@@ -36,7 +36,7 @@ async function main() {
     webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS },
     windows: collectionWindowsOf(config),
     statements: statementsSettingsFromConfig(config),
-    temporalRequestTimeoutMs: config.TEMPORAL_REQUEST_TIMEOUT, idempotencyLeaseMs: config.IDEMPOTENCY_LEASE,
+    temporalRequestTimeoutMs: config.TEMPORAL_REQUEST_TIMEOUT, idempotencyLeaseMs: config.IDEMPOTENCY_LEASE, apiTokenPepper: config.API_TOKEN_PEPPER,
     codec: { codec, engineerTokens: config.CODEC_ENGINEER_TOKENS, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookies: config.NODE_ENV === 'production' },
   });
   const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));

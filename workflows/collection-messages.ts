@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Cents } from '../domain/money';
+import type { PaymentMethod } from '../domain/payments';
 import type { ManualReason } from '../domain/application-rules';
 import type { ResolutionClaim } from '../domain/task-resolution';
 
@@ -20,7 +21,7 @@ export interface CaptureInput {
   eventId: string;
   externalPaymentId: string;
   amountCents: Cents;
-  method: 'cash' | 'check' | 'card';
+  method: PaymentMethod;
   /** ISO instant with offset, as the EHR reported it. */
   paidAt: string;
 }

@@ -16,6 +16,7 @@ import type { Activities } from '../activities';
 import type { Decision } from '../domain/application-rules';
 import { formatCents, isPaymentAmount, type Cents } from '../domain/money';
 import { checkResolution } from '../domain/task-resolution';
+import { rejectUpdate } from './update-refusals';
 import {
   cancelUpdate, captureUpdate, paymentRequestUpdate, resolveUpdate, statusQuery,
   type CancelInput, type CaptureInput, type CollectionStatus, type CollectionView, type PaymentRequestView, type ResolveInput,
@@ -27,10 +28,6 @@ import { PayflowManualReason, PayflowStatus } from './search-attributes';
 /** What a collection run returns when it ends. */
 export type CollectionOutcome = { status: CollectionStatus; paymentId?: string; appliedCents: Cents; taskId?: string };
 
-/** Validators reject with a type the API maps to HTTP: Conflict → 409, Invalid → 422. Messages are for people. */
-export function rejectUpdate(type: 'Conflict' | 'Invalid', message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
-}
 
 /** How long a collection whose cancellation the EHR refused waits for the capture (the EHR retries webhooks for a day). */
 export const LATE_CAPTURE_WAIT_MS = 24 * 60 * 60 * 1000;
@@ -166,7 +163,7 @@ export function collectionRun(input: CollectionRunOptions): CollectionRun {
     {
       validator: (r: ResolveInput) => {
         const task = view.openTask;
-        if (!task || task.taskId !== r.taskId) rejectUpdate('Conflict', 'This task is not open on this collection.');
+        if (!task || task.taskId !== r.taskId) rejectUpdate('TaskNotHeld', 'This task is not open on this collection.');
         if (resolving || resolved) rejectUpdate('Conflict', 'This task is already being resolved or was resolved by someone else.');
         // The rules of domain/task-resolution.ts: a note; each amount within its claim's open balance; the total within
         // the money left; only this patient's claims whose balance the patient owns. Claim states come with the update.

@@ -16,18 +16,20 @@
  * details stay in the activities.
  */
 import {
-  ApplicationFailure, allHandlersFinished, condition, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes,
+  allHandlersFinished, condition, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { NotificationChannel, NotificationKind } from '../lib/notifier';
+import type { NotificationChannel, NotificationKind } from '../domain/notices';
 import { formatCents, isPaymentAmount, type Cents } from '../domain/money';
 import { nextTextTime } from '../domain/quiet-hours';
+import { checkResolution } from '../domain/task-resolution';
 import { captureUpdate, resolveUpdate, type CaptureInput, type ResolveInput, type ResolveResult } from './collection-messages';
 import {
   registerPaymentUpdate, statementStatusQuery, type RegisterPaymentInput, type StatementRunStatus, type StatementView,
 } from './statement-messages';
 import { PayflowManualReason, PayflowStatus } from './search-attributes';
+import { rejectUpdate } from './update-refusals';
 
 export interface StatementInput {
   statementId: string;
@@ -51,10 +53,6 @@ export interface StatementOutcome {
   unpaidTaskId?: string;
 }
 
-/** Validators reject with a type the API maps to HTTP: Conflict → 409, Invalid → 422. Messages are for people. */
-function rejectUpdate(type: 'Conflict' | 'Invalid', message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
-}
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -167,18 +165,12 @@ export async function billingStatement(input: StatementInput): Promise<Statement
     {
       validator: (r: ResolveInput) => {
         const task = openTasks.get(r.taskId);
-        if (!task) rejectUpdate('Conflict', 'This task is not open on this statement.');
+        if (!task) rejectUpdate('TaskNotHeld', 'This task is not open on this statement.');
         if (resolving.has(r.taskId)) rejectUpdate('Conflict', 'This task is already being resolved by someone else.');
-        if (typeof r.note !== 'string' || r.note.trim().length === 0) rejectUpdate('Invalid', 'A note is required.');
-        if (r.action === 'apply') {
-          const apps = r.applications ?? [];
-          if (apps.length === 0) rejectUpdate('Invalid', 'Choose at least one claim to apply to.');
-          if (apps.some((a) => !isPaymentAmount(a.amountCents))) rejectUpdate('Invalid', 'Each amount must be a positive whole number of cents.');
-          const total = apps.reduce((s, a) => s + a.amountCents, 0);
-          if (total > task.amountCents) rejectUpdate('Invalid', `The total exceeds the ${formatCents(task.amountCents)} left to place.`);
-        } else if (r.action === 'refund') {
-          if (!isPaymentAmount(r.refundCents) || r.refundCents > task.amountCents) rejectUpdate('Invalid', `The refund must be between $0.01 and ${formatCents(task.amountCents)}.`);
-        }
+        // The same rules as every resolution (domain/task-resolution.ts), with the claim states the app read.
+        const leftCents = r.unappliedCents === undefined ? task.amountCents : Math.min(task.amountCents, r.unappliedCents);
+        const problem = checkResolution(r, { leftCents, claims: r.claims ?? [] });
+        if (problem) rejectUpdate('Invalid', problem.message);
       },
     },
   );

@@ -14,10 +14,11 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { z } from 'zod';
+import { codecPayloadsBody, codecPayloadsSchema } from '../../contracts/codec';
 import { AppError, forbidden, tooManyRequests, unauthorized } from '../../lib/errors';
 import { createCredentialGuard, type CredentialGuard } from '../../http/credential-limits';
 import { jsonBody } from '../../http/json-body';
+import { sendJson } from '../../http/send-json';
 import { parseBody } from '../../lib/validate';
 
 export interface CodecEndpointDeps {
@@ -37,12 +38,6 @@ export const CODEC_BODY_LIMIT = '4mb';
 export const SESSION_COOKIE = 'payflow_codec_session';
 const SESSION_SECONDS = 8 * 3600;
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{12,200})$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-const b64 = z.string().regex(BASE64, { error: 'must be base64' }).max(8_000_000);
-const payloadsBody = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), b64).optional(), data: b64.optional() }).loose()).max(10_000),
-});
 
 const fingerprint = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 12);
 const sameLength = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
@@ -158,7 +153,7 @@ export function codecRoutes(deps: CodecEndpointDeps & { sessionPage: CodecSessio
   for (const op of ['encode', 'decode'] as const) {
     router.options(`/${op}`, cors);
     router.post(`/${op}`, cors, engineer, json, async (req, res) => {
-      const body = parseBody(payloadsBody, req.body);
+      const body = parseBody(codecPayloadsBody, req.body);
       const payloads = body.payloads.map(toPayload);
       let out: Payload[];
       try {
@@ -167,7 +162,7 @@ export function codecRoutes(deps: CodecEndpointDeps & { sessionPage: CodecSessio
         // The message names a key id at most (lib/codec): never payload content.
         throw new AppError(422, 'codec-failed', `Cannot ${op}`, (err as Error).message);
       }
-      res.set('Cache-Control', 'no-store').json({ payloads: out.map(fromPayload) });
+      sendJson(res.set('Cache-Control', 'no-store'), 200, codecPayloadsSchema, { payloads: out.map(fromPayload) });
     });
   }
 

@@ -4,15 +4,16 @@ import type { Db } from '../../db/connection';
 import {
   cancelCollection, collectionsOfVisitFor, collectionWithLedger, startCopayCollection, type CollectionDeps, type CollectNowResult,
 } from '../../app/collections';
+import { cancelResultSchema, collectionDetailSchema, collectNowSchema, visitCollectionsSchema } from '../../contracts/collections';
 import { requireRole, staffOf } from '../../http/auth';
+import { sendJson } from '../../http/send-json';
 import { idempotency } from '../idempotency';
 
 /** 201 new, 200 existing, 202 started but its payment link not open yet (Location: poll it). */
 export function sendCollectNow(res: Response, started: CollectNowResult): void {
   res.locals.logFields = { workflowId: started.body.workflowId }; // in the access log line
-  if (started.pending) res.location(`/v1/collections/${started.body.collectionId}`).status(202);
-  else res.status(started.created ? 201 : 200);
-  res.json(started.body);
+  if (started.pending) res.location(`/v1/collections/${started.body.collectionId}`);
+  sendJson(res, started.pending ? 202 : started.created ? 201 : 200, collectNowSchema, started.body);
 }
 
 export function collectionRoutes(deps: CollectionDeps & { db: Db }): Router {
@@ -23,15 +24,15 @@ export function collectionRoutes(deps: CollectionDeps & { db: Db }): Router {
   });
 
   router.get('/v1/visits/:visitId/collections', async (req, res) => {
-    res.json(await collectionsOfVisitFor(deps, staffOf(req), req.params.visitId));
+    sendJson(res, 200, visitCollectionsSchema, await collectionsOfVisitFor(deps, staffOf(req), req.params.visitId));
   });
 
   router.get('/v1/collections/:collectionId', async (req, res) => {
-    res.json(await collectionWithLedger(deps, staffOf(req), req.params.collectionId));
+    sendJson(res, 200, collectionDetailSchema, await collectionWithLedger(deps, staffOf(req), req.params.collectionId));
   });
 
   router.post('/v1/collections/:collectionId/cancel', requireRole('front_desk', 'billing'), async (req, res) => {
-    res.json(await cancelCollection(deps, staffOf(req), req.params.collectionId, req.body));
+    sendJson(res, 200, cancelResultSchema, await cancelCollection(deps, staffOf(req), req.params.collectionId, req.body));
   });
 
   return router;

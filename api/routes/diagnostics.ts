@@ -2,11 +2,13 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { runWiringCheck } from '../../app/diagnostics';
+import { wiringCheckSchema } from '../../contracts/diagnostics';
+import { sendJson } from '../../http/send-json';
 
 export function diagnosticsRoutes(deps: { temporal: Client; taskQueue: string }): Router {
   const router = Router();
   router.post('/v1/diagnostics/wiring-checks', async (_req, res) => {
-    res.status(201).json(await runWiringCheck(deps));
+    sendJson(res, 201, wiringCheckSchema, await runWiringCheck(deps));
   });
   return router;
 }

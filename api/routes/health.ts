@@ -2,7 +2,9 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { ping, type Db } from '../../db/connection';
+import { livenessSchema, readinessSchema } from '../../contracts/health';
 import { sendProblem } from '../../http/problem';
+import { sendJson } from '../../http/send-json';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -24,7 +26,7 @@ async function check(fn: () => Promise<unknown>): Promise<'ok' | 'unreachable'> 
 export function healthRoutes(deps: { db: Db; temporal: Client; isDraining: () => boolean }): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    sendJson(res, 200, livenessSchema, { status: 'ok' });
   });
   router.get('/readyz', async (req, res) => {
     const [postgres, temporal] = await Promise.all([
@@ -34,7 +36,7 @@ export function healthRoutes(deps: { db: Db; temporal: Client; isDraining: () =>
     ]);
     const checks = { postgres, temporal, draining: deps.isDraining() };
     if (postgres === 'ok' && temporal === 'ok' && !checks.draining) {
-      res.json({ status: 'ready', checks });
+      sendJson(res, 200, readinessSchema, { status: 'ready', checks });
       return;
     }
     sendProblem(res, { type: '/problems/not-ready', title: 'Not ready', status: 503, detail: 'A dependency is unreachable or the process is shutting down.', instance: req.path, checks });

@@ -6,24 +6,19 @@
  * web/staff/statement-print.ts.
  */
 import { Router } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   generateStatementFor, notificationsOf, runStatementBatch, statementFor, statementsOfPractice, type StatementDeps,
 } from '../../app/statements';
+import { emptyBody } from '../../contracts/operation';
+import {
+  generatedStatementSchema, notificationsQuery, notificationsSchema, statementBatchRunningSchema, statementBatchSchema, statementDetailSchema,
+  statementListQuery, statementListSchema,
+} from '../../contracts/statements';
 import { validationFailed } from '../../lib/errors';
 import { parseBody } from '../../lib/validate';
 import { requireRole, staffOf } from '../../http/auth';
-
-const emptyBody = z.strictObject({});
-const listQuery = z.strictObject({
-  status: z.enum(['open', 'paid', 'unpaid'], { error: 'must be open, paid or unpaid' }).optional(),
-  patientId: z.uuid({ error: 'must be a patient id' }).optional(),
-});
-const outboxQuery = z.strictObject({
-  statementId: z.uuid({ error: 'must be a statement id' }).optional(),
-  limit: z.coerce.number({ error: 'must be a number from 1 to 500' }).int({ error: 'must be a number from 1 to 500' })
-    .min(1, { error: 'must be a number from 1 to 500' }).max(500, { error: 'must be a number from 1 to 500' }).optional(),
-});
+import { sendJson } from '../../http/send-json';
 
 function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
   const result = schema.safeParse(query);
@@ -38,28 +33,28 @@ export function statementRoutes(deps: StatementDeps): Router {
 
   router.post('/v1/patients/:patientId/statements', requireRole('billing'), async (req, res) => {
     const { created, statement } = await generateStatementFor(deps, staffOf(req), req.params.patientId, req.body);
-    res.status(created ? 201 : 200).json(statement);
+    sendJson(res, created ? 201 : 200, generatedStatementSchema, statement);
   });
 
   router.post('/v1/statement-batches', requireRole('billing'), async (req, res) => {
     const staff = staffOf(req);
     parseBody(emptyBody, req.body);
     const outcome = await runStatementBatch(deps, staff);
-    if ('running' in outcome) res.status(202);
-    res.json(outcome);
+    if ('running' in outcome) sendJson(res, 202, statementBatchRunningSchema, outcome);
+    else sendJson(res, 200, statementBatchSchema, outcome);
   });
 
   router.get('/v1/statements', async (req, res) => {
-    res.json(await statementsOfPractice(deps, staffOf(req), parseQuery(listQuery, req.query)));
+    sendJson(res, 200, statementListSchema, await statementsOfPractice(deps, staffOf(req), parseQuery(statementListQuery, req.query)));
   });
 
   router.get('/v1/statements/:statementId', async (req, res) => {
-    res.json(await statementFor(deps, staffOf(req), req.params.statementId));
+    sendJson(res, 200, statementDetailSchema, await statementFor(deps, staffOf(req), req.params.statementId));
   });
 
   router.get('/v1/notifications', requireRole('billing'), async (req, res) => {
     const staff = staffOf(req);
-    res.json(await notificationsOf(deps, staff, parseQuery(outboxQuery, req.query)));
+    sendJson(res, 200, notificationsSchema, await notificationsOf(deps, staff, parseQuery(notificationsQuery, req.query)));
   });
 
   return router;

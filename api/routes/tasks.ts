@@ -10,14 +10,18 @@
  * Another practice's task answers 404; admin may do everything.
  */
 import { Router } from 'express';
-import { z } from 'zod';
 import {
-  assignTask, getTaskView, listQueue, resolveBodySchema, resolveTask, taskListFilter, type ResolveBody, type WorkQueueDeps,
+  assignTask, getTaskView, listQueue, resolveTask, taskListFilter, type ResolveBody, type WorkQueueDeps,
 } from '../../app/work-queue';
 import { resendRefundRequests } from '../../app/refunds';
+import {
+  assignResultSchema, refundRequestResultSchema, resolveBodySchema, resolveResultSchema, taskPageSchema, taskViewSchema,
+} from '../../contracts/manual-tasks';
+import { emptyBody } from '../../contracts/operation';
 import { notFound } from '../../lib/errors';
 import { parseBody, UUID } from '../../lib/validate';
 import { requireRole, staffOf } from '../../http/auth';
+import { sendJson } from '../../http/send-json';
 
 const taskIdOf = (value: unknown): string => {
   if (typeof value !== 'string' || !UUID.test(value)) throw notFound('task');
@@ -29,36 +33,36 @@ export function taskRoutes(deps: WorkQueueDeps): Router {
 
   router.get('/v1/manual-tasks', async (req, res) => {
     const staff = staffOf(req);
-    res.json(await listQueue(deps, staff, taskListFilter(req.query, staff.id)));
+    sendJson(res, 200, taskPageSchema, await listQueue(deps, staff, taskListFilter(req.query, staff.id)));
   });
 
   router.get('/v1/manual-tasks/:taskId', async (req, res) => {
-    res.json(await getTaskView(deps, staffOf(req), taskIdOf(req.params.taskId)));
+    sendJson(res, 200, taskViewSchema, await getTaskView(deps, staffOf(req), taskIdOf(req.params.taskId)));
   });
 
   router.post('/v1/manual-tasks/:taskId/assign', requireRole('billing'), async (req, res) => {
     const staff = staffOf(req);
     const taskId = taskIdOf(req.params.taskId);
-    parseBody(z.strictObject({}), req.body);
-    res.json(await assignTask(deps, staff, taskId, 'me'));
+    parseBody(emptyBody, req.body);
+    sendJson(res, 200, assignResultSchema, await assignTask(deps, staff, taskId, 'me'));
   });
 
   router.post('/v1/manual-tasks/:taskId/unassign', requireRole('billing'), async (req, res) => {
     const staff = staffOf(req);
     const taskId = taskIdOf(req.params.taskId);
-    parseBody(z.strictObject({}), req.body);
-    res.json(await assignTask(deps, staff, taskId, null));
+    parseBody(emptyBody, req.body);
+    sendJson(res, 200, assignResultSchema, await assignTask(deps, staff, taskId, null));
   });
 
   router.post('/v1/manual-tasks/:taskId/resolve', requireRole('billing'), async (req, res) => {
     const staff = staffOf(req);
     const taskId = taskIdOf(req.params.taskId);
     const body = parseBody(resolveBodySchema, req.body) as ResolveBody;
-    res.json(await resolveTask(deps, staff, taskId, body));
+    sendJson(res, 200, resolveResultSchema, await resolveTask(deps, staff, taskId, body));
   });
 
   router.post('/v1/manual-tasks/:taskId/refund-request', requireRole('billing'), async (req, res) => {
-    res.json(await resendRefundRequests(deps, staffOf(req), taskIdOf(req.params.taskId)));
+    sendJson(res, 200, refundRequestResultSchema, await resendRefundRequests(deps, staffOf(req), taskIdOf(req.params.taskId)));
   });
 
   return router;

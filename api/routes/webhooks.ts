@@ -14,6 +14,8 @@ import { receiveEvent, recordAnswer, releaseEvent, type Receipt, type StoredAnsw
 import { clearinghouseEventSchema, ehrEventSchema, type EhrEvent } from '../../ehr/events';
 import { recordCapture, recordClaimChange, upsertReferenceData } from '../../app/ehr-events';
 import { updateFailureToAppError } from '../../app/temporal-errors';
+import type { ResponseBody } from '../../contracts/operation';
+import { claimAnswerSchema, ehrAnswerSchema } from '../../contracts/webhooks';
 import { AppError, unauthorized, unavailable } from '../../lib/errors';
 import { parseBody } from '../../lib/validate';
 import { verifyWebhook } from '../../lib/webhook-signature';
@@ -32,6 +34,8 @@ interface Deps {
 const dependsOnUnknown = () => new AppError(409, 'depends-on-unknown', 'Depends on unknown data', 'This event refers to a record we have not received yet; retry later.');
 
 const answer = (status: number, body: unknown): StoredAnswer => ({ status, body });
+/** A 200 answer, typed by its response schema (contracts/webhooks.ts). */
+const accepted = <S extends z.ZodType>(_schema: S, body: ResponseBody<S>): StoredAnswer => answer(200, body);
 const problemAnswer = (err: AppError, path: string): StoredAnswer => answer(err.status, problemOf(err, path));
 
 function verified<S extends z.ZodType>(req: Request, secrets: string[], schema: S): z.infer<S> {
@@ -110,8 +114,8 @@ export function webhookRoutes(deps: Deps): Router {
 
   async function onEhrEvent(e: EhrEvent): Promise<StoredAnswer> {
     // A refusal (unknown collection 422, closed 409, or the run's) is thrown and stored as the sender's answer (actAndAnswer).
-    if (e.type === 'payment.captured') return answer(200, await recordCapture(deps, e));
-    return answer(200, await upsertReferenceData(deps, e));
+    if (e.type === 'payment.captured') return accepted(ehrAnswerSchema, await recordCapture(deps, e));
+    return accepted(ehrAnswerSchema, await upsertReferenceData(deps, e));
   }
 
   router.post('/webhooks/ehr', async (req, res) => {
@@ -121,7 +125,7 @@ export function webhookRoutes(deps: Deps): Router {
   router.post('/webhooks/clearinghouse', async (req, res) => {
     const event = verified(req, deps.secrets.clearinghouse, clearinghouseEventSchema);
     // The claim's new version and the message to its run commit with the answer (inTransaction).
-    await handle('clearinghouse', req, res, event.eventId, event.type, async (trx) => answer(200, await recordClaimChange({ db: trx, reversalWatchMs: deps.reversalWatchMs }, event)), { inTransaction: true });
+    await handle('clearinghouse', req, res, event.eventId, event.type, async (trx) => accepted(claimAnswerSchema, await recordClaimChange({ db: trx, reversalWatchMs: deps.reversalWatchMs }, event)), { inTransaction: true });
   });
   return router;
 }

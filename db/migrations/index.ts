@@ -12,6 +12,7 @@ import * as m010 from './010_collection_waits';
 import * as m011 from './011_reversal_tasks_by_claim';
 import * as m012 from './012_ledger_sums_enforced';
 import * as m013 from './013_portal_counters_and_sessions';
+import * as m014 from './014_staff_identity_and_api_tokens';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '011_reversal_tasks_by_claim': m011,
   '012_ledger_sums_enforced': m012,
   '013_portal_counters_and_sessions': m013,
+  '014_staff_identity_and_api_tokens': m014,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

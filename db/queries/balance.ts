@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../connection';
 import type { ClaimState, PaymentState } from '../../domain/application-rules';
+import { WAITING_FOR_CAPTURE_STATUSES } from '../../domain/collections';
 import type { Cents } from '../../domain/money';
-import { notFound } from '../../lib/errors';
+import { RowNotFound } from '../errors';
 import type { CollectionRow } from './collections';
 import { paymentState } from './ledger';
 import { balanceWorkflowId } from '../../domain/workflow-ids';
@@ -46,7 +47,7 @@ export type BalanceCollectionRow = CollectionRow & { named_claim_ids: string[] }
 export async function findLiveBalanceCollection(db: Db, patientId: string): Promise<BalanceCollectionRow | undefined> {
   return db('collections')
     .where({ patient_id: patientId, path: 'balance' })
-    .whereIn('status', ['starting', 'awaiting_capture'])
+    .whereIn('status', WAITING_FOR_CAPTURE_STATUSES)
     .first<BalanceCollectionRow | undefined>();
 }
 
@@ -90,7 +91,7 @@ export async function balanceState(db: Db, collectionId: string, paymentId: stri
   const collection = await db('collections')
     .where({ id: collectionId })
     .first<{ patient_id: string; named_claim_ids: string[] } | undefined>('patient_id', 'named_claim_ids');
-  if (!collection) throw notFound('collection');
+  if (!collection) throw new RowNotFound('collection');
   const payment = await paymentState(db, paymentId);
   if (payment.patientId !== collection.patient_id) throw new Error(`payment ${paymentId} is not collection ${collectionId}'s patient's`);
   const { rows } = await db.raw<{ rows: { id: string; visit_id: string; patient_id: string; date_of_service: string; patient_responsibility_cents: number; applied_cents: number }[] }>(

@@ -8,7 +8,7 @@
 import { inTransaction, type Db } from '../connection';
 import { decideReapplication, decideReversal, type ManualReason } from '../../domain/application-rules';
 import type { Cents } from '../../domain/money';
-import { notFound } from '../../lib/errors';
+import { RowNotFound } from '../errors';
 import { applyToClaim, claimApplications, claimState, openManualTask, paymentState, resolveManualTask, reverseApplication } from './ledger';
 
 export interface ClaimReversal {
@@ -36,7 +36,7 @@ export async function reverseClaimForPayer(
     // Serialises with applyToClaim (which locks the claim too): no application can slip in half-way.
     const claim = await trx('claims').where({ id: input.claimId }).forUpdate()
       .first<{ practice_id: string; patient_id: string; visit_id: string; source_version: number } | undefined>('practice_id', 'patient_id', 'visit_id', 'source_version');
-    if (!claim) throw notFound('claim');
+    if (!claim) throw new RowNotFound('claim');
     const apps = await claimApplications(trx, input.claimId);
     const watching = await trx('payments as p')
       .join('collections as c', 'c.id', 'p.collection_id')

@@ -1,8 +1,8 @@
 /** Collections: one row per Collect Now, with a status projection the workflow keeps current. */
 import type { Db } from '../connection';
 import type { Cents } from '../../domain/money';
-import { isClosedStatus, type CollectionStatus } from '../../domain/collections';
-import { notFound } from '../../lib/errors';
+import { CLOSED_STATUSES, isClosedStatus, type CollectionStatus } from '../../domain/collections';
+import { RowNotFound } from '../errors';
 import { copayWorkflowIdBase } from '../../domain/workflow-ids';
 
 
@@ -28,7 +28,7 @@ export interface CollectionRow {
 export async function findLiveCopayCollection(db: Db, visitId: string): Promise<CollectionRow | undefined> {
   return db('collections')
     .where({ visit_id: visitId, path: 'copay' })
-    .whereNotIn('status', ['expired', 'cancelled'])
+    .whereNotIn('status', CLOSED_STATUSES)
     .first<CollectionRow | undefined>();
 }
 
@@ -115,7 +115,7 @@ export async function collectionForPayment(db: Db, collectionId: string): Promis
     .first<{ id: string; practice_id: string; patient_id: string; visit_id: string | null; path: CollectionForPayment['path']; time_zone: string } | undefined>(
       'c.id', 'c.practice_id', 'c.patient_id', 'c.visit_id', 'c.path', 'p.time_zone',
     );
-  if (!row) throw notFound('collection');
+  if (!row) throw new RowNotFound('collection');
   return {
     collectionId: row.id, practiceId: row.practice_id, patientId: row.patient_id, visitId: row.visit_id, path: row.path,
     timeZone: row.time_zone,
@@ -161,7 +161,7 @@ export async function setCollectionStatus(db: Db, input: SetCollectionStatusInpu
     },
   );
   const row = rows[0];
-  if (!row) throw notFound('collection');
+  if (!row) throw new RowNotFound('collection');
   return { changed: row.previous !== input.status, path: row.path };
 }
 

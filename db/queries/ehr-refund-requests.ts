@@ -5,7 +5,7 @@
  */
 import type { Db } from '../connection';
 import type { Cents } from '../../domain/money';
-import { notFound } from '../../lib/errors';
+import { RowNotFound } from '../errors';
 import { writeAudit } from './audit';
 
 /** Enqueues the EHR refund request of a refund (idempotent by the refund id). */
@@ -14,7 +14,7 @@ export async function enqueueEhrRefundRequest(db: Db, input: { refundId: string;
     .join('payments as p', 'p.id', 'f.payment_id')
     .where('f.id', input.refundId)
     .first<{ id: string; amount_cents: number; practice_id: string } | undefined>('f.id', 'f.amount_cents', 'p.practice_id');
-  if (!refund) throw notFound('refund');
+  if (!refund) throw new RowNotFound('refund');
   const [row] = await db('ehr_refund_requests')
     .insert({ refund_id: refund.id, task_id: input.taskId, practice_id: refund.practice_id, amount_cents: refund.amount_cents })
     .onConflict('refund_id')
@@ -55,7 +55,7 @@ export async function ehrRefundContext(db: Db, refundId: string): Promise<EhrRef
       'q.id', 'q.refund_id', 'q.status', 'q.ehr_refund_request_id', 'q.amount_cents', 'q.practice_id', 'pr.external_id as practice_external_id',
       'pt.external_id as patient_external_id', 'p.external_id as payment_external_id',
     );
-  if (!row) throw notFound('EHR refund request');
+  if (!row) throw new RowNotFound('EHR refund request');
   return {
     requestId: row.id, refundId: row.refund_id, status: row.status, ehrRefundRequestId: row.ehr_refund_request_id, amountCents: row.amount_cents,
     practiceId: row.practice_id, practiceExternalId: row.practice_external_id, patientExternalId: row.patient_external_id, externalPaymentId: row.payment_external_id,

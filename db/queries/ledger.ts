@@ -5,7 +5,7 @@
  * - Append-only: ledger rows are only ever inserted; a correction is a new reversing row.
  * - Exactly once: every write is idempotent by a key PostgreSQL enforces (UNIQUE + `on conflict do nothing`), so a
  *   retried activity or a replayed request finds the row it wrote the first time. The same key with different
- *   content is a real conflict (409), never silently accepted.
+ *   content is a real conflict (LedgerConflict, db/errors.ts), never silently accepted.
  * - Invariants (unapplied ≥ 0, claim open balance ≥ 0) are checked under row locks, taken always in the same order
  *   (payment, then claim) so concurrent calls serialise instead of deadlocking.
  * - Every change writes an audit row in its own transaction; audit rows carry ids, amounts, statuses and reasons only.
@@ -15,30 +15,13 @@
  */
 import type { Knex } from 'knex';
 import { inTransaction, type Db } from '../connection';
-import { AppError, notFound } from '../../lib/errors';
+import { LedgerConflict, LedgerRuleError, RowNotFound } from '../errors';
 import type { ApplicationState, ClaimState, ManualReason, PaymentState } from '../../domain/application-rules';
 import { isCents, isPaymentAmount, type Cents } from '../../domain/money';
 import { isLocalDate, type LocalDate } from '../../domain/dates';
+import type { PaymentMethod } from '../../domain/payments';
 import { writeAudit } from './audit';
 
-/** A ledger invariant would break (over-application, payer-held claim, another patient's claim, …). */
-export class LedgerRuleError extends AppError {
-  constructor(detail: string) {
-    super(422, 'ledger-rule', 'Ledger rule violated', detail);
-  }
-}
-
-/**
- * The same idempotency key (external payment id, business key) with different content. Same status, type and title
- * as `conflict()` of lib/errors.ts; its own class so that its `name` tells Temporal not to retry it.
- */
-export class LedgerConflict extends AppError {
-  constructor(detail: string) {
-    super(409, 'conflict', 'Conflict', detail);
-  }
-}
-
-export type PaymentMethod = 'cash' | 'check' | 'card';
 export type PaymentReason = 'copay' | 'outstanding_balance';
 export type ApplicationKind = 'auto' | 'manual';
 export type TaskResolution = 'applied' | 'credit' | 'refund' | 'closed';
@@ -114,15 +97,15 @@ async function unappliedOf(db: Db, payment: PaymentRow): Promise<Cents> {
 }
 
 /** Lock order everywhere: payment first, then claim. */
-async function lockPayment(trx: Trx, paymentId: string): Promise<PaymentRow> {
+export async function lockPayment(trx: Trx, paymentId: string): Promise<PaymentRow> {
   const row = await trx<PaymentRow>('payments').where({ id: paymentId }).forUpdate().first();
-  if (!row) throw notFound('payment');
+  if (!row) throw new RowNotFound('payment');
   return row;
 }
 
 async function lockClaim(trx: Trx, claimId: string): Promise<ClaimRow> {
   const row = await trx<ClaimRow>('claims').where({ id: claimId }).forUpdate().first();
-  if (!row) throw notFound('claim');
+  if (!row) throw new RowNotFound('claim');
   return row;
 }
 
@@ -146,7 +129,7 @@ export interface RecordPaymentInput {
   actor: string;
 }
 
-/** Idempotent by (practice, external id). The same external id with a different amount, patient or method → 409. */
+/** Idempotent by (practice, external id). The same external id with a different amount, patient or method → LedgerConflict. */
 export async function recordPayment(db: Db, input: RecordPaymentInput): Promise<{ paymentId: string; created: boolean }> {
   requireAmount(input.amountCents);
   requireText(input.externalId, 'externalId');
@@ -278,7 +261,7 @@ export async function reverseApplication(
       .join('payments as p', 'p.id', 'a.payment_id')
       .where('a.id', input.applicationId)
       .first<(ApplicationRow & { practice_id: string }) | undefined>('a.id', 'a.payment_id', 'a.claim_id', 'a.amount_cents', 'a.kind', 'p.practice_id');
-    if (!app) throw notFound('application');
+    if (!app) throw new RowNotFound('application');
 
     const [row] = await trx('application_reversals')
       .insert({ application_id: app.id, business_key: input.businessKey, reason: input.reason, created_by: input.actor })
@@ -420,7 +403,7 @@ export async function openManualTask(db: Db, input: OpenManualTaskInput): Promis
 
 /**
  * Resolves an open task. Conditional (`where status = 'open'`): when two people resolve at once, exactly one gets
- * `resolved: true`; the other gets `resolved: false` (the caller answers 409). Unknown task → 404.
+ * `resolved: true`; the other gets `resolved: false` (the caller answers 409). Unknown task → RowNotFound.
  */
 export async function resolveManualTask(
   db: Db,
@@ -438,7 +421,7 @@ export async function resolveManualTask(
       .returning<{ id: string; practice_id: string; reason: string }[]>(['id', 'practice_id', 'reason']);
     if (!row) {
       const exists = await trx('manual_tasks').where({ id: input.taskId }).first<{ id: string } | undefined>('id');
-      if (!exists) throw notFound('manual task');
+      if (!exists) throw new RowNotFound('manual task');
       return { resolved: false };
     }
     // The note is free text: it stays out of the audit row.
@@ -487,7 +470,7 @@ export async function paymentState(db: Db, paymentId: string): Promise<PaymentSt
     [paymentId],
   );
   const p = rows[0];
-  if (!p) throw notFound('payment');
+  if (!p) throw new RowNotFound('payment');
   const state: PaymentState = {
     paymentId: p.id, patientId: p.patient_id, reason: p.reason, amountCents: p.amount_cents,
     appliedCents: p.applied, refundedCents: p.refunded, paymentDate: p.payment_date,
@@ -508,7 +491,7 @@ export async function claimState(db: Db, claimId: string): Promise<ClaimState> {
     `select ${CLAIM_STATE_COLUMNS} from claims c join visits v on v.id = c.visit_id where c.id = ?`,
     [claimId],
   );
-  if (!rows[0]) throw notFound('claim');
+  if (!rows[0]) throw new RowNotFound('claim');
   return claimStateOf(rows[0]);
 }
 
@@ -557,7 +540,7 @@ export async function claimParties(db: Db, claimId: string): Promise<{ practiceI
   const row = await db('claims')
     .where({ id: claimId })
     .first<{ practice_id: string; patient_id: string; visit_id: string } | undefined>('practice_id', 'patient_id', 'visit_id');
-  if (!row) throw notFound('claim');
+  if (!row) throw new RowNotFound('claim');
   return { practiceId: row.practice_id, patientId: row.patient_id, visitId: row.visit_id };
 }
 

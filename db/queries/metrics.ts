@@ -1,8 +1,8 @@
 /** Read-only aggregates for the Prometheus gauges computed at scrape time (server/metrics.ts). Ids never leave here. */
+import { IN_FLIGHT_STATUSES } from '../../domain/collections';
 import type { Db } from '../connection';
 
 /** Statuses in which a collection is still in flight (waiting for the EHR, the payer or staff). */
-export const IN_FLIGHT_STATUSES = ['starting', 'awaiting_capture', 'awaiting_transfer', 'needs_attention'];
 
 export interface InFlightCollections { path: string; status: string; count: number; oldestSeconds: number }
 export interface OpenTasks { reason: string; count: number; oldestSeconds: number }
@@ -12,7 +12,7 @@ export async function inFlightCollections(db: Db): Promise<InFlightCollections[]
   const { rows } = await db.raw<{ rows: { path: string; status: string; count: number; oldest: number }[] }>(
     `select path, status, count(*)::int as count, coalesce(extract(epoch from now() - min(updated_at)), 0)::float8 as oldest
        from collections where status = any(?) group by path, status`,
-    [IN_FLIGHT_STATUSES],
+    [[...IN_FLIGHT_STATUSES]],
   );
   return rows.map((r) => ({ path: r.path, status: r.status, count: r.count, oldestSeconds: r.oldest }));
 }

@@ -4,9 +4,7 @@
  * admin) read them, through the API.
  */
 import type { Db } from '../connection';
-
-export type NotificationChannel = 'email' | 'text' | 'mail';
-export type NotificationKind = 'statement' | 'reminder';
+import type { NotificationChannel, NotificationKind } from '../../domain/notices';
 
 export interface OutboxMessage {
   practiceId: string;

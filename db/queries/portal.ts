@@ -8,6 +8,7 @@
  * gets a row per lock and per sign-in, never per failed attempt: unauthenticated requests do not grow either.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { WAITING_FOR_CAPTURE_STATUSES } from '../../domain/collections';
 import type { Cents } from '../../domain/money';
 import type { Db } from '../connection';
 import { writeAudit } from './audit';
@@ -154,7 +155,7 @@ export async function portalPaymentFor(
     if (input.reuseWithinMs > 0) {
       const open = await trx('collections as k')
         .where({ 'k.statement_id': statement.id, 'k.created_by': createdBy, 'k.requested_amount_cents': input.amountCents })
-        .whereIn('k.status', ['starting', 'awaiting_capture'])
+        .whereIn('k.status', WAITING_FOR_CAPTURE_STATUSES)
         .andWhere('k.created_at', '>', trx.raw('now() - make_interval(secs => ?)', [input.reuseWithinMs / 1000]))
         .whereNotExists(trx('payments as p').whereRaw('p.collection_id = k.id'))
         .orderBy('k.created_at', 'desc')

@@ -1,7 +1,7 @@
 /** The practice settings an admin may change from the staff pages (audited: who, when, before → after). */
 import type { Db } from '../connection';
 import type { Cents } from '../../domain/money';
-import { notFound } from '../../lib/errors';
+import { RowNotFound } from '../errors';
 import { writeAudit } from './audit';
 
 export interface PracticeSettings {
@@ -16,14 +16,14 @@ export async function practiceSettings(db: Db, practiceId: string): Promise<Prac
   const row = await db('practices')
     .where({ id: practiceId })
     .first<{ id: string; name: string; time_zone: string; statement_threshold_cents: number } | undefined>('id', 'name', 'time_zone', 'statement_threshold_cents');
-  if (!row) throw notFound('practice');
+  if (!row) throw new RowNotFound('practice');
   return { practiceId: row.id, name: row.name, timeZone: row.time_zone, statementThresholdCents: row.statement_threshold_cents };
 }
 
 export async function updatePracticeSettings(db: Db, input: { practiceId: string; statementThresholdCents: Cents; actor: string }): Promise<{ settings: PracticeSettings; changed: boolean }> {
   return db.transaction(async (trx) => {
     const before = await trx('practices').where({ id: input.practiceId }).forUpdate().first<{ statement_threshold_cents: number } | undefined>('statement_threshold_cents');
-    if (!before) throw notFound('practice');
+    if (!before) throw new RowNotFound('practice');
     const changed = before.statement_threshold_cents !== input.statementThresholdCents;
     if (changed) {
       await trx('practices').where({ id: input.practiceId }).update({ statement_threshold_cents: input.statementThresholdCents });

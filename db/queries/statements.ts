@@ -15,7 +15,7 @@ import type { Cents } from '../../domain/money';
 import {
   exceedsThreshold, statementCycle, statementDueCents, statementLines, type StatementClaimInput, type StatementDraft,
 } from '../../domain/statements';
-import { notFound } from '../../lib/errors';
+import { RowNotFound } from '../errors';
 import { writeAudit } from './audit';
 import type { CollectionRow } from './collections';
 
@@ -235,7 +235,7 @@ export async function statementDue(db: Db, statementId: string): Promise<Stateme
     [statementId],
   );
   const row = rows[0];
-  if (!row) throw notFound('statement');
+  if (!row) throw new RowNotFound('statement');
   const s = { totalCents: row.total_cents, paidCents: row.paid_cents, openCents: row.open_cents };
   return { ...s, dueCents: statementDueCents(s) };
 }
@@ -260,7 +260,7 @@ export async function statementContext(db: Db, statementId: string): Promise<Sta
     .first<{ id: string; practice_id: string; patient_id: string; time_zone: string; status: StatementStatus; total_cents: number; email: string | null; phone: string | null } | undefined>(
       's.id', 's.practice_id', 's.patient_id', 'pr.time_zone', 's.status', 's.total_cents', 'p.email', 'p.phone',
     );
-  if (!row) throw notFound('statement');
+  if (!row) throw new RowNotFound('statement');
   return {
     statementId: row.id, practiceId: row.practice_id, patientId: row.patient_id, timeZone: row.time_zone, status: row.status,
     totalCents: row.total_cents, hasEmail: !!row.email, hasPhone: !!row.phone,
@@ -359,7 +359,7 @@ export async function closeStatementRow(
     return { changed: true, row };
   }
   const existing = await getStatement(trx, input.statementId);
-  if (!existing) throw notFound('statement');
+  if (!existing) throw new RowNotFound('statement');
   return { changed: false, row: existing };
 }
 
@@ -432,6 +432,25 @@ export async function statementCollection(db: Db, collectionId: string) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Applying a statement payment
+
+/**
+ * What an earlier attempt at applying a statement payment wrote: its automatic applications (in the order written)
+ * and its `credit_remaining` task, or undefined when it wrote nothing (the activity's retry reads this first).
+ */
+export async function statementApplicationWritten(trx: Knex.Transaction, input: { paymentId: string; taskBusinessKey: string }) {
+  const applications = await trx('payment_applications').where({ payment_id: input.paymentId, kind: 'auto' })
+    .orderBy([{ column: 'created_at' }, { column: 'id' }]).select<{ claim_id: string; amount_cents: number }[]>('claim_id', 'amount_cents');
+  const task = await trx('manual_tasks').where({ business_key: input.taskBusinessKey }).first<{ id: string } | undefined>('id');
+  if (applications.length === 0 && !task) return undefined;
+  return { applications: applications.map((a) => ({ claimId: a.claim_id, amountCents: a.amount_cents })), taskId: task?.id };
+}
+
+/** The practice a statement belongs to. */
+export async function statementPracticeId(db: Db, statementId: string): Promise<string> {
+  const row = await db('statements').where({ id: statementId }).first<{ practice_id: string } | undefined>('practice_id');
+  if (!row) throw new RowNotFound('statement');
+  return row.practice_id;
+}
 
 /**
  * Locks the patient's patient-owned claims (in id order, the ledger's lock order after the payment) and returns their

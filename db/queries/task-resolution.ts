@@ -5,9 +5,9 @@
  */
 import type { Db } from '../connection';
 import type { Cents } from '../../domain/money';
-import { notFound } from '../../lib/errors';
+import { LedgerRuleError, RowNotFound } from '../errors';
 import { enqueueEhrRefundRequest } from './ehr-refund-requests';
-import { applyToClaim, getManualTask, LedgerRuleError, paymentState, recordRefund, resolveManualTask, type TaskResolution } from './ledger';
+import { applyToClaim, getManualTask, paymentState, recordRefund, resolveManualTask, type TaskResolution } from './ledger';
 
 export interface ResolveTaskInput {
   taskId: string;
@@ -45,7 +45,7 @@ export async function resolveTaskWithMoney(db: Db, input: ResolveTaskInput): Pro
     // The conditional update first: it locks the task, so a competing resolver waits here, before any money moves.
     const { resolved } = await resolveManualTask(trx, { taskId: input.taskId, resolution: input.resolution, note: input.note, actor: input.actor });
     const task = await getManualTask(trx, input.taskId);
-    if (!task) throw notFound('manual task');
+    if (!task) throw new RowNotFound('manual task');
     // Someone resolved it already. If it was this very resolution (a retry after a commit), the money moves below
     // find their rows by business key (and a different amount is a conflict), so the answer is the same again.
     const replay = !resolved && task.resolution === input.resolution && task.resolvedBy === input.actor && task.resolutionNote === input.note;

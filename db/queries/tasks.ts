@@ -10,7 +10,7 @@ import type { Db } from '../connection';
 import type { ManualReason } from '../../domain/application-rules';
 import type { Cents } from '../../domain/money';
 import type { ResolutionClaim } from '../../domain/task-resolution';
-import { conflict, notFound } from '../../lib/errors';
+import { RowNotFound, StateConflict } from '../errors';
 import { writeAudit } from './audit';
 
 export interface TaskRow {
@@ -258,7 +258,7 @@ export async function unappliedCents(db: Db, paymentId: string): Promise<Cents> 
     `select (p.amount_cents - ${APPLIED_OF_PAYMENT} - ${REFUNDED_OF_PAYMENT})::int as cents from payments p where p.id = ?`,
     [paymentId],
   );
-  if (!rows[0]) throw notFound('payment');
+  if (!rows[0]) throw new RowNotFound('payment');
   return rows[0].cents;
 }
 
@@ -357,7 +357,7 @@ export async function taskDetail(db: Db, taskId: string, practiceId: string): Pr
 
 /**
  * Assigns an open task to a staff user (or unassigns it with null), audited with before → after. A resolved task
- * → 409; another practice's → 404. Assigning to whoever already has it changes nothing (and writes no audit row).
+ * → StateConflict; another practice's → RowNotFound. Assigning to whoever already has it changes nothing (and writes no audit row).
  */
 export async function setAssignee(
   db: Db,
@@ -368,8 +368,8 @@ export async function setAssignee(
       .where({ id: input.taskId, practice_id: input.practiceId })
       .forUpdate()
       .first<{ id: string; status: string; assignee: string | null; assigned_at: Date | null } | undefined>('id', 'status', 'assignee', 'assigned_at');
-    if (!current) throw notFound('task');
-    if (current.status !== 'open') throw conflict('This task is already resolved; its assignment no longer changes.');
+    if (!current) throw new RowNotFound('task');
+    if (current.status !== 'open') throw new StateConflict('This task is already resolved; its assignment no longer changes.');
     if (current.assignee === input.assignee) return { changed: false, assignee: current.assignee };
     await trx('manual_tasks').where({ id: current.id }).update({ assignee: input.assignee, assigned_at: input.assignee ? trx.fn.now() : null });
     await writeAudit(trx, {

@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { recordPayment, openManualTask } from '../../db/queries/ledger';
-import { staffByToken } from '../../db/queries/staff';
+import { staffOfApiToken } from '../../app/api-tokens';
 import { createStaffSession } from '../../db/queries/staff-sessions';
 import { newAccountId } from '../../lib/account-id';
 import { eventually } from '../support/fixtures';
@@ -197,7 +197,7 @@ describe('HTTP fuzz: every route and form (issue 13)', () => {
     // Sessions: staff (server-side, created as the sign-in does), the portal (through its forms), and one payment
     // through the portal for a real receipt reference.
     const staffSession = async (token: string): Promise<Session> => {
-      const staff = (await staffByToken(stack.db, token))!;
+      const staff = (await staffOfApiToken({ db: stack.db }, token))!;
       const created = await createStaffSession(stack.db, staff, 8 * 3600_000);
       return { cookie: `pf_staff=${created.cookieValue}`, csrf: created.csrfToken };
     };

@@ -6,9 +6,11 @@
 import { createTestDatabase } from '../support/harness';
 import type { Db } from '../../db/connection';
 import {
-  applyToClaim, claimApplications, claimState, LedgerConflict, LedgerRuleError, openManualTask, patientLedger,
+  applyToClaim, claimApplications, claimState, openManualTask, patientLedger,
   paymentState, recordPayment, recordRefund, resolveManualTask, reverseApplication,
 } from '../../db/queries/ledger';
+import { LedgerConflict, LedgerRuleError, RowNotFound } from '../../db/errors';
+import { appErrorOf } from '../../app/errors';
 import { createLedgerActivities } from '../../activities/ledger';
 import { autoApplicationKey } from '../../domain/application-rules';
 
@@ -85,7 +87,7 @@ describe('ledger', () => {
     const before = await ledgerCounts();
     const error = await attempt().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(status === 422 ? LedgerRuleError : LedgerConflict);
-    expect(error).toMatchObject({ status, type: status === 422 ? 'ledger-rule' : 'conflict' });
+    expect(appErrorOf(error)).toMatchObject({ status, type: status === 422 ? 'ledger-rule' : 'conflict' }); // as the API answers it
     expect(await ledgerCounts()).toEqual(before);
   }
 
@@ -229,7 +231,7 @@ describe('ledger', () => {
     it('refuses an unknown application', async () => {
       await expect(reverseApplication(db, {
         applicationId: '00000000-0000-0000-0000-000000000000', businessKey: next('rev'), reason: 'x', actor: 'system:test',
-      })).rejects.toMatchObject({ status: 404 });
+      })).rejects.toBeInstanceOf(RowNotFound);
     });
   });
 
@@ -290,7 +292,7 @@ describe('ledger', () => {
       const { taskId } = await task(next('task'));
       await expect(resolveManualTask(db, { taskId, resolution: 'credit', note: ' ', actor: 'user:a' })).rejects.toBeInstanceOf(LedgerRuleError);
       await expect(resolveManualTask(db, { taskId: '00000000-0000-0000-0000-000000000000', resolution: 'credit', note: 'n', actor: 'user:a' }))
-        .rejects.toMatchObject({ status: 404 });
+        .rejects.toBeInstanceOf(RowNotFound);
     });
   });
 
@@ -437,7 +439,7 @@ describe('ledger', () => {
       const results = await Promise.all(Array.from({ length: 10 }, () => activities.setCollectionStatus({ collectionId, status: 'expired' })));
       expect(results.filter((r) => r.changed)).toHaveLength(1);
       expect(await count('audit_log', { entity_type: 'collection', entity_id: collectionId })).toBe(1);
-      await expect(activities.setCollectionStatus({ collectionId: '00000000-0000-4000-8000-000000000000', status: 'expired' })).rejects.toMatchObject({ status: 404 });
+      await expect(activities.setCollectionStatus({ collectionId: '00000000-0000-4000-8000-000000000000', status: 'expired' })).rejects.toBeInstanceOf(RowNotFound);
     });
   });
 

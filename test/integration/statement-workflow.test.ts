@@ -3,16 +3,17 @@
  * stand-in's hosted payment page: a partial payment keeps the rest due and the reminders going, the second payment
  * closes it paid; no payment until after the last reminder → unpaid with a `statement_unpaid` task; texts wait for the
  * quiet hours to end; a capture for another statement's collection is refused; two payments racing for one statement
- * never over-apply a line. Records replay histories when RECORD_HISTORIES=1 (see test/replay/).
+ * never over-apply a line, and staff resolve the surplus by the one resolve rule (a payer-held or another patient's claim
+ * is refused by the run's validator). Records replay histories when RECORD_HISTORIES=1 (see test/replay/).
  */
 import request from 'supertest';
-import { captureUpdate } from '../../workflows/collection-messages';
+import { captureUpdate, resolveUpdate } from '../../workflows/collection-messages';
 import { registerPaymentUpdate, statementStatusQuery } from '../../workflows/statement-messages';
 import { createActivities } from '../../activities';
 import { createHttpEhrAdapter } from '../../ehr/http-adapter';
 import { recordPayment } from '../../db/queries/ledger';
 import { createStatementCollection, getStatement } from '../../db/queries/statements';
-import { updateFailureToAppError } from '../../app/temporal-errors';
+import { refusalTypeOf, updateFailureToAppError } from '../../app/temporal-errors';
 import { useTestStack } from '../support/harness';
 import { eventually } from '../support/fixtures';
 import {
@@ -190,6 +191,18 @@ describe('statement workflow', () => {
       return view.openTaskIds.length > 0 ? view : undefined;
     }, 20_000, 'the run holding the task');
     expect(running).toMatchObject({ status: 'paid', openTaskIds: [tasks[0].id] });
+    // The statement run's validator is the one resolve rule (checkResolution): it refuses a payer-held claim and
+    // another patient's claim itself, as the copay and balance runs do (before, it checked the amounts only).
+    const run = stack.client.workflow.getHandle(statement.workflowId);
+    const apply = (claim: { ofTaskPatient: boolean; heldBy: 'patient' | 'payer' }) => run.executeUpdate(resolveUpdate, {
+      args: [{
+        taskId: tasks[0].id, action: 'apply', note: 'apply the surplus', actor: 'user:test', unappliedCents: 50,
+        applications: [{ claimId: s.claimIds[0]!, amountCents: 50 }], claims: [{ claimId: s.claimIds[0]!, openCents: 100, ...claim }],
+      }],
+    }).then(() => undefined, (err: unknown) => err);
+    expect(refusalTypeOf(await apply({ ofTaskPatient: true, heldBy: 'payer' }))).toBe('Invalid');
+    expect(updateFailureToAppError(await apply({ ofTaskPatient: true, heldBy: 'payer' }))).toMatchObject({ status: 422, message: expect.stringMatching(/still with the payer/) });
+    expect(updateFailureToAppError(await apply({ ofTaskPatient: false, heldBy: 'patient' }))).toMatchObject({ status: 422, message: expect.stringMatching(/not one of this patient's claims/) });
     await request(portal.app).post(`/v1/manual-tasks/${tasks[0].id}/resolve`).set(s.auth('billing'))
       .send({ action: 'credit', note: 'paid twice from two tabs; kept as credit, patient informed' }).expect(200);
     const result = await stack.client.workflow.getHandle(statement.workflowId).result();

@@ -63,6 +63,9 @@ export default async function globalSetup(): Promise<void> {
   };
   // Environment variables set here reach every test worker process.
   process.env.PAYFLOW_TEST_STACK = JSON.stringify(shared);
+  // Every app the tests build (and every API process they start) checks its 2xx JSON answers against the schemas of
+  // contracts/ and answers 500 on a mismatch (server/response-check.ts). PAYFLOW_CHECK_RESPONSES=0 turns it off.
+  process.env.PAYFLOW_CHECK_RESPONSES ??= '1';
   (globalThis as Record<string, unknown>).__payflowStop = async () => {
     await Promise.allSettled([temporal.stop(), pg.stop()]);
   };

@@ -14,7 +14,7 @@ function production(): Record<string, string> {
   return {
     NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db.internal:5432/payflow', PUBLIC_BASE_URL: 'https://pay.example-practice.com',
     EHR_WEBHOOK_SECRETS: strong(), CLEARINGHOUSE_WEBHOOK_SECRETS: strong(), CODEC_ENGINEER_TOKENS: strong(),
-    PORTAL_SECRET: strong(), PAYMENT_LINK_SECRET: strong(), PAYLOAD_KEYS: key('k2026-11'),
+    PORTAL_SECRET: strong(), PAYMENT_LINK_SECRET: strong(), API_TOKEN_PEPPER: strong(), PAYLOAD_KEYS: key('k2026-11'),
   };
 }
 const messageFor = (env: Record<string, string>) => {
@@ -25,7 +25,7 @@ const messageFor = (env: Record<string, string>) => {
     return (err as Error).message;
   }
 };
-const SECRETS = ['EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS', 'CODEC_ENGINEER_TOKENS', 'PORTAL_SECRET', 'PAYMENT_LINK_SECRET'];
+const SECRETS = ['EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS', 'CODEC_ENGINEER_TOKENS', 'PORTAL_SECRET', 'PAYMENT_LINK_SECRET', 'API_TOKEN_PEPPER'];
 const devDefaults = parseEnv(serviceEnvSchema, { DATABASE_URL: 'postgres://u:p@localhost/x' });
 
 describe('production configuration', () => {
@@ -46,6 +46,7 @@ describe('production configuration', () => {
     ['CODEC_ENGINEER_TOKENS', 'compose-engineer-codec-token-change-me'],
     ['PORTAL_SECRET', 'compose-portal-secret-change-me'],
     ['PAYMENT_LINK_SECRET', 'compose-payment-link-secret-change-me'],
+    ['API_TOKEN_PEPPER', 'compose-api-token-pepper-change-me'],
     ['PORTAL_SECRET', 'dev-portal-secret-not-for-production'],
   ])('refuses the public value docker-compose.yml or the code printed: %s=%s', (name, value) => {
     expect(messageFor({ ...production(), [name]: value })).toBe(`Configuration error: ${name} is a publicly known value: generate one with: openssl rand -base64 32`);

@@ -8,14 +8,18 @@
  *   nothing but server/ (and tests, scripts, the benchmark) imports server/;
  *   workflows/, db/ and domain/ never import app/ or an HTTP layer (the arrows point one way);
  *   workflows/starts/ is pure, because the statement batch's workflow bundles it: no Node module, no I/O library,
- *   and @temporalio/client for its types only.
+ *   and @temporalio/client for its types only;
+ *   SQL lives in db/ only (scripts and the benchmark aside), and db/ raises its own errors (db/errors.ts), never an
+ *   HTTP-shaped one of lib/errors.ts: the app layer maps them (app/errors.ts);
+ *   contracts/ (the request and response schemas the OpenAPI document is generated from) imports only zod, domain/
+ *   and contracts/, so api/, web/, app/, ehr/ and server/ may all read it.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
 const ROOT = resolve(__dirname, '../..');
-const SOURCE_FOLDERS = ['activities', 'api', 'app', 'db', 'domain', 'ehr', 'http', 'lib', 'server', 'web', 'worker', 'workflows'];
+const SOURCE_FOLDERS = ['activities', 'api', 'app', 'contracts', 'db', 'domain', 'ehr', 'http', 'lib', 'server', 'web', 'worker', 'workflows'];
 
 interface Edge { from: string; specifier: string; target: string; typeOnly: boolean }
 
@@ -93,5 +97,22 @@ describe('layers', () => {
       || ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'knex', 'pg', 'express', 'pino'].some((p) => isPackage(e.target, p))
       || ['db', 'activities', 'lib'].some((f) => inFolder(e.target, f))));
     expect(show(bad)).toEqual([]);
+  });
+
+  it('contracts/ imports only zod, domain/ and contracts/ (no express, db/, Temporal or HTTP layer)', () => {
+    const fromContracts = edges.filter((e) => inFolder(e.from, 'contracts'));
+    expect(fromContracts.length).toBeGreaterThan(10); // the check sees the folder's imports
+    const bad = fromContracts.filter((e) => !(e.target === 'zod' || inFolder(e.target, 'domain') || inFolder(e.target, 'contracts')));
+    expect(show(bad)).toEqual([]);
+  });
+
+  it('SQL lives in db/ only, and db/ raises its own errors (no HTTP status in db/)', () => {
+    // A query builder called on a table (`trx('claims')`, `db("payments")`), raw SQL, or knex imported for more than types.
+    const sqlAt = (file: string) => /\b(?:trx|db|knex)\(\s*['"`]|\.raw\(/.test(readFileSync(file, 'utf8'));
+    const outside = SOURCE_FOLDERS.filter((f) => f !== 'db').flatMap(filesUnder).filter(sqlAt).map((f) => relative(ROOT, f));
+    expect(outside).toEqual([]);
+    expect(filesUnder('db').filter(sqlAt).length).toBeGreaterThan(10); // the check sees SQL where it is
+    expect(show(edges.filter((e) => !inFolder(e.from, 'db') && !e.typeOnly && isPackage(e.target, 'knex')))).toEqual([]);
+    expect(show(edges.filter((e) => inFolder(e.from, 'db') && e.target === 'lib/errors'))).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
-/** The statement rules (domain/statements.ts): lines, totals, threshold, cycle, what is due, amounts typed. */
+/** The statement rules (domain/statements.ts): lines, totals, threshold, cycle, what is due; amounts typed (domain/money.ts). */
 import fc from 'fast-check';
 import {
-  centsToDollarsField, checkPaymentAmount, exceedsThreshold, parseDollars, statementClaimIds, statementCycle, statementDueCents, statementLines,
+  checkPaymentAmount, exceedsThreshold, statementClaimIds, statementCycle, statementDueCents, statementLines,
   type StatementClaimInput, type StatementClaimLineInput,
 } from '../../domain/statements';
+import { centsToDollarsField, parseDollars } from '../../domain/money';
 
 const line = (n: number, pr: number, over: Partial<StatementClaimLineInput> = {}): StatementClaimLineInput => ({
   claimLineId: `l${n}`, lineNumber: n, procedureCode: `9921${n}`, description: `Service ${n}`, chargeCents: 20000, insurerPaidCents: 10000,
@@ -118,14 +119,14 @@ describe('threshold, cycle and what is due', () => {
   });
 });
 
-describe('amounts a patient types', () => {
+describe('amounts a patient or staff member types (one parser for every form)', () => {
   it.each([
     ['45', 4500], ['45.5', 4550], ['45.50', 4550], ['$1,234.56', 123456], [' 0.01 ', 1], ['$ 12', 1200], ['170.50', 17050],
   ])('reads %p as %d cents', (text, cents) => {
     expect(parseDollars(text)).toBe(cents);
   });
 
-  it.each(['', 'abc', '-5', '1.234', '1,23', '12.', '.5', '1e3', '0x10', '١٢', '12 34', 'NaN', 'Infinity'])('refuses %p', (text) => {
+  it.each(['', 'abc', '-5', '1.234', '1,23', '12.', '.5', '1e3', '0x10', '١٢', '12 34', 'NaN', 'Infinity', '1,2,3', '2 5', '$$5'])('refuses %p', (text) => {
     expect(parseDollars(text)).toBeUndefined();
   });
 

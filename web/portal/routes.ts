@@ -18,8 +18,8 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { StatementRow } from '../../db/queries/statements';
-import { centsToDollarsField, checkPaymentAmount, parseDollars } from '../../domain/statements';
-import { formatCents } from '../../domain/money';
+import { checkPaymentAmount } from '../../domain/statements';
+import { centsToDollarsField, formatCents, parseDollars } from '../../domain/money';
 import { ACCOUNT_ID_PATTERN } from '../../lib/account-id';
 import { safeError } from '../../lib/logger';
 import { outageOf, RETRY_AFTER_SECONDS } from '../../lib/outage';

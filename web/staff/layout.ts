@@ -108,15 +108,3 @@ export interface CollectFormState { amount?: string; claimIds?: string[]; error?
 export const collectError = (form: CollectFormState | undefined): Interpolation =>
   (form?.error ? html`<p class="error" id="collect-error" role="alert">${form.error}</p>` : '');
 
-/** "25.00", "$1,234.5", "25" → cents; 0 for empty; undefined when it is not dollars and cents (or too large). */
-export function parseDollars(text: unknown): number | undefined {
-  const t = String(typeof text === 'string' ? text : '').replace(/[$,\s]/g, '');
-  if (t === '') return 0;
-  const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(t);
-  if (!m) return undefined;
-  const cents = Number(m[1]) * 100 + Number(`${m[2] ?? ''}00`.slice(0, 2));
-  return cents > 10_000_000 ? undefined : cents;
-}
-
-/** Cents → "25.00" for an input's value. */
-export const dollarsValue = (cents: number): string => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;

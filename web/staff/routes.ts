@@ -20,7 +20,9 @@ import { manualTasksCsv, manualTasksReport, openCreditsCsv, openCreditsReport } 
 import { collectionPageOf, patientPageOf, patientsWithBalancesOf, visitPageOf } from '../../app/billing-pages';
 import { endStaffSignIn, staffOfToken, startStaffSession } from '../../app/staff-sessions';
 import { assignTask, getTaskView, listQueue, resolveBodySchema, resolveTask, taskListFilter, type ResolveBody } from '../../app/work-queue';
+import { appErrorOf } from '../../app/errors';
 import { creditAge } from '../../domain/manual-tasks';
+import { MAX_PAYMENT_CENTS, parseDollars, type Cents } from '../../domain/money';
 import { AppError, notFound } from '../../lib/errors';
 import { outageOf, RETRY_AFTER_SECONDS, unavailableFor } from '../../lib/outage';
 import { safeError, type Logger } from '../../lib/logger';
@@ -29,7 +31,7 @@ import { createCredentialGuard, type CredentialGuard } from '../../http/credenti
 import { sendCsv } from '../../http/csv';
 import { requestFaultOf } from '../../http/request-faults';
 import { helmetOptions } from '../../http/security-headers';
-import { parseDollars, type Notice, type PageContext } from './layout';
+import { type Notice, type PageContext } from './layout';
 import {
   collectionPageHtml, messagePage, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, taskPage, visitPage,
   type CollectFormState, type QueueFilterValues, type ResolveFormState,
@@ -38,6 +40,8 @@ import { csrfValid, endSessionCookie, loadSession, requireSession, sameOrigin, s
 
 export interface StaffPageDeps {
   db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows; log: Logger;
+  /** The pepper API tokens are hashed with (app/api-tokens.ts). */
+  apiTokenPepper?: string;
   /** Limits on refused tokens (http/credential-limits.ts), shared with the JSON API; its own when omitted. */
   credentials?: CredentialGuard;
 }
@@ -67,6 +71,12 @@ const send = (res: Response, status: number, body: string) => {
   res.status(status).type('html').send(body);
 };
 const str = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
+/** A staff form's dollars field (domain/money.ts reads it): blank is none (0); more than one payment can be is not an amount. */
+const dollarsField = (text: string | undefined): Cents | undefined => {
+  if (!text?.trim()) return 0;
+  const cents = parseDollars(text);
+  return cents !== undefined && cents > MAX_PAYMENT_CENTS ? undefined : cents;
+};
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
 
 const ctxOf = (req: Request): PageContext => ({ staff: req.staffSession!.staff, csrf: req.staffSession!.csrfToken });
@@ -209,11 +219,11 @@ export function staffPages(deps: StaffPageDeps): Router {
       if (!key.startsWith('amount.')) continue;
       const claimId = key.slice('amount.'.length).toLowerCase();
       state.amounts![claimId] = str(value);
-      const cents = parseDollars(str(value));
+      const cents = dollarsField(str(value));
       if (cents === undefined) formError ??= { field: 'applications', message: 'Enter dollars and cents, e.g. 25.00.', claimId };
       else if (cents > 0) applications.push({ claimId, amountCents: cents });
     }
-    const refundCents = parseDollars(state.refundAmount);
+    const refundCents = dollarsField(state.refundAmount);
     const candidate = {
       action: state.action, note: state.note ?? '',
       ...(state.action === 'apply' ? { applications } : {}),
@@ -236,7 +246,8 @@ export function staffPages(deps: StaffPageDeps): Router {
     const body = parsed.data as ResolveBody;
     try {
       await resolveTask(deps, staff, taskId, body);
-    } catch (err) {
+    } catch (caught) {
+      const err = appErrorOf(caught);
       if (err instanceof AppError && err.status === 409) {
         return rerender(409, { notice: { kind: 'bad', title: 'Someone else got there first', text: err.message, focus: true } });
       }
@@ -269,12 +280,13 @@ export function staffPages(deps: StaffPageDeps): Router {
     const patientId = idParam(req.params.patientId, 'patient');
     const raw = req.body as Record<string, unknown>;
     const state: CollectFormState = { amount: str(raw.amount), claimIds: list(raw.claimId) };
-    const cents = parseDollars(state.amount);
+    const cents = dollarsField(state.amount);
     if (cents === undefined) return renderPatient(req, res, 422, patientId, { form: { ...state, error: 'Enter the amount in dollars and cents, e.g. 45.00.' } });
     try {
       const started = await startBalanceCollection(deps, staffOf(req), patientId, { ...(cents > 0 ? { amountCents: cents } : {}), ...(state.claimIds!.length > 0 ? { claimIds: state.claimIds } : {}) });
       res.redirect(303, `/staff/collections/${started.body.collectionId}?started=${started.created ? 'new' : 'existing'}`);
-    } catch (err) {
+    } catch (caught) {
+      const err = appErrorOf(caught);
       if (err instanceof AppError && err.status === 422) return renderPatient(req, res, 422, patientId, { form: { ...state, error: err.message } });
       throw err;
     }
@@ -291,12 +303,13 @@ export function staffPages(deps: StaffPageDeps): Router {
   router.post('/staff/visits/:visitId/collect', form, formGuard, async (req, res) => {
     const visitId = idParam(req.params.visitId, 'visit');
     const state: CollectFormState = { amount: str((req.body as Record<string, unknown>).amount) };
-    const cents = parseDollars(state.amount);
+    const cents = dollarsField(state.amount);
     if (!cents) return renderVisit(req, res, 422, visitId, { form: { ...state, error: 'Enter the copay in dollars and cents, e.g. 25.00.' } });
     try {
       const started = await startCopayCollection(deps, staffOf(req), visitId, { amountCents: cents });
       res.redirect(303, `/staff/collections/${started.body.collectionId}?started=${started.created ? 'new' : 'existing'}`);
-    } catch (err) {
+    } catch (caught) {
+      const err = appErrorOf(caught);
       if (err instanceof AppError && err.status === 422) return renderVisit(req, res, 422, visitId, { form: { ...state, error: err.message } });
       throw err;
     }
@@ -341,7 +354,7 @@ export function staffPages(deps: StaffPageDeps): Router {
   router.post('/staff/settings', form, formGuard, adminOnly, async (req, res) => {
     const staff = staffOf(req);
     const value = str((req.body as Record<string, unknown>).statementThreshold);
-    const cents = parseDollars(value);
+    const cents = dollarsField(value);
     if (!cents) {
       return send(res, 422, settingsPage(ctxOf(req), await practiceSettingsOf(deps, staff), { value, error: 'Enter an amount of at least $0.01, e.g. 10.00.' }));
     }
@@ -350,8 +363,9 @@ export function staffPages(deps: StaffPageDeps): Router {
   });
 
   // ── errors: an HTML page, never a stack trace ──
-  const pageErrors: ErrorRequestHandler = (err: unknown, req, res, next) => {
-    if (res.headersSent) return next(err);
+  const pageErrors: ErrorRequestHandler = (caught: unknown, req, res, next) => {
+    if (res.headersSent) return next(caught);
+    const err = appErrorOf(caught);
     const ctx = req.staffSession ? ctxOf(req) : undefined;
     if (err instanceof AppError) {
       const title = err.status === 404 ? 'Not found' : err.status === 403 ? 'Not available for your role' : err.title;

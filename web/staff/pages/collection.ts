@@ -3,6 +3,7 @@
  * payment, then the payment, what was applied, and its tasks.
  */
 import type { CollectionPage } from '../../../db/queries/billing-pages';
+import { isWaitingForCapture } from '../../../domain/collections';
 import { html } from '../../../lib/html';
 import { formatDate, formatInstant, money, notice, page, reasonLabel, statusBadge, type Notice, type PageContext } from '../layout';
 
@@ -18,7 +19,7 @@ const NEW_TAB = html`<span class="visually-hidden"> (opens in a new tab)</span>`
 
 export function collectionPageHtml(ctx: PageContext, o: { c: CollectionPage; ledger: CollectionLedgerView; notice?: Notice }): string {
   const c = o.c;
-  const waiting = c.status === 'starting' || c.status === 'awaiting_capture';
+  const waiting = isWaitingForCapture(c.status);
   const title = PATH_WORDS[c.path] ?? 'Collection';
   const crumbs = [
     html`<a href="/staff/patients/${c.patient.patientId}">← ${c.patient.firstName} ${c.patient.lastName}</a>`,

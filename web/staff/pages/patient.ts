@@ -2,14 +2,16 @@
  * The patient billing page: the Balance pane (claims the patient owes, Collect Now for the outstanding balance), credits
  * on account with their 30-day refund deadline, open tasks, and the visits with their claim and copay.
  */
+import { centsToDollarsField } from '../../../domain/money';
 import type { OpenCredit } from '../../../db/queries/reports';
 import type { CollectionSummary, PatientClaim, PatientProfile, VisitSummary } from '../../../db/queries/billing-pages';
+import { isWaitingForCapture } from '../../../domain/collections';
 import { localDateOf } from '../../../domain/dates';
 import { REASON_LABELS, type CreditAge } from '../../../domain/manual-tasks';
 import { html, type SafeHtml } from '../../../lib/html';
 import { numTd, th } from '../../table';
 import {
-  ariaInvalid, collectError, csrfField, deadline, dollarsInput, dollarsValue, formatDate, money, notice, page, reasonLabel, statusBadge,
+  ariaInvalid, collectError, csrfField, deadline, dollarsInput, formatDate, money, notice, page, reasonLabel, statusBadge,
   type CollectFormState, type Notice, type PageContext,
 } from '../layout';
 
@@ -40,7 +42,7 @@ function balanceSection(ctx: PageContext, o: PatientPageModel): SafeHtml {
   const owned = o.claims.filter((c) => c.responsibility === 'patient' && c.openCents > 0);
   const withPayer = o.claims.filter((c) => c.responsibility === 'payer');
   const open = owned.reduce((s, c) => s + c.openCents, 0);
-  const live = o.balances.find((c) => c.status === 'starting' || c.status === 'awaiting_capture');
+  const live = o.balances.find((c) => isWaitingForCapture(c.status));
   const named = new Set(o.form?.claimIds ?? []);
   const canCollect = true; // every staff role may start a collection
   const heads = [
@@ -50,7 +52,7 @@ function balanceSection(ctx: PageContext, o: PatientPageModel): SafeHtml {
     [c.chargeCents, c.insurerPaidCents, c.appliedCents].map((cents) => numTd(money(cents)))}${numTd(html`<strong>${money(c.openCents)}</strong>`)}</tr>`);
   const payerClaims = withPayer.map((c) => `${c.externalId} (${formatDate(c.dateOfService)})`).join(', ');
   const amountInput = dollarsInput(
-    { id: 'collect-amount', name: 'amount', value: o.form?.amount ?? (open > 0 ? dollarsValue(open) : '') },
+    { id: 'collect-amount', name: 'amount', value: o.form?.amount ?? (open > 0 ? centsToDollarsField(open) : '') },
     html` autocomplete="off" aria-describedby="collect-amount-hint${o.form?.error ? ' collect-error' : ''}"${ariaInvalid(o.form?.error)}`,
   );
   const choices = owned.map((c) => {

@@ -1,6 +1,7 @@
 /** Reports (billing): open credits with their age against the 30-day refund deadline, open tasks by reason and age; CSV. */
 import { html } from '../../../lib/html';
-import { AGE_BUCKETS, type manualTasksReport, type openCreditsReport } from '../../../app/reports';
+import type { manualTasksReport, openCreditsReport } from '../../../app/reports';
+import { AGE_BUCKETS } from '../../../domain/manual-tasks';
 import { REASON_LABELS } from '../../../domain/manual-tasks';
 import { numTd, th } from '../../table';
 import { deadline, formatDate, money, page, patientName, type PageContext } from '../layout';

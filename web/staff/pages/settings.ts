@@ -1,11 +1,12 @@
 /** The practice's settings (admin): the statement threshold. */
+import { centsToDollarsField } from '../../../domain/money';
 import type { PracticeSettings } from '../../../db/queries/practice-settings';
 import { html } from '../../../lib/html';
-import { ariaInvalid, csrfField, dollarsInput, dollarsValue, notice, page, type PageContext } from '../layout';
+import { ariaInvalid, csrfField, dollarsInput, notice, page, type PageContext } from '../layout';
 
 export function settingsPage(ctx: PageContext, s: PracticeSettings, o: { value?: string; error?: string; saved?: boolean } = {}): string {
   const threshold = dollarsInput(
-    { id: 'threshold', name: 'statementThreshold', value: o.value ?? dollarsValue(s.statementThresholdCents) },
+    { id: 'threshold', name: 'statementThreshold', value: o.value ?? centsToDollarsField(s.statementThresholdCents) },
     html` aria-describedby="threshold-hint${o.error ? ' threshold-error' : ''}"${ariaInvalid(o.error)}`,
   );
   return page({ title: 'Settings', section: 'settings', ctx }, html`<h1>Practice settings</h1>

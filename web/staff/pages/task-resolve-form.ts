@@ -3,10 +3,11 @@
  * credit, refund, or close), the amounts, and a note. The static script checks the amounts as you type; the server
  * checks them again (domain/task-resolution.ts) and shows a refusal next to its field.
  */
+import { centsToDollarsField } from '../../../domain/money';
 import { html, type Interpolation, type SafeHtml } from '../../../lib/html';
 import type { TaskView } from '../../../app/work-queue';
 import { numTd, th } from '../../table';
-import { ariaInvalid, csrfField, dollarsInput, dollarsValue, formatDate, money, notice, type PageContext } from '../layout';
+import { ariaInvalid, csrfField, dollarsInput, formatDate, money, notice, type PageContext } from '../layout';
 
 export interface ResolveFormState {
   action?: string;
@@ -61,7 +62,7 @@ ${errorLine(`${id}-error`, message)}</td>
     th('Date of service'), th('Claim'), th('Payer'), th('Patient owes', 'num'), th('Paid', 'num'), th('Open balance', 'num'), th('Apply'),
   ];
   const refundInput = dollarsInput(
-    { id: 'refundAmount', name: 'refundAmount', value: s.refundAmount ?? dollarsValue(left) },
+    { id: 'refundAmount', name: 'refundAmount', value: s.refundAmount ?? centsToDollarsField(left) },
     html` autocomplete="off" aria-describedby="refundAmount-hint refundAmount-error"${ariaInvalid(errFor('refundCents'))}`,
   );
   const legend = left > 0 ? `What should happen to the ${money(left)} left to place?` : 'Nothing is left to place';

@@ -1,5 +1,6 @@
 /** The superbill of a visit: its Copayment Collected panel (the copay collections, Collect Now) and its claim. */
 import type { CollectionSummary, PatientClaim, VisitPanel } from '../../../db/queries/billing-pages';
+import { isWaitingForCapture } from '../../../domain/collections';
 import { html, type SafeHtml } from '../../../lib/html';
 import { numTd, th } from '../../table';
 import {
@@ -63,7 +64,7 @@ function claimFacts(claim: PatientClaim): SafeHtml {
 export function visitPage(ctx: PageContext, o: VisitPageModel): string {
   const { visit, patient, claim } = o.panel;
   const live = o.copays.find((c) => c.status !== 'expired' && c.status !== 'cancelled');
-  const open = live && (live.status === 'awaiting_capture' || live.status === 'starting')
+  const open = live && isWaitingForCapture(live.status)
     ? html`A copay request is open in the EHR: <a href="/staff/collections/${live.collectionId}">open it to Process Payment</a>.`
     : 'The copay for this visit has been collected.';
   const back = html`<a href="/staff/patients/${patient.patientId}">← ${patient.firstName} ${patient.lastName}</a>`;

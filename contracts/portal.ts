@@ -1,0 +1,61 @@
+/** The patient portal (HTML, web/portal/): date of birth + account ID → statement → pay → receipt. */
+import { z } from 'zod';
+import { formBody, htmlPage, seeOther, stylesheet, type Operation } from './operation';
+
+const portal = { security: [], tags: ['patient portal (HTML)'] };
+const SIGN_IN_TOKEN = 'the form token of the sign-in page (signed double submit of the pf_csrf cookie)';
+const SESSION_TOKEN = "the form token of the signed-in pages: the server-side session's own (a token of any other session is refused)";
+const portalForm = (fields: Record<string, z.ZodType>, csrf = SESSION_TOKEN) => formBody(z.object({ csrf: z.string().meta({ description: csrf }), ...fields }));
+const cookieNote = 'Session cookie pf_session (a random value; the session is kept on the server; HttpOnly, SameSite=Lax, Secure except on a local address), ends after PORTAL_SESSION_TTL or at sign-out. '
+  + 'Each lookup is counted before it is compared: 10 per account and 100 per client address within PORTAL_LOCKOUT, then locked for PORTAL_LOCKOUT.';
+
+export const portalOperations: Operation[] = [
+  {
+    ...portal, method: 'get', path: '/portal', summary: 'Patient portal: date of birth + account ID form (sets the pf_csrf cookie)',
+    request: { query: z.object({ notice: z.enum(['expired', 'signed-out']).optional() }) },
+    responses: { 200: htmlPage('lookup form') },
+  },
+  {
+    ...portal, method: 'post', path: '/portal/lookup',
+    summary: `Look up the statement. Success: 303 to /portal/statement with the session cookie. Any failure (unknown account, wrong date of birth, locked): 403 with identical bytes. ${cookieNote}`,
+    request: { body: portalForm({ accountId: z.string(), dateOfBirth: z.string().meta({ description: 'YYYY-MM-DD or MM/DD/YYYY' }) }, SIGN_IN_TOKEN) },
+    responses: {
+      303: seeOther('found: to the statement'), 403: htmlPage('not found, or the form expired (CSRF)'), 413: htmlPage('form too large'),
+      422: htmlPage('malformed input (friendly message; nothing looked up)'),
+    },
+  },
+  {
+    ...portal, method: 'get', path: '/portal/statement', summary: "The signed-in patient's statement: first name, lines, total due, pay form",
+    responses: { 200: htmlPage('statement'), 303: seeOther('no or expired session: to /portal') },
+  },
+  {
+    ...portal, method: 'post', path: '/portal/pay',
+    summary: "Pay (all or part, never more than due): registers a statement payment with the statement's workflow and redirects (303) to the practice's payment page with a signed, expiring reference and no PHI. "
+      + 'Pressed again with the same amount while that payment is open: the same payment request. At most 5 portal payments per statement in 24 hours (429 past that)',
+    request: { body: portalForm({ amount: z.string().meta({ description: 'dollars, e.g. 45.00' }) }) },
+    responses: {
+      303: seeOther("to the practice's payment page (or /portal when the session expired)"), 403: htmlPage('form expired (CSRF)'), 409: htmlPage('statement closed'),
+      422: htmlPage('amount refused (friendly message; nothing written)'), 429: htmlPage('too many payments started on this statement (Retry-After; nothing written)'),
+      503: htmlPage('payment could not be started'),
+    },
+  },
+  {
+    ...portal, method: 'get', path: '/portal/receipt',
+    summary: 'Where the payment page sends the patient back: the receipt once the capture is recorded; until then a page that refreshes itself',
+    request: { query: z.object({ ref: z.string(), cancelled: z.enum(['1']).optional() }) },
+    responses: { 200: htmlPage('receipt, pending or not completed'), 400: htmlPage('invalid reference') },
+  },
+  {
+    ...portal, method: 'get', path: '/portal/statement/print', summary: "The signed-in patient's printable statement",
+    responses: { 200: htmlPage('printable statement'), 303: seeOther('no session: to /portal'), 404: htmlPage('no statement') },
+  },
+  {
+    ...portal, method: 'post', path: '/portal/sign-out', summary: 'Ends the session on the server (a copy of the cookie stops working too)',
+    request: { body: portalForm({}) }, responses: { 303: seeOther('to /portal'), 403: htmlPage('form expired (CSRF)') },
+  },
+  { ...portal, method: 'get', path: '/portal/static/portal.css', summary: "The portal's stylesheet", responses: { 200: stylesheet('text/css') } },
+  {
+    ...portal, method: 'get', path: '/portal/static/statement.css', summary: "The printable statement's stylesheet (print media rules)",
+    responses: { 200: stylesheet('text/css') },
+  },
+];

@@ -1,0 +1,125 @@
+/** The staff pages (HTML, web/staff/): sign-in, the work queue, tasks, patients, superbills, collections, reports, settings. */
+import { z } from 'zod';
+import { csvFile, formBody, htmlPage, pathIds, script, seeOther, stylesheet, type Answer, type Operation } from './operation';
+
+const pages = { security: [], tags: ['staff pages (HTML)'] };
+const session = 'Needs the staff session cookie pf_staff (from /staff/sign-in); without one: 303 to /staff/sign-in.';
+/** A form of a signed-in page: the session's CSRF token, and its fields (`required`: the ones it must have). */
+const pageForm = (fields: Record<string, z.ZodType> = {}, required: string[] = []) => formBody(z.object({
+  csrf: z.string().meta({ description: "the session's CSRF token (synchronizer token)" }),
+  ...Object.fromEntries(Object.entries(fields).map(([name, schema]) => [name, required.includes(name) ? schema : schema.optional()])),
+}));
+const formAnswers: Record<number, Answer> = {
+  303: seeOther('done: to the next page (POST/redirect/GET)'),
+  403: htmlPage('CSRF token missing or wrong, another origin, or a role that may not do this'),
+  404: htmlPage("not found (or another practice's)"),
+};
+const dollars = (description: string) => z.string().meta({ description });
+
+export const staffPageOperations: Operation[] = [
+  { ...pages, method: 'get', path: '/staff', summary: 'To the work queue (signed in) or the sign-in page', responses: { 303: seeOther('redirect') } },
+  { ...pages, method: 'get', path: '/staff/sign-in', summary: 'Staff sign-in page', responses: { 200: htmlPage('sign-in form'), 303: seeOther('signed in already: to the work queue') } },
+  {
+    ...pages, method: 'post', path: '/staff/sign-in',
+    summary: 'Sign in with a staff token: sets the session cookie pf_staff (HttpOnly, SameSite=Strict, Path=/staff, Secure except on a local address, 8 hours)',
+    request: { body: formBody(z.object({ token: z.string() })) },
+    responses: { 303: seeOther('to the work queue'), 401: htmlPage('token not accepted'), 403: htmlPage('from another origin'), 429: htmlPage('too many tokens not accepted from here (Retry-After)') },
+  },
+  { ...pages, method: 'post', path: '/staff/sign-out', summary: 'End the session', request: { body: pageForm() }, responses: { 303: seeOther('to the sign-in page'), 403: htmlPage('CSRF') } },
+  { ...pages, method: 'get', path: '/staff/static/staff.css', summary: "The staff pages' stylesheet", responses: { 200: stylesheet('text/css') } },
+  {
+    ...pages, method: 'get', path: '/staff/static/staff.js', summary: "The staff pages' script (progressive enhancement: validation as you type)",
+    responses: { 200: script('text/javascript') },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/queue',
+    summary: `The work queue: counts by reason, filters, each credit's age against the 30-day refund deadline. ${session}`,
+    request: {
+      query: z.object({
+        status: z.enum(['open', 'resolved', 'all']).optional(),
+        reason: z.string().optional(),
+        assignee: z.enum(['me', 'none']).optional(),
+        age: z.enum(['7', '14', '30']).optional().meta({ description: 'waiting longer than this many days' }),
+        cursor: z.string().optional(),
+      }),
+    },
+    responses: { 200: htmlPage('queue'), 303: seeOther('not signed in'), 400: htmlPage('a link whose filters or cursor this list does not understand') },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/tasks/{taskId}', summary: `A task with its resolve form (billing) or read-only (front desk). ${session}`,
+    request: { params: pathIds('taskId') }, responses: { 200: htmlPage('task'), 404: htmlPage('not found') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/tasks/{taskId}/resolve',
+    summary: `Resolve (billing): action, note, amount.<claimId> (dollars) or refundAmount. ${session}`,
+    request: {
+      params: pathIds('taskId'),
+      body: pageForm({ action: z.enum(['apply', 'credit', 'refund', 'close']), note: z.string(), refundAmount: z.string() }, ['action', 'note']),
+    },
+    responses: { ...formAnswers, 409: htmlPage('someone else resolved it first: who and when'), 422: htmlPage('not allowed: the rule, next to the field') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/tasks/{taskId}/assign', summary: `Assign to me (billing). ${session}`,
+    request: { params: pathIds('taskId'), body: pageForm() }, responses: { ...formAnswers, 409: htmlPage('already resolved') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/tasks/{taskId}/unassign', summary: `Unassign (billing). ${session}`,
+    request: { params: pathIds('taskId'), body: pageForm() }, responses: { ...formAnswers, 409: htmlPage('already resolved') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/tasks/{taskId}/refund-request', summary: `Send a pending refund request to the EHR again (billing). ${session}`,
+    request: { params: pathIds('taskId'), body: pageForm() }, responses: formAnswers,
+  },
+  {
+    ...pages, method: 'get', path: '/staff/patients',
+    summary: `The practice's patients with their open balance (filter as you type, nothing in the URL). ${session}`, responses: { 200: htmlPage('patients') },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/patients/{patientId}',
+    summary: `The patient billing page: Balance pane with Collect Now, credits, tasks, visits. ${session}`,
+    request: { params: pathIds('patientId') }, responses: { 200: htmlPage('patient'), 404: htmlPage('not found') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/patients/{patientId}/collect',
+    summary: `Collect Now on the patient billing page: starts (or finds) the outstanding-balance collection; 303 to it (Process Payment opens the pre-filled EHR request). ${session}`,
+    request: {
+      params: pathIds('patientId'),
+      body: pageForm({ amount: dollars('dollars; empty = the open balance'), claimId: z.array(z.uuid()) }),
+    },
+    responses: { ...formAnswers, 422: htmlPage('amount refused') },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/visits/{visitId}',
+    summary: `A visit's superbill: the Copayment Collected panel with Collect Now, and the claim. ${session}`,
+    request: { params: pathIds('visitId') }, responses: { 200: htmlPage('superbill'), 404: htmlPage('not found') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/visits/{visitId}/collect',
+    summary: `Collect Now on the superbill: starts (or finds) the visit's copay collection; 303 to it. ${session}`,
+    request: { params: pathIds('visitId'), body: pageForm({ amount: dollars('dollars') }, ['amount']) },
+    responses: { ...formAnswers, 422: htmlPage('amount refused') },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/collections/{collectionId}',
+    summary: `A collection: Process Payment (the EHR request, pre-filled), payment, tasks, workflow id. ${session}`,
+    request: { params: pathIds('collectionId') }, responses: { 200: htmlPage('collection'), 404: htmlPage('not found') },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/reports', summary: `Reports (billing): open credits with their age; manual tasks by reason and age. ${session}`,
+    responses: { 200: htmlPage('reports'), 403: htmlPage('front desk') },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/reports/open-credits.csv', summary: `Open credits CSV (billing). ${session}`,
+    responses: { 200: csvFile('open credits'), 403: htmlPage('front desk') },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/reports/manual-tasks.csv', summary: `Open manual tasks CSV (billing). ${session}`,
+    responses: { 200: csvFile('open manual tasks'), 403: htmlPage('front desk') },
+  },
+  { ...pages, method: 'get', path: '/staff/settings', summary: `Practice settings (admin). ${session}`, responses: { 200: htmlPage('settings'), 403: htmlPage('not admin') } },
+  {
+    ...pages, method: 'post', path: '/staff/settings', summary: `Save practice settings (admin). ${session}`,
+    request: { body: pageForm({ statementThreshold: dollars('dollars') }, ['statementThreshold']) },
+    responses: { ...formAnswers, 422: htmlPage('amount refused') },
+  },
+];
