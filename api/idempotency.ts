@@ -4,10 +4,11 @@
  * running → 409 with `Retry-After`; the same key with a different body → 422. Keys are scoped to the staff user.
  * A request holds its key for a lease (`IDEMPOTENCY_LEASE`): if its process dies, a retry after the lease takes the key
  * over and runs again, and the handlers (idempotent by their business key: one collection per visit) answer it from
- * what the first run left.
+ * what the first run left. A handler whose answer must not be kept (an API token's secret) stores what replays answer
+ * instead (`replayInstead`).
  */
 import { createHash } from 'node:crypto';
-import type { Application, RequestHandler } from 'express';
+import type { Application, RequestHandler, Response } from 'express';
 import type { Db } from '../db/connection';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../db/queries/idempotency';
 import { AppError, badRequest, conflict } from '../lib/errors';
@@ -34,6 +35,15 @@ export function setIdempotencySettings(app: Application, settings: Partial<Idemp
 export function idempotencyRequestHash(method: string, originalUrl: string, body: unknown): string {
   if (nestedDeeperThan(body, MAX_JSON_DEPTH)) throw tooDeep();
   return createHash('sha256').update(`${method} ${originalUrl}\n${JSON.stringify(body ?? null)}`).digest('hex');
+}
+
+/** What a replay of this request answers instead of its own answer, when that must not be stored. */
+export interface IdempotentReplay { status: number; body: unknown }
+const REPLAY_INSTEAD = 'idempotentReplay';
+
+/** Called by a handler before it answers: the key's replays get `replay` (e.g. a 409 problem), not this answer. */
+export function replayInstead(res: Response, replay: IdempotentReplay): void {
+  res.locals[REPLAY_INSTEAD] = replay;
 }
 
 export function idempotency(db: Db, own?: Partial<IdempotencySettings>): RequestHandler {
@@ -63,8 +73,10 @@ export function idempotency(db: Db, own?: Partial<IdempotencySettings>): Request
     const json = res.json.bind(res);
     const settle = async (body: unknown) => {
       if (res.statusCode >= 500 || res.statusCode === 202) return releaseIdempotencyKey(db, principal, key, lockId);
+      // A handler whose answer must not be stored (an API token's secret, shown once) names what a replay answers.
+      const replay = res.locals[REPLAY_INSTEAD] as IdempotentReplay | undefined;
       try {
-        await completeIdempotencyKey(db, principal, key, lockId, res.statusCode, body);
+        await completeIdempotencyKey(db, principal, key, lockId, replay?.status ?? res.statusCode, replay ? replay.body : body);
       } catch (err) {
         req.log?.warn({ error: safeError(err) }, 'idempotency: the answer could not be stored; key released');
         await releaseIdempotencyKey(db, principal, key, lockId);

@@ -14,8 +14,9 @@ export async function staffOfToken(deps: TokenDeps, token: string): Promise<Staf
   return staffOfApiToken(deps, token);
 }
 
-export async function startStaffSession(deps: { db: Db }, staff: Staff, ttlMs: number) {
-  return createStaffSession(deps.db, staff, ttlMs);
+/** A session of `ttlMs` (absolute; it also ends after 30 minutes unused), started by a token or the identity provider. */
+export async function startStaffSession(deps: { db: Db }, staff: Staff, ttlMs: number, via: 'token' | 'oidc' = 'token') {
+  return createStaffSession(deps.db, staff, ttlMs, via);
 }
 
 /** The live session of a cookie value, or undefined. */

@@ -4,16 +4,20 @@
  * type the answers (api/ sends them with http/send-json.ts `sendJson`).
  */
 import { z } from 'zod';
+import { apiTokenOperations } from './api-tokens';
 import { engineerOperations, engineerSecuritySchemes } from './codec';
 import { collectionOperations } from './collections';
 import { diagnosticsOperations } from './diagnostics';
 import { healthOperations } from './health';
+import { identityProviderOperations } from './identity-provider';
 import { manualTaskOperations } from './manual-tasks';
 import type { Operation } from './operation';
 import { patientOperations } from './patients';
+import { platformOperations, platformSecuritySchemes } from './platform';
 import { portalOperations } from './portal';
 import { reportOperations } from './reports';
 import { settingsOperations } from './settings';
+import { staffDirectoryOperations } from './staff-directory';
 import { staffPageOperations } from './staff-pages';
 import { statementOperations } from './statements';
 import { webhookOperations } from './webhooks';
@@ -27,6 +31,7 @@ export const documentInfo = {
 export const securitySchemes = {
   staffToken: { type: 'http', scheme: 'bearer', description: 'Staff token tied to a practice and a role (front_desk, billing, admin).' },
   ...engineerSecuritySchemes,
+  ...platformSecuritySchemes,
 } as const;
 
 /** RFC 9457 problem details, as http/problem.ts writes them. */
@@ -48,6 +53,10 @@ export function allOperations(events: { ehr: z.ZodType; clearinghouse: z.ZodType
     ...manualTaskOperations,
     ...reportOperations,
     ...settingsOperations,
+    ...identityProviderOperations,
+    ...staffDirectoryOperations,
+    ...platformOperations,
+    ...apiTokenOperations,
     ...staffPageOperations,
     ...engineerOperations,
   ];

@@ -18,12 +18,41 @@ const dollars = (description: string) => z.string().meta({ description });
 
 export const staffPageOperations: Operation[] = [
   { ...pages, method: 'get', path: '/staff', summary: 'To the work queue (signed in) or the sign-in page', responses: { 303: seeOther('redirect') } },
-  { ...pages, method: 'get', path: '/staff/sign-in', summary: 'Staff sign-in page', responses: { 200: htmlPage('sign-in form'), 303: seeOther('signed in already: to the work queue') } },
+  {
+    ...pages, method: 'get', path: '/staff/sign-in',
+    summary: "Staff sign-in page: with the practice's identity provider, and the token form where STAFF_TOKEN_SIGN_IN allows it",
+    request: { query: z.object({ practice: z.string().optional().meta({ description: "the practice's external id: its identity provider's button" }), 'signed-out': z.literal('1').optional() }) },
+    responses: { 200: htmlPage('sign-in page'), 303: seeOther('signed in already: to the work queue') },
+  },
   {
     ...pages, method: 'post', path: '/staff/sign-in',
-    summary: 'Sign in with a staff token: sets the session cookie pf_staff (HttpOnly, SameSite=Strict, Path=/staff, Secure except on a local address, 8 hours)',
+    summary: 'Sign in with a staff token (when STAFF_TOKEN_SIGN_IN allows it): sets the session cookie pf_staff (HttpOnly, SameSite=Strict, Path=/staff, Secure except on a local address, 8 hours, 30 minutes unused)',
     request: { body: formBody(z.object({ token: z.string() })) },
-    responses: { 303: seeOther('to the work queue'), 401: htmlPage('token not accepted'), 403: htmlPage('from another origin'), 429: htmlPage('too many tokens not accepted from here (Retry-After)') },
+    responses: {
+      303: seeOther('to the work queue'), 401: htmlPage('token not accepted'), 403: htmlPage('from another origin'), 404: htmlPage('token sign-in is off here'),
+      429: htmlPage('too many tokens not accepted from here (Retry-After)'),
+    },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/sign-in/oidc',
+    summary: "Start signing in with the practice's identity provider (OpenID Connect, authorization code + PKCE): state, nonce and verifier kept 10 minutes, the state in the cookie pf_staff_signin (SameSite=Lax, Path=/staff/oidc)",
+    request: { query: z.object({ practice: z.string().meta({ description: "the practice's external id" }) }) },
+    responses: {
+      303: seeOther("to the practice's identity provider"), 404: htmlPage('no such practice, or it has no identity provider'),
+      503: htmlPage('the identity provider cannot be reached (Retry-After)'),
+    },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/oidc/callback',
+    summary: "The identity provider's redirect: checks state (this browser's, once), iss, the ID token (signature, aud, nonce) and matches a staff member of the practice by subject, else by verified email in the practice's domain; then the session cookie pf_staff",
+    request: { query: z.object({ code: z.string().optional(), state: z.string().optional(), iss: z.string().optional(), error: z.string().optional() }) },
+    responses: {
+      200: htmlPage('signed in: on to the work queue (a same-site navigation, so the SameSite=Strict cookie goes with it)'),
+      400: htmlPage('state unknown, used, expired or from another browser; or the provider refused'),
+      403: htmlPage('not a staff member of the practice, deactivated, email outside the allowed domain or not verified: ask your practice admin'),
+      404: htmlPage('the practice no longer has an identity provider'),
+      503: htmlPage('the identity provider cannot be reached (Retry-After); existing sessions are unaffected'),
+    },
   },
   { ...pages, method: 'post', path: '/staff/sign-out', summary: 'End the session', request: { body: pageForm() }, responses: { 303: seeOther('to the sign-in page'), 403: htmlPage('CSRF') } },
   { ...pages, method: 'get', path: '/staff/static/staff.css', summary: "The staff pages' stylesheet", responses: { 200: stylesheet('text/css') } },
@@ -115,6 +144,26 @@ export const staffPageOperations: Operation[] = [
   {
     ...pages, method: 'get', path: '/staff/reports/manual-tasks.csv', summary: `Open manual tasks CSV (billing). ${session}`,
     responses: { 200: csvFile('open manual tasks'), 403: htmlPage('front desk') },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/team', summary: `The practice's staff, with invite, role and deactivate forms (admin). ${session}`,
+    request: { query: z.object({ done: z.enum(['invited', 'role', 'deactivated']).optional().meta({ description: 'what the last form did (the page says it)' }) }) },
+    responses: { 200: htmlPage('team'), 403: htmlPage('not admin') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/team/invite', summary: `Invite a person by email with a role (admin); audited. ${session}`,
+    request: { body: pageForm({ email: z.string(), displayName: z.string(), role: z.string() }, ['email', 'displayName', 'role']) },
+    responses: { ...formAnswers, 409: htmlPage('already on the staff'), 422: htmlPage('a field refused') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/team/{staffId}/role', summary: `Change a member's role (admin); audited. ${session}`,
+    request: { params: pathIds('staffId'), body: pageForm({ role: z.string() }, ['role']) },
+    responses: { ...formAnswers, 409: htmlPage('the last admin'), 422: htmlPage('not a role') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/team/{staffId}/deactivate', summary: `Deactivate a member: sessions end, tokens stop (admin); audited. ${session}`,
+    request: { params: pathIds('staffId'), body: pageForm() },
+    responses: { ...formAnswers, 409: htmlPage('yourself, or the last admin') },
   },
   { ...pages, method: 'get', path: '/staff/settings', summary: `Practice settings (admin). ${session}`, responses: { 200: htmlPage('settings'), 403: htmlPage('not admin') } },
   {

@@ -13,19 +13,26 @@ declare module 'http' {
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,200})$/;
 
-/** A client (or token prefix) over its limit of refused tokens is refused before its token is looked at. */
+/**
+ * A client (or token prefix) over its limit of refused tokens is refused before its token is looked at; a token this
+ * process has not accepted yet is counted before the lookup (http/credential-limits.ts `bearer`).
+ */
 export function authenticate(deps: TokenDeps, guard?: CredentialGuard): RequestHandler {
   return async (req, _res, next) => {
     const m = BEARER.exec(req.headers.authorization ?? '');
-    const wait = await guard?.blocked(req, m?.[1]);
-    if (wait !== undefined) throw tooManyRequests('Too many requests with a token that was not accepted; try again later.', wait);
-    const staff = m ? await staffOfApiToken(deps, m[1]!) : undefined;
-    if (!staff) {
-      // Only a token that could have been one counts: a request without any is no guess.
-      if (m) await guard?.refused(req, m[1]);
+    if (!m) {
+      // Only a token that could have been one counts: a request without any is no guess (but a blocked client stays so).
+      const wait = await guard?.blocked(req, undefined);
+      if (wait !== undefined) throw tooManyRequests('Too many requests with a token that was not accepted; try again later.', wait);
       throw unauthorized('Send a valid staff token: Authorization: Bearer <token>.');
     }
-    req.staff = staff;
+    const token = m[1]!;
+    const outcome = guard
+      ? await guard.bearer(req, token, () => staffOfApiToken(deps, token))
+      : await staffOfApiToken(deps, token).then((staff) => (staff ? { accepted: staff } : { refused: true as const }));
+    if ('wait' in outcome) throw tooManyRequests('Too many requests with a token that was not accepted; try again later.', outcome.wait);
+    if (!('accepted' in outcome)) throw unauthorized('Send a valid staff token: Authorization: Bearer <token>.');
+    req.staff = outcome.accepted;
     next();
   };
 }

@@ -85,6 +85,8 @@ export const serviceEnvSchema = z.object({
   // Unencrypted payloads are refused (lib/codec/plaintext-guard.ts): true only while migrating histories from before encryption.
   PAYLOAD_ACCEPT_PLAINTEXT: bool.default(false),
   CODEC_ENGINEER_TOKENS: secretList.default(['dev-engineer-codec-token']),
+  // The platform operator's tokens (onboarding practices: POST /platform/practices); comma-separated for rotation.
+  PLATFORM_OPERATOR_TOKENS: secretList.default(['dev-platform-operator-token']),
   TEMPORAL_UI_ORIGIN: originList.default(['http://localhost:8233']),
   WORKER_METRICS_PORT: port.default(9464),
   // Metrics are for the operators' network, not the public port (issue 13): the API's on a listener of their own,
@@ -99,6 +101,11 @@ export const serviceEnvSchema = z.object({
   PAYMENT_LINK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-payment-link-secret'),
   // API tokens are stored under HMAC-SHA-256 with this pepper (app/api-tokens.ts): changing it invalidates every token.
   API_TOKEN_PEPPER: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-api-token-pepper-not-for-production'),
+  // Seals each practice's OpenID client secret in the database (app/identity-providers.ts): changing it needs every
+  // practice's secret entered again.
+  IDP_SECRET_KEY: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-idp-secret-key-not-for-production'),
+  // The staff pages' sign-in by pasting a token (beside the identity provider's): on by default except in production.
+  STAFF_TOKEN_SIGN_IN: bool.optional(),
   PAYMENT_LINK_TTL: duration.default(parseDuration('30m')!),
   PORTAL_SESSION_TTL: duration.default(parseDuration('15m')!),
   PORTAL_MAX_FAILURES_PER_ACCOUNT: positiveInt.max(1000, { error: 'must be at most 1000' }).default(10),
@@ -111,14 +118,19 @@ export const serviceEnvSchema = z.object({
     .min(0, { error: 'must be a whole number from 0 to 52' }).max(52, { error: 'must be a whole number from 0 to 52' }).default(3),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV === 'production') productionPolicy(c, ctx);
+  if (c.NODE_ENV === 'production' && c.STAFF_TOKEN_SIGN_IN === true) {
+    ctx.addIssue({ code: 'custom', path: ['STAFF_TOKEN_SIGN_IN'], message: "must not be true in production: staff sign in with their practice's identity provider" });
+  }
   if (c.PAYLOAD_KEY_CURRENT !== undefined && !c.PAYLOAD_KEYS.some((k) => k.id === c.PAYLOAD_KEY_CURRENT)) {
     ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEY_CURRENT'], message: 'must be the id of one of the PAYLOAD_KEYS' });
   }
 });
 
 /** The secrets the production policy checks (lib/secret-policy.ts): lists are checked entry by entry. */
-const SECRET_VARIABLES = [
+export const SECRET_VARIABLES = [
   'EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS', 'CODEC_ENGINEER_TOKENS', 'PORTAL_SECRET', 'PAYMENT_LINK_SECRET', 'API_TOKEN_PEPPER',
+  'PLATFORM_OPERATOR_TOKENS',
+  'IDP_SECRET_KEY',
 ] as const;
 
 /**
@@ -154,6 +166,7 @@ export const stackEnvSchema = z.object({
   EMBEDDED_PG_PORT: port.default(5433),
   TEMPORAL_UI_PORT: port.default(8233),
   EHR_STANDIN_PORT: port.default(3100),
+  IDP_PORT: port.default(3200),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   DATABASE_URL: postgresUrl.optional(),
   PORT: port.default(3000),

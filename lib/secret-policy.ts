@@ -29,7 +29,8 @@ export const PLACEHOLDER_WORDS = ['changeme', 'replaceme', 'example', 'sample', 
 /** Every secret this repository has printed: defaults, docs, the compose file (old and demo values), tests, benchmark, demo. */
 export const PUBLIC_SECRETS: readonly string[] = [
   'dev-ehr-webhook-secret', 'dev-clearinghouse-webhook-secret', 'dev-engineer-codec-token', 'dev-portal-secret-not-for-production',
-  'dev-payment-link-secret', 'dev-ehr-secret', 'dev-clearinghouse-secret', 'dev-api-token-pepper-not-for-production',
+  'dev-payment-link-secret', 'dev-ehr-secret', 'dev-clearinghouse-secret', 'dev-api-token-pepper-not-for-production', 'dev-idp-secret-key-not-for-production',
+  'dev-idp-demo-client-secret', 'dev-platform-operator-token', 'compose-platform-operator-token-change-me', 'compose-idp-secret-key-change-me',
   'compose-ehr-webhook-secret-change-me', 'compose-clearinghouse-webhook-secret-change-me', 'compose-engineer-codec-token-change-me',
   'compose-portal-secret-change-me', 'compose-payment-link-secret-change-me', 'compose-api-token-pepper-change-me',
   'test-ehr-webhook-secret', 'test-clearinghouse-webhook-secret', 'bench-ehr-webhook-secret', 'bench-clearinghouse-webhook-secret',

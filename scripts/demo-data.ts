@@ -7,6 +7,8 @@
 import type { Db } from '../db/connection';
 import { practiceId, type ClaimRecord, type PatientRecord, type PracticeRecord, type VisitRecord } from '../db/queries/reference-data';
 import { upsertStaff, type StaffRole } from '../db/queries/staff';
+import { setPracticeIdentityProvider } from '../app/identity-providers';
+import type { IdpConfig } from '../idp/provider';
 
 const PRACTICE = 'demo-practice';
 
@@ -61,11 +63,38 @@ export const demoClaims: ClaimRecord[] = [
 ];
 
 /** Development-only tokens (the local stack prints them). Production tokens are issued per person. */
-export const DEMO_STAFF: { role: StaffRole; displayName: string; token: string }[] = [
-  { role: 'front_desk', displayName: 'Fran (front desk)', token: 'demo-front-desk-token' },
-  { role: 'billing', displayName: 'Bill (billing)', token: 'demo-billing-token' },
-  { role: 'admin', displayName: 'Ada (admin)', token: 'demo-admin-token' },
+export const DEMO_STAFF: { role: StaffRole; displayName: string; token: string; email: string }[] = [
+  { role: 'front_desk', displayName: 'Fran (front desk)', token: 'demo-front-desk-token', email: 'fran@demo-clinic.example' },
+  { role: 'billing', displayName: 'Bill (billing)', token: 'demo-billing-token', email: 'bill@demo-clinic.example' },
+  { role: 'admin', displayName: 'Ada (admin)', token: 'demo-admin-token', email: 'ada@demo-clinic.example' },
 ];
+
+/**
+ * The demo practice's identity provider: the local OpenID provider (idp/), with one confidential client for the
+ * practice and the demo staff as its users, who sign in there with DEMO_IDP.password (the stack prints it). Public
+ * development values: production refuses the client secret (lib/secret-policy.ts).
+ */
+export const DEMO_IDP = {
+  clientId: 'payflow-demo-practice',
+  clientSecret: 'dev-idp-demo-client-secret',
+  allowedEmailDomain: 'demo-clinic.example',
+  password: 'demo-idp-password',
+};
+
+/** The local provider's configuration for the demo practice, whose callback is `redirectUri`. */
+export const demoIdpConfig = (redirectUri: string, extraUsers: IdpConfig['users'] = []): IdpConfig => ({
+  clients: [{ clientId: DEMO_IDP.clientId, clientSecret: DEMO_IDP.clientSecret, redirectUris: [redirectUri] }],
+  users: [...DEMO_STAFF.map((s) => ({ email: s.email, name: s.displayName.replace(/ \(.*\)$/, '') })), ...extraUsers],
+  password: DEMO_IDP.password,
+});
+
+/** Points the demo practice at the local provider at `issuer` (its client secret sealed with `idpSecretKey`). */
+export async function setDemoIdentityProvider(db: Db, issuer: string, idpSecretKey?: string): Promise<void> {
+  const practice = await practiceId(db, PRACTICE);
+  await setPracticeIdentityProvider({ db, ...(idpSecretKey ? { idpSecretKey } : {}) }, practice, {
+    issuer, clientId: DEMO_IDP.clientId, clientSecret: DEMO_IDP.clientSecret, allowedEmailDomain: DEMO_IDP.allowedEmailDomain,
+  }, 'seed');
+}
 
 async function push(url: string, body: unknown): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });

@@ -12,7 +12,7 @@ import { loadOrExit, stackEnvSchema } from '../lib/config';
 import { createDb } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
 import { buildWorkflowBundle } from '../worker/bundle';
-import { DEMO_STAFF, loadDemoData } from './demo-data';
+import { DEMO_IDP, DEMO_STAFF, demoIdpConfig, loadDemoData, setDemoIdentityProvider } from './demo-data';
 import { setUpDemoStatements, usDate } from './demo-statements';
 import { loadDemoWorkQueue } from './demo-work-queue';
 import { formatCents } from '../domain/money';
@@ -143,7 +143,7 @@ async function main() {
   const bundlePath = await buildWorkflowBundle(join(dataDir, 'workflow-bundle.js'));
   done();
 
-  done = step('Worker, API and the EHR stand-in');
+  done = step('Worker, API, the EHR stand-in and the local OpenID provider');
   const apiUrl = `http://localhost:${config.PORT}`;
   const standinUrl = `http://localhost:${config.EHR_STANDIN_PORT}`;
   const serviceEnv = {
@@ -154,12 +154,20 @@ async function main() {
   startService('worker', 'worker/main.ts', serviceEnv);
   startService('api', 'server/main.ts', serviceEnv);
   startService('ehr-standin', 'ehr/standin/main.ts', { EHR_STANDIN_PORT: String(config.EHR_STANDIN_PORT), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl });
+  // The staff's identity provider (idp/): the demo practice's client, its callback on the public address.
+  const idpUrl = `http://localhost:${config.IDP_PORT}`;
+  startService('idp', 'idp/main.ts', {
+    IDP_PORT: String(config.IDP_PORT), IDP_HOST: '127.0.0.1', IDP_ISSUER_HOST: 'localhost',
+    IDP_CONFIG: JSON.stringify(demoIdpConfig(`${serviceEnv.PUBLIC_BASE_URL.replace(/\/+$/, '')}/staff/oidc/callback`)),
+  });
   await waitForReady(`${apiUrl}/readyz`, 60_000);
   await waitForReady(`${standinUrl}/healthz`, 30_000);
+  await waitForReady(`${idpUrl}/.well-known/openid-configuration`, 30_000);
   done();
 
   done = step('Demo data (pushed by the EHR stand-in as signed webhooks)');
   const counts = await loadDemoData(db, standinUrl);
+  await setDemoIdentityProvider(db, idpUrl, process.env.IDP_SECRET_KEY);
   console.log(`      1 practice (America/Los_Angeles), ${counts.patients} patients, ${counts.visits} visits, ${counts.claims} claims, ${DEMO_STAFF.length} staff users`);
   const demo = await setUpDemoStatements({
     apiUrl, temporalAddress: temporal.address, taskQueue: process.env.TEMPORAL_TASK_QUEUE ?? 'payflow',
@@ -188,7 +196,12 @@ The local stack is up (${((Date.now() - started) / 1000).toFixed(0)}s).
   First run      ${uiUrl}/namespaces/default/workflows/${workflowId}
   EHR stand-in   ${standinUrl}   (payment pages, captures, remittances)
   Staff tokens   ${DEMO_STAFF.map((s) => `${s.role}: ${s.token}`).join('   ')}
-  Staff pages    ${apiUrl}/staff   (sign in with demo-billing-token; the work queue: docs/work-queue.md)
+  Staff pages    ${apiUrl}/staff   (the work queue: docs/work-queue.md)
+  Staff sign-in  "Sign in with your practice's identity provider" → the local OpenID provider ${idpUrl}
+                 ${DEMO_STAFF.map((s) => `${s.email} (${s.role})`).join(', ')}, password ${DEMO_IDP.password}
+                 (or paste demo-billing-token in the token form)
+  Team & tokens  ${apiUrl}/staff/team (as admin: invite, roles, deactivate); API tokens: POST ${apiUrl}/v1/api-tokens
+  Onboarding     POST ${apiUrl}/platform/practices with the operator token ${process.env.PLATFORM_OPERATOR_TOKENS ? '(PLATFORM_OPERATOR_TOKENS)' : 'dev-platform-operator-token'} (docs/operations.md)
   Patient portal ${apiUrl}/portal   (docs/statements-and-portal.md)
 ${demo.statements.map((d) => `                 ${d.firstName}: account ID ${d.accountId}, date of birth ${usDate(d.dateOfBirth)}, ${d.status === 'open' ? `${formatCents(d.dueCents)} due` : d.status}`).join('\n') || '                 (no demo statement this cycle)'}
   Decoded payloads in the UI: sign in at ${apiUrl}/codec/session with the engineer token ${process.env.CODEC_ENGINEER_TOKENS ? '(CODEC_ENGINEER_TOKENS)' : 'dev-engineer-codec-token'},

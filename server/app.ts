@@ -19,6 +19,7 @@ import { createCredentialGuard, type CredentialLimits } from '../http/credential
 import { jsonBody } from '../http/json-body';
 import { errorHandler, notFoundHandler } from '../http/problem';
 import { setIdempotencySettings } from '../api/idempotency';
+import { apiTokenRoutes } from '../api/routes/api-tokens';
 import { balanceCollectionRoutes } from '../api/routes/balance-collections';
 import { codecRoutes, type CodecEndpointDeps } from '../api/routes/codec';
 import { collectionRoutes } from '../api/routes/collections';
@@ -28,6 +29,8 @@ import { openApiRoutes } from '../api/routes/openapi';
 import { patientRoutes } from '../api/routes/patients';
 import { reportRoutes } from '../api/routes/staff-reports';
 import { settingsRoutes } from '../api/routes/staff-settings';
+import { staffDirectoryRoutes } from '../api/routes/staff-directory';
+import { platformRoutes } from '../api/routes/platform';
 import { statementRoutes } from '../api/routes/statements';
 import { taskRoutes } from '../api/routes/tasks';
 import { webhookRoutes, type WebhookSecrets } from '../api/routes/webhooks';
@@ -58,10 +61,17 @@ export interface AppDeps {
   temporalRequestTimeoutMs?: number;
   /** How long a request holds its Idempotency-Key before a retry may take it over (`IDEMPOTENCY_LEASE`); 30 s when omitted. */
   idempotencyLeaseMs?: number;
+  /** The platform operator's tokens (`PLATFORM_OPERATOR_TOKENS`); none when omitted (the operator routes answer 401). */
+  operatorTokens?: readonly string[];
   /** The server pepper API tokens are hashed with (`API_TOKEN_PEPPER`, app/api-tokens.ts); the development one when omitted. */
   apiTokenPepper?: string;
   /** Limits on refused staff and engineer tokens (http/credential-limits.ts); the defaults for what is omitted. */
   credentialLimits?: Partial<CredentialLimits>;
+  /**
+   * Staff sign-in (web/staff/): the key practices' OpenID client secrets are sealed with (`IDP_SECRET_KEY`; the
+   * development one when omitted) and whether the token form is offered (`STAFF_TOKEN_SIGN_IN`; yes when omitted).
+   */
+  staffSignIn?: { idpSecretKey?: string; tokenSignIn?: boolean };
   /**
    * For the tests: check every 2xx JSON answer against its operation's schema (server/response-check.ts). Omitted:
    * on when PAYFLOW_CHECK_RESPONSES=1 (the jest global setup sets it) and NODE_ENV is not production.
@@ -127,9 +137,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(metrics.middleware);
   const checkResponses = deps.checkResponses ?? (process.env.PAYFLOW_CHECK_RESPONSES === '1' && process.env.NODE_ENV !== 'production');
   if (checkResponses) app.use(responseCheck(operations, deps.log));
-  // One set of counters of refused tokens for staff sign-in, /v1 bearer tokens and the codec (http/credential-limits.ts).
+  // One set of counters of refused tokens for staff sign-in, /v1 bearer tokens and the codec (http/credential-limits.ts),
+  // kept in PostgreSQL: every API process counts against the same limits.
   const statements = resolveStatementsSettings(deps.statements);
-  const credentials = createCredentialGuard(deps.credentialLimits, statements.trustedProxyHops);
+  const credentials = createCredentialGuard(deps.credentialLimits, statements.trustedProxyHops, deps.db);
   // Before the JSON parser: the codec takes larger bodies, and answers CORS preflights itself.
   if (deps.codec) app.use('/codec', codecRoutes({ ...deps.codec, credentials, sessionPage: codecSessionPage }));
   // From here on, Temporal gets the request's deadline (measured from its arrival); Idempotency-Key gets its lease.
@@ -154,7 +165,14 @@ export function createApp(deps: AppDeps): Express {
   // The staff pages (work queue, billing pages): their own server-side sessions and CSRF tokens (web/staff/).
   app.use(staffPages({
     db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows, log: deps.log, apiTokenPepper: deps.apiTokenPepper, credentials,
+    signIn: {
+      idpSecretKey: deps.staffSignIn?.idpSecretKey, tokenSignIn: deps.staffSignIn?.tokenSignIn ?? true,
+      redirectUri: `${statements.publicBaseUrl.replace(/\/+$/, '')}/staff/oidc/callback`,
+    },
   }));
+
+  // The platform operator's onboarding (its own tokens, not staff's: http/operator-auth.ts).
+  app.use(platformRoutes({ db: deps.db, idpSecretKey: deps.staffSignIn?.idpSecretKey, operatorTokens: deps.operatorTokens ?? [], credentials }));
 
   // Everything under /v1 is for authenticated staff; another practice's ids answer 404. Its answers carry PHI (names,
   // dates of birth, ledgers), errors included: no browser or proxy may keep a copy.
@@ -168,7 +186,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(patientRoutes({ db: deps.db }));
   app.use(taskRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, log: deps.log }));
   app.use(reportRoutes({ db: deps.db }));
-  app.use(settingsRoutes({ db: deps.db }));
+  app.use(settingsRoutes({ db: deps.db, idpSecretKey: deps.staffSignIn?.idpSecretKey }));
+  app.use(staffDirectoryRoutes({ db: deps.db }));
+  app.use(apiTokenRoutes({ db: deps.db, apiTokenPepper: deps.apiTokenPepper }));
   app.use(statementRoutes(statementDeps));
   // The printable statement: a page (web/), but under /v1 with the bearer token and problem+json errors.
   app.use(statementPrintRoutes(statementDeps));

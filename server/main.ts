@@ -37,6 +37,8 @@ async function main() {
     windows: collectionWindowsOf(config),
     statements: statementsSettingsFromConfig(config),
     temporalRequestTimeoutMs: config.TEMPORAL_REQUEST_TIMEOUT, idempotencyLeaseMs: config.IDEMPOTENCY_LEASE, apiTokenPepper: config.API_TOKEN_PEPPER,
+    operatorTokens: config.PLATFORM_OPERATOR_TOKENS,
+    staffSignIn: { idpSecretKey: config.IDP_SECRET_KEY, tokenSignIn: config.STAFF_TOKEN_SIGN_IN ?? config.NODE_ENV !== 'production' },
     codec: { codec, engineerTokens: config.CODEC_ENGINEER_TOKENS, uiOrigins: config.TEMPORAL_UI_ORIGIN, secureCookies: config.NODE_ENV === 'production' },
   });
   const server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));

@@ -11,7 +11,7 @@
  * Refused tokens are limited per client address and token prefix (http/credential-limits.ts): over the limit, 429 with
  * `Retry-After` before any token is compared.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { codecPayloadsBody, codecPayloadsSchema } from '../../contracts/codec';
@@ -20,6 +20,7 @@ import { createCredentialGuard, type CredentialGuard } from '../../http/credenti
 import { jsonBody } from '../../http/json-body';
 import { sendJson } from '../../http/send-json';
 import { parseBody } from '../../lib/validate';
+import { matchToken, tokenFingerprint } from '../../lib/token-match';
 
 export interface CodecEndpointDeps {
   codec: PayloadCodec;
@@ -39,16 +40,8 @@ export const SESSION_COOKIE = 'payflow_codec_session';
 const SESSION_SECONDS = 8 * 3600;
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{12,200})$/;
 
-const fingerprint = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 12);
+const fingerprint = tokenFingerprint;
 const sameLength = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
-
-/** Compares against every token, with no early exit: timing does not tell which one matched. */
-function matchToken(tokens: string[], given: string): string | undefined {
-  const g = createHash('sha256').update(given).digest();
-  let found: string | undefined;
-  for (const t of tokens) if (sameLength(createHash('sha256').update(t).digest(), g)) found ??= t;
-  return found;
-}
 
 const sessionMac = (token: string, expires: number) => createHmac('sha256', token).update(`payflow-codec-session.v1.${expires}`).digest('hex');
 

@@ -13,6 +13,7 @@ import * as m011 from './011_reversal_tasks_by_claim';
 import * as m012 from './012_ledger_sums_enforced';
 import * as m013 from './013_portal_counters_and_sessions';
 import * as m014 from './014_staff_identity_and_api_tokens';
+import * as m015 from './015_staff_session_idle';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '012_ledger_sums_enforced': m012,
   '013_portal_counters_and_sessions': m013,
   '014_staff_identity_and_api_tokens': m014,
+  '015_staff_session_idle': m015,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

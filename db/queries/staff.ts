@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '../connection';
+import type { StaffRole } from '../../domain/staff';
 
-export type StaffRole = 'front_desk' | 'billing' | 'admin';
+export type { StaffRole };
 export interface Staff { id: string; practiceId: string; role: StaffRole; displayName: string }
 
 /** The hashes a presented token may be stored under: keyed (HMAC-SHA-256 with the pepper) or, for tokens carried
@@ -19,11 +20,10 @@ export const legacyTokenHash = (token: string) => createHash('sha256').update(to
 export async function staffByTokenHashes(db: Db, hashes: TokenHashes): Promise<(Staff & { tokenId: string }) | undefined> {
   const row = await db('api_tokens as t')
     .join('staff_users as u', 'u.id', 't.staff_user_id')
-    .where((q) => q.where({ 't.secret_hash': hashes.hmac, 't.hash_scheme': 'hmac_sha256' })
-      .orWhere({ 't.secret_hash': hashes.legacy, 't.hash_scheme': 'legacy_sha256' }))
+    .whereRaw(`((t.secret_hash = ? and t.hash_scheme = 'hmac_sha256') or (t.secret_hash = ? and t.hash_scheme = 'legacy_sha256'))`, [hashes.hmac, hashes.legacy])
     .whereNull('t.revoked_at')
     .whereNull('u.deactivated_at')
-    .where((q) => q.whereNull('t.expires_at').orWhere('t.expires_at', '>', db.fn.now()))
+    .whereRaw('(t.expires_at is null or t.expires_at > now())')
     .first<{ token_id: string; id: string; practice_id: string; role: StaffRole; display_name: string; last_used_at: Date | null } | undefined>(
       't.id as token_id', 'u.id', 't.practice_id', 't.role', 'u.display_name', 't.last_used_at',
     );

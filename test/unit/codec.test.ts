@@ -4,7 +4,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import {
   AesGcmPayloadCodec, dataConverterFor, ENCRYPTED_ENCODING, KEY_ID_METADATA, parsePayloadKeys, payloadCodecFor, payloadCodecFromEnv, REFUSED_ENCODING,
 } from '../../lib/codec';
-import { parseEnv, serviceEnvSchema } from '../../lib/config';
+import { parseEnv, SECRET_VARIABLES, serviceEnvSchema } from '../../lib/config';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString('utf8');
@@ -116,7 +116,7 @@ describe('payload key configuration', () => {
   it('refuses the public development key and engineer token in production', () => {
     const generated = () => randomBytes(32).toString('base64');
     const prod = {
-      ...base, NODE_ENV: 'production', EHR_WEBHOOK_SECRETS: generated(), CLEARINGHOUSE_WEBHOOK_SECRETS: generated(), PORTAL_SECRET: generated(), PAYMENT_LINK_SECRET: generated(),
+      ...base, NODE_ENV: 'production', ...Object.fromEntries(SECRET_VARIABLES.filter((n) => n !== 'CODEC_ENGINEER_TOKENS').map((n) => [n, generated()])),
     };
     expect(messageFor(prod)).toBe('Configuration error: CODEC_ENGINEER_TOKENS is a publicly known value: generate one with: openssl rand -base64 32');
     expect(messageFor({ ...prod, CODEC_ENGINEER_TOKENS: generated() }))

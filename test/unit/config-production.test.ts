@@ -1,6 +1,6 @@
 /** The production secret policy (lib/secret-policy.ts, applied by lib/config.ts with NODE_ENV=production). */
 import { randomBytes } from 'node:crypto';
-import { parseEnv, serviceEnvSchema } from '../../lib/config';
+import { parseEnv, SECRET_VARIABLES, serviceEnvSchema } from '../../lib/config';
 import { DEV_PAYLOAD_KEYS } from '../../lib/codec';
 import { PUBLIC_SECRETS, secretProblem } from '../../lib/secret-policy';
 import { standinEnvSchema } from '../../ehr/standin/config';
@@ -13,8 +13,7 @@ const COMPOSE_KEY = 'rACwOcydnfTSDpJNToUpL8Qj667ypWYwd5Q5hRa3gIc=';
 function production(): Record<string, string> {
   return {
     NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db.internal:5432/payflow', PUBLIC_BASE_URL: 'https://pay.example-practice.com',
-    EHR_WEBHOOK_SECRETS: strong(), CLEARINGHOUSE_WEBHOOK_SECRETS: strong(), CODEC_ENGINEER_TOKENS: strong(),
-    PORTAL_SECRET: strong(), PAYMENT_LINK_SECRET: strong(), API_TOKEN_PEPPER: strong(), PAYLOAD_KEYS: key('k2026-11'),
+    ...Object.fromEntries(SECRET_VARIABLES.map((name) => [name, strong()])), PAYLOAD_KEYS: key('k2026-11'),
   };
 }
 const messageFor = (env: Record<string, string>) => {
@@ -25,7 +24,7 @@ const messageFor = (env: Record<string, string>) => {
     return (err as Error).message;
   }
 };
-const SECRETS = ['EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS', 'CODEC_ENGINEER_TOKENS', 'PORTAL_SECRET', 'PAYMENT_LINK_SECRET', 'API_TOKEN_PEPPER'];
+const SECRETS: readonly string[] = SECRET_VARIABLES;
 const devDefaults = parseEnv(serviceEnvSchema, { DATABASE_URL: 'postgres://u:p@localhost/x' });
 
 describe('production configuration', () => {
@@ -47,6 +46,8 @@ describe('production configuration', () => {
     ['PORTAL_SECRET', 'compose-portal-secret-change-me'],
     ['PAYMENT_LINK_SECRET', 'compose-payment-link-secret-change-me'],
     ['API_TOKEN_PEPPER', 'compose-api-token-pepper-change-me'],
+    ['PLATFORM_OPERATOR_TOKENS', 'compose-platform-operator-token-change-me'],
+    ['IDP_SECRET_KEY', 'compose-idp-secret-key-change-me'],
     ['PORTAL_SECRET', 'dev-portal-secret-not-for-production'],
   ])('refuses the public value docker-compose.yml or the code printed: %s=%s', (name, value) => {
     expect(messageFor({ ...production(), [name]: value })).toBe(`Configuration error: ${name} is a publicly known value: generate one with: openssl rand -base64 32`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnv, serviceEnvSchema, stackEnvSchema } from '../../lib/config';
+import { parseEnv, SECRET_VARIABLES, serviceEnvSchema, stackEnvSchema } from '../../lib/config';
 import { standinEnvSchema } from '../../ehr/standin/config';
 
 const base = { DATABASE_URL: 'postgres://u:p@localhost:5432/payflow' };
@@ -46,9 +46,8 @@ describe('configuration', () => {
     const generated = () => randomBytes(32).toString('base64');
     expect(messageFor({ ...base, NODE_ENV: 'production' })).toBe('Configuration error: EHR_WEBHOOK_SECRETS is a publicly known value: generate one with: openssl rand -base64 32');
     expect(messageFor({
-      ...base, NODE_ENV: 'production', EHR_WEBHOOK_SECRETS: generated(), CLEARINGHOUSE_WEBHOOK_SECRETS: generated(),
-      CODEC_ENGINEER_TOKENS: generated(), PAYLOAD_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      PORTAL_SECRET: generated(), PAYMENT_LINK_SECRET: generated(), PUBLIC_BASE_URL: 'https://pay.example-practice.com',
+      ...base, NODE_ENV: 'production', ...Object.fromEntries(SECRET_VARIABLES.map((name) => [name, generated()])),
+      PAYLOAD_KEYS: `k1:${randomBytes(32).toString('base64')}`, PUBLIC_BASE_URL: 'https://pay.example-practice.com',
     })).toBe('accepted');
   });
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseEnv, serviceEnvSchema } from '../../lib/config';
+import { parseEnv, SECRET_VARIABLES, serviceEnvSchema } from '../../lib/config';
 import { standinEnvSchema } from '../../ehr/standin/config';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { SHUTDOWN_FORCE_MARGIN_SECONDS } from '../../worker/create-worker';
@@ -62,10 +62,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('takes production values from the environment (.env): then the configuration is accepted in production', () => {
-    const host = {
-      NODE_ENV: 'production', EHR_BASE_URL: 'https://ehr.example-vendor.com', EHR_WEBHOOK_SECRETS: generated(), CLEARINGHOUSE_WEBHOOK_SECRETS: generated(),
-      PAYLOAD_KEYS: `k2026-11:${generated()}`, CODEC_ENGINEER_TOKENS: generated(), TEMPORAL_UI_ORIGIN: 'https://temporal.internal.example-practice.com',
-      PUBLIC_BASE_URL: 'https://pay.example-practice.com', PORTAL_SECRET: generated(), PAYMENT_LINK_SECRET: generated(),
+    const host: Record<string, string> = {
+      NODE_ENV: 'production', EHR_BASE_URL: 'https://ehr.example-vendor.com', ...Object.fromEntries(SECRET_VARIABLES.map((n) => [n, generated()])),
+      PAYLOAD_KEYS: `k2026-11:${generated()}`, TEMPORAL_UI_ORIGIN: 'https://temporal.internal.example-practice.com',
+      PUBLIC_BASE_URL: 'https://pay.example-practice.com',
     };
     for (const name of ['api', 'worker', 'migrate']) {
       const config = parseEnv(serviceEnvSchema, envOf(name, host));

@@ -11,11 +11,11 @@ import { REASON_LABELS, type CreditAge } from '../../domain/manual-tasks';
 
 export { formatDate, formatInstant } from '../format';
 
-export type Section = 'queue' | 'patients' | 'reports' | 'settings' | 'none';
+export type Section = 'queue' | 'patients' | 'reports' | 'team' | 'settings' | 'none';
 
 export interface PageContext { staff: Staff; csrf: string }
 
-const ROLE_LABELS = { front_desk: 'front desk', billing: 'billing', admin: 'admin' } as const;
+export const ROLE_LABELS = { front_desk: 'front desk', billing: 'billing', admin: 'admin' } as const;
 
 /** The signed-in person, and their role unless their name already says it. */
 function who(staff: Staff): SafeHtml {
@@ -38,7 +38,7 @@ ${ctx ? html`<ul>
 ${nav('queue', '/staff/queue', 'Work queue')}
 ${nav('patients', '/staff/patients', 'Patients')}
 ${ctx.staff.role !== 'front_desk' ? nav('reports', '/staff/reports', 'Reports') : ''}
-${ctx.staff.role === 'admin' ? nav('settings', '/staff/settings', 'Settings') : ''}
+${ctx.staff.role === 'admin' ? html`${nav('team', '/staff/team', 'Team')}${nav('settings', '/staff/settings', 'Settings')}` : ''}
 </ul>
 <div class="who"><span>${who(ctx.staff)}</span>
 <form method="post" action="/staff/sign-out">${csrfField(ctx)}<button type="submit" class="link">Sign out</button></form></div>` : ''}

@@ -21,6 +21,8 @@ import { collectionPageOf, patientPageOf, patientsWithBalancesOf, visitPageOf } 
 import { endStaffSignIn, staffOfToken, startStaffSession } from '../../app/staff-sessions';
 import { assignTask, getTaskView, listQueue, resolveBodySchema, resolveTask, taskListFilter, type ResolveBody } from '../../app/work-queue';
 import { appErrorOf } from '../../app/errors';
+import { changeRole, deactivate, invite, staffOfPractice } from '../../app/staff-directory';
+import { inviteBodySchema, roleBodySchema } from '../../contracts/staff-directory';
 import { creditAge } from '../../domain/manual-tasks';
 import { MAX_PAYMENT_CENTS, parseDollars, type Cents } from '../../domain/money';
 import { AppError, notFound } from '../../lib/errors';
@@ -33,9 +35,11 @@ import { requestFaultOf } from '../../http/request-faults';
 import { helmetOptions } from '../../http/security-headers';
 import { type Notice, type PageContext } from './layout';
 import {
-  collectionPageHtml, messagePage, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, taskPage, visitPage,
-  type CollectFormState, type QueueFilterValues, type ResolveFormState,
+  collectionPageHtml, messagePage, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, taskPage, teamPage, visitPage,
+  type CollectFormState, type InviteFormState, type QueueFilterValues, type ResolveFormState,
 } from './pages';
+import { signInChoices } from '../../app/staff-sign-in';
+import { oidcSignInRoutes, type SignInSettings } from './sign-in-routes';
 import { csrfValid, endSessionCookie, loadSession, requireSession, sameOrigin, sessionCookieOf, setSessionCookie, STAFF_SESSION_TTL_MS } from './session';
 
 export interface StaffPageDeps {
@@ -44,6 +48,8 @@ export interface StaffPageDeps {
   apiTokenPepper?: string;
   /** Limits on refused tokens (http/credential-limits.ts), shared with the JSON API; its own when omitted. */
   credentials?: CredentialGuard;
+  /** Sign-in with the practice's identity provider (sign-in-routes.ts); the token form only, to localhost:3000, when omitted. */
+  signIn?: SignInSettings;
 }
 
 const STATIC_DIR = join(__dirname, 'static');
@@ -131,16 +137,25 @@ export function staffPages(deps: StaffPageDeps): Router {
     res.type('text/javascript').set('Cache-Control', 'public, max-age=300').send(STAFF_JS);
   });
   router.use('/staff', loadSession(deps.db));
+  const signIn: SignInSettings = deps.signIn ?? { tokenSignIn: true, redirectUri: 'http://localhost:3000/staff/oidc/callback' };
+  router.use(oidcSignInRoutes({ db: deps.db, log: deps.log, signIn }));
+  const signInPageOf = async (req: Request, o: { failed?: boolean; signedOut?: boolean }) => {
+    const practices = await signInChoices(deps);
+    const asked = str(req.query.practice);
+    const chosen = practices.find((p) => p.externalId === asked);
+    return signInPage({ ...o, choices: { practices, tokenForm: signIn.tokenSignIn, ...(chosen ? { chosen } : {}) } });
+  };
 
   // ── public: sign-in / sign-out ──
   router.get('/staff', (req, res) => {
     res.redirect(303, req.staffSession ? '/staff/queue' : '/staff/sign-in');
   });
-  router.get('/staff/sign-in', (req, res) => {
+  router.get('/staff/sign-in', async (req, res) => {
     if (req.staffSession) return res.redirect(303, '/staff/queue');
-    send(res, 200, signInPage({ signedOut: req.query['signed-out'] === '1' }));
+    send(res, 200, await signInPageOf(req, { signedOut: req.query['signed-out'] === '1' }));
   });
   router.post('/staff/sign-in', form, async (req, res) => {
+    if (!signIn.tokenSignIn) return send(res, 404, messagePage({ title: 'Sign in with your identity provider', text: "Tokens do not sign in to these pages here: use your practice's identity provider on the sign-in page." }));
     if (!sameOrigin(req)) return send(res, 403, messagePage({ title: 'This form has expired', text: 'Sign in from the sign-in page of this site.' }));
     const token = str((req.body as Record<string, unknown>).token).trim();
     // Counted before the comparison, given back when accepted: parallel guesses cannot pass the limit.
@@ -150,7 +165,7 @@ export function staffPages(deps: StaffPageDeps): Router {
       return send(res, 429, messagePage({ title: 'Too many sign-in attempts', text: `Too many tokens were not accepted from here. Try again in ${Math.ceil(wait / 60)} minute(s), or ask an admin for your token.` }));
     }
     const staff = await staffOfToken(deps, token);
-    if (!staff) return send(res, 401, signInPage({ failed: true }));
+    if (!staff) return send(res, 401, await signInPageOf(req, { failed: true }));
     await credentials.accepted(req, token);
     const session = await startStaffSession(deps, staff, STAFF_SESSION_TTL_MS);
     setSessionCookie(req, res, session.cookieValue, Math.floor(STAFF_SESSION_TTL_MS / 1000));
@@ -360,6 +375,67 @@ export function staffPages(deps: StaffPageDeps): Router {
     }
     await changePracticeSettings(deps, staff, { statementThresholdCents: cents });
     res.redirect(303, '/staff/settings?saved=1');
+  });
+
+  // ── the team (admin): invite, change a role, deactivate (app/staff-directory.ts) ──
+  const teamAdmin = pageRole([], 'The team is managed by admins.');
+  const TEAM_DONE: Record<string, Notice> = {
+    invited: { kind: 'ok', title: 'Invited', text: "They can sign in with your practice's identity provider now.", focus: true },
+    role: { kind: 'ok', title: 'Role changed', focus: true },
+    deactivated: { kind: 'ok', title: 'Deactivated', text: 'Their sessions have ended and their API tokens no longer work.', focus: true },
+  };
+  async function renderTeam(req: Request, res: Response, status: number, extra: { form?: InviteFormState; notice?: Notice } = {}) {
+    const done = typeof req.query.done === 'string' ? TEAM_DONE[req.query.done] : undefined;
+    send(res, status, teamPage(ctxOf(req), await staffOfPractice(deps, staffOf(req)), { notice: extra.notice ?? done, form: extra.form }));
+  }
+  /** A refusal the admin can act on (422 a field, 409 the last admin / yourself / already invited): the page says it. */
+  const teamRefusal = (caught: unknown): AppError | undefined => {
+    const err = appErrorOf(caught);
+    return err instanceof AppError && (err.status === 409 || err.status === 422) ? err : undefined;
+  };
+  router.get('/staff/team', teamAdmin, async (req, res) => {
+    await renderTeam(req, res, 200);
+  });
+  router.post('/staff/team/invite', form, formGuard, teamAdmin, async (req, res) => {
+    const raw = req.body as Record<string, unknown>;
+    const state: InviteFormState = { email: str(raw.email), displayName: str(raw.displayName), role: str(raw.role) };
+    const parsed = inviteBodySchema.safeParse({ email: state.email, displayName: state.displayName, role: state.role });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return renderTeam(req, res, 422, { form: { ...state, error: { field: String(issue.path[0] ?? 'form'), message: `${issue.message}.` } } });
+    }
+    try {
+      await invite(deps, staffOf(req), parsed.data);
+    } catch (caught) {
+      const err = teamRefusal(caught);
+      if (!err) throw caught;
+      return renderTeam(req, res, err.status, { form: { ...state, error: { field: err.fields?.[0]?.field ?? 'form', message: err.fields?.[0]?.reason ?? err.message } } });
+    }
+    res.redirect(303, '/staff/team?done=invited');
+  });
+  router.post('/staff/team/:staffId/role', form, formGuard, teamAdmin, async (req, res) => {
+    const staffId = idParam(req.params.staffId, 'staff member');
+    const parsed = roleBodySchema.safeParse({ role: str((req.body as Record<string, unknown>).role) });
+    if (!parsed.success) return renderTeam(req, res, 422, { notice: { kind: 'bad', title: 'Choose front desk, billing or admin', focus: true } });
+    try {
+      await changeRole(deps, staffOf(req), staffId, parsed.data.role);
+    } catch (caught) {
+      const err = teamRefusal(caught);
+      if (!err) throw caught;
+      return renderTeam(req, res, err.status, { notice: { kind: 'bad', title: 'The role was not changed', text: err.message, focus: true } });
+    }
+    res.redirect(303, '/staff/team?done=role');
+  });
+  router.post('/staff/team/:staffId/deactivate', form, formGuard, teamAdmin, async (req, res) => {
+    const staffId = idParam(req.params.staffId, 'staff member');
+    try {
+      await deactivate(deps, staffOf(req), staffId);
+    } catch (caught) {
+      const err = teamRefusal(caught);
+      if (!err) throw caught;
+      return renderTeam(req, res, err.status, { notice: { kind: 'bad', title: 'Not deactivated', text: err.message, focus: true } });
+    }
+    res.redirect(303, '/staff/team?done=deactivated');
   });
 
   // ── errors: an HTML page, never a stack trace ──

@@ -49,6 +49,20 @@ export function endSessionCookie(req: Request, res: Response): void {
 
 export const sessionCookieOf = (req: Request): string | undefined => parseCookies(req.headers.cookie)[STAFF_COOKIE];
 
+/**
+ * A sign-in through the identity provider: its state, in a cookie of the browser that started it, compared at the
+ * callback (login CSRF). SameSite=Lax, not Strict: the callback is a top-level navigation from the provider's site.
+ * Only on the callback's path; gone after 10 minutes or at the callback.
+ */
+export const SIGN_IN_COOKIE = 'pf_staff_signin';
+const SIGN_IN_COOKIE_PATH = '/staff/oidc';
+export function setSignInCookie(req: Request, res: Response, state: string, maxAgeSeconds: number): void {
+  const attrs = [`${SIGN_IN_COOKIE}=${state}`, `Path=${SIGN_IN_COOKIE_PATH}`, 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`];
+  if (secureCookie(req)) attrs.push('Secure');
+  res.append('Set-Cookie', attrs.join('; '));
+}
+export const signInCookieOf = (req: Request): string | undefined => parseCookies(req.headers.cookie)[SIGN_IN_COOKIE];
+
 /** Loads the session (if any) into req.staff / req.staffSession. */
 export function loadSession(db: Db): RequestHandler {
   return async (req, _res, next) => {
