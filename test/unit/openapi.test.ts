@@ -60,7 +60,7 @@ const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.en
 /** Described, but not a route of the app's router: served by the metrics listener, or by express.static. */
 const NOT_ROUTES = ['GET /metrics', 'GET /portal/static/portal.css', 'GET /portal/static/statement.css'];
 /** The JSON API: every operation here answers JSON, except the pages and files it names. */
-const JSON_API = /^(\/v1\/|\/webhooks\/|\/healthz$|\/readyz$|\/openapi\.json$|\/codec\/(en|de)code$)/;
+const JSON_API = /^(\/v1\/|\/platform\/|\/webhooks\/|\/healthz$|\/readyz$|\/openapi\.json$|\/codec\/(en|de)code$)/;
 const twoHundreds = (op: DocOperation) => Object.entries(op.responses).filter(([status]) => /^2\d\d$/.test(status));
 
 describe('the OpenAPI document (generated from contracts/)', () => {
@@ -96,7 +96,7 @@ describe('the OpenAPI document (generated from contracts/)', () => {
     expect(json.filter(isFile).map((d) => d.key).sort()).toEqual([
       'GET /v1/reports/manual-tasks.csv', 'GET /v1/reports/open-credits.csv', 'GET /v1/statements/{statementId}/print',
     ]);
-    expect(jsonOps.length).toBe(39); // 31, + 3 API tokens, + 5 staff (issue 15)
+    expect(jsonOps.length).toBe(43); // 31, + 3 API tokens, + 5 staff, + 2 identity provider, + 2 platform (issue 15)
   });
 
   it('errors are the shared problem+json answer', () => {

@@ -20,7 +20,8 @@ export interface SignInChoices {
 }
 
 const oidcLink = (p: { externalId: string; name: string }) =>
-  html`<p><a class="button" id="oidc-sign-in" href="/staff/sign-in/oidc?practice=${encodeURIComponent(p.externalId)}">Sign in with your practice's identity provider</a></p>
+  html`<p><a class="button" id="oidc-sign-in" href="/staff/sign-in/oidc?practice=${encodeURIComponent(p.externalId)}">
+Sign in with your practice's identity provider</a></p>
 <p class="hint">${p.name}: you sign in on your practice's own sign-in page (Google Workspace, Microsoft Entra, Okta…) and come back here.</p>`;
 
 export function signInPage(o: { failed?: boolean; signedOut?: boolean; choices?: SignInChoices }): string {
@@ -35,7 +36,8 @@ export function signInPage(o: { failed?: boolean; signedOut?: boolean; choices?:
 </div>
 <button type="submit">Sign in with your practice's identity provider</button>
 </form>`
-      : choices.tokenForm ? '' : html`<p class="lead">No practice signs in here yet. Ask the person who runs payflow to connect your practice's identity provider.</p>`;
+      : choices.tokenForm ? '' : html`<p class="lead">No practice signs in here yet.
+Ask the person who runs payflow to connect your practice's identity provider.</p>`;
   return page({ title: 'Sign in', section: 'none' }, html`<div class="signin card">
 <h1>Staff sign-in</h1>
 ${o.failed ? notice(REFUSED) : ''}
@@ -73,5 +75,6 @@ export function signedInPage(next: string): string {
     title: 'Signed in · payflow staff',
     head: html`<meta http-equiv="refresh" content="0;url=${next}">
 <link rel="stylesheet" href="/staff/static/staff.css">`,
-  }, html`<main id="main"><div class="signin card"><h1>You are signed in</h1><p><a id="continue" href="${next}">Continue to the work queue</a></p></div></main>`);
+  }, html`<main id="main"><div class="signin card"><h1>You are signed in</h1>
+<p><a id="continue" href="${next}">Continue to the work queue</a></p></div></main>`);
 }

@@ -19,7 +19,8 @@ function memberRow(ctx: PageContext, m: StaffMember): Interpolation {
   const live = m.status !== 'deactivated';
   const roleForm = live && !self ? html`<form method="post" action="/staff/team/${m.staffId}/role" class="inline">${csrfField(ctx)}
 <label class="visually-hidden" for="role-${m.staffId}">Role of ${m.displayName}</label>
-<select id="role-${m.staffId}" name="role">${roleOptions(m.role)}</select> <button type="submit" class="secondary">Change</button></form>` : ROLE_LABELS[m.role];
+<select id="role-${m.staffId}" name="role">${roleOptions(m.role)}</select>
+<button type="submit" class="secondary">Change</button></form>` : ROLE_LABELS[m.role];
   const deactivate = live && !self ? html`<form method="post" action="/staff/team/${m.staffId}/deactivate" class="inline">${csrfField(ctx)}
 <button type="submit" class="danger">Deactivate</button></form>` : '';
   return html`<tr><td>${m.displayName}${self ? ' (you)' : ''}${m.kind === 'system' ? html` <span class="muted small">system (API token)</span>` : ''}</td>
