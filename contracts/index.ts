@@ -15,6 +15,7 @@ import type { Operation } from './operation';
 import { patientOperations } from './patients';
 import { platformOperations, platformSecuritySchemes } from './platform';
 import { portalOperations } from './portal';
+import { remittanceOperations } from './remittances';
 import { reportOperations } from './reports';
 import { settingsOperations } from './settings';
 import { staffDirectoryOperations } from './staff-directory';
@@ -57,6 +58,7 @@ export function allOperations(events: { ehr: z.ZodType; clearinghouse: z.ZodType
     ...staffDirectoryOperations,
     ...platformOperations,
     ...apiTokenOperations,
+    ...remittanceOperations,
     ...staffPageOperations,
     ...engineerOperations,
   ];

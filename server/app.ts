@@ -31,6 +31,7 @@ import { reportRoutes } from '../api/routes/staff-reports';
 import { settingsRoutes } from '../api/routes/staff-settings';
 import { staffDirectoryRoutes } from '../api/routes/staff-directory';
 import { platformRoutes } from '../api/routes/platform';
+import { remittanceRoutes } from '../api/routes/remittances';
 import { statementRoutes } from '../api/routes/statements';
 import { taskRoutes } from '../api/routes/tasks';
 import { webhookRoutes, type WebhookSecrets } from '../api/routes/webhooks';
@@ -189,6 +190,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(settingsRoutes({ db: deps.db, idpSecretKey: deps.staffSignIn?.idpSecretKey }));
   app.use(staffDirectoryRoutes({ db: deps.db }));
   app.use(apiTokenRoutes({ db: deps.db, apiTokenPepper: deps.apiTokenPepper }));
+  // X12 835 files: a raw body (up to 5 MB) parsed by the route itself, after the role check (api/routes/remittances.ts).
+  app.use(remittanceRoutes({ db: deps.db, reversalWatchMs: deps.windows.reversalWatchMs }));
   app.use(statementRoutes(statementDeps));
   // The printable statement: a page (web/), but under /v1 with the bearer token and problem+json errors.
   app.use(statementPrintRoutes(statementDeps));

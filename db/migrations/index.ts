@@ -14,6 +14,7 @@ import * as m012 from './012_ledger_sums_enforced';
 import * as m013 from './013_portal_counters_and_sessions';
 import * as m014 from './014_staff_identity_and_api_tokens';
 import * as m015 from './015_staff_session_idle';
+import * as m016 from './016_remittances';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '013_portal_counters_and_sessions': m013,
   '014_staff_identity_and_api_tokens': m014,
   '015_staff_session_idle': m015,
+  '016_remittances': m016,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
