@@ -13,7 +13,7 @@ import { identityProviderOperations } from './identity-provider';
 import { manualTaskOperations } from './manual-tasks';
 import type { Operation } from './operation';
 import { patientOperations } from './patients';
-import { platformOperations, platformSecuritySchemes } from './platform';
+import { platformOperations, platformPageOperations, platformSecuritySchemes } from './platform';
 import { portalOperations } from './portal';
 import { remittanceOperations } from './remittances';
 import { reportOperations } from './reports';
@@ -57,6 +57,7 @@ export function allOperations(events: { ehr: z.ZodType; clearinghouse: z.ZodType
     ...identityProviderOperations,
     ...staffDirectoryOperations,
     ...platformOperations,
+    ...platformPageOperations,
     ...apiTokenOperations,
     ...remittanceOperations,
     ...staffPageOperations,

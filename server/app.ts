@@ -36,6 +36,7 @@ import { statementRoutes } from '../api/routes/statements';
 import { taskRoutes } from '../api/routes/tasks';
 import { webhookRoutes, type WebhookSecrets } from '../api/routes/webhooks';
 import { codecSessionPage } from '../web/codec/session-page';
+import { platformPages } from '../web/platform/routes';
 import { portalRoutes } from '../web/portal/routes';
 import { staffPages } from '../web/staff/routes';
 import { statementPrintRoutes } from '../web/staff/statement-print';
@@ -172,8 +173,12 @@ export function createApp(deps: AppDeps): Express {
     },
   }));
 
-  // The platform operator's onboarding (its own tokens, not staff's: http/operator-auth.ts).
-  app.use(platformRoutes({ db: deps.db, idpSecretKey: deps.staffSignIn?.idpSecretKey, operatorTokens: deps.operatorTokens ?? [], credentials }));
+  // The platform operator's onboarding (its own tokens, not staff's: http/operator-auth.ts). First its pages (web/platform/:
+  // /platform, /platform/sign-in, /platform/sign-out, /platform/onboard, a signed session cookie), which need no bearer
+  // header; then the JSON routes, whose bearer check covers everything else under /platform.
+  const platformDeps = { db: deps.db, idpSecretKey: deps.staffSignIn?.idpSecretKey, operatorTokens: deps.operatorTokens ?? [], credentials };
+  app.use(platformPages(platformDeps));
+  app.use(platformRoutes(platformDeps));
 
   // Everything under /v1 is for authenticated staff; another practice's ids answer 404. Its answers carry PHI (names,
   // dates of birth, ledgers), errors included: no browser or proxy may keep a copy.

@@ -59,8 +59,8 @@ const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.en
 
 /** Described, but not a route of the app's router: served by the metrics listener, or by express.static. */
 const NOT_ROUTES = ['GET /metrics', 'GET /portal/static/portal.css', 'GET /portal/static/statement.css'];
-/** The JSON API: every operation here answers JSON, except the pages and files it names. */
-const JSON_API = /^(\/v1\/|\/platform\/|\/webhooks\/|\/healthz$|\/readyz$|\/openapi\.json$|\/codec\/(en|de)code$)/;
+/** The JSON API: every operation here answers JSON, except the pages and files it names (the operator's pages, /platform/sign-in…, are HTML). */
+const JSON_API = /^(\/v1\/|\/platform\/practices$|\/webhooks\/|\/healthz$|\/readyz$|\/openapi\.json$|\/codec\/(en|de)code$)/;
 const twoHundreds = (op: DocOperation) => Object.entries(op.responses).filter(([status]) => /^2\d\d$/.test(status));
 
 describe('the OpenAPI document (generated from contracts/)', () => {

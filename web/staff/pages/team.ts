@@ -35,10 +35,10 @@ export function teamPage(ctx: PageContext, staff: StaffMember[], o: { form?: Inv
 <p class="lead">Who may sign in to this practice, and with which role. People sign in with your practice's identity provider using the
 email you invite them with; a deactivated member's sessions end and their API tokens stop working at once.</p>
 ${notice(o.notice)}
-<table class="data"><caption class="visually-hidden">Staff of the practice</caption>
+<div class="card"><table class="data"><caption class="visually-hidden">Staff of the practice</caption>
 <thead><tr>${th('Name')}${th('Email')}${th('Role')}${th('Status')}${th(html`<span class="visually-hidden">Actions</span>`)}</tr></thead>
-<tbody>${staff.map((m) => memberRow(ctx, m))}</tbody></table>
-<form method="post" action="/staff/team/invite" class="card" novalidate>
+<tbody>${staff.map((m) => memberRow(ctx, m))}</tbody></table></div>
+<form method="post" action="/staff/team/invite" class="card invite" novalidate>
 ${csrfField(ctx)}
 <h2>Invite someone</h2>
 <div class="field"><label for="invite-email">Email</label>
