@@ -4,15 +4,9 @@
  */
 import type { Db } from '../db/connection';
 import type { Staff } from '../db/queries/staff';
-import { staffOfApiToken, type TokenDeps } from './api-tokens';
 import { createStaffSession, endStaffSession, staffSession, type StaffSession } from '../db/queries/staff-sessions';
 
 export type { StaffSession };
-
-/** The staff member a token acts as (app/api-tokens.ts); a token that could not be one is not looked up. */
-export async function staffOfToken(deps: TokenDeps, token: string): Promise<Staff | undefined> {
-  return staffOfApiToken(deps, token);
-}
 
 /** A session of `ttlMs` (absolute; it also ends after 30 minutes unused), started by a token or the identity provider. */
 export async function startStaffSession(deps: { db: Db }, staff: Staff, ttlMs: number, via: 'token' | 'oidc' = 'token') {

@@ -208,6 +208,7 @@ describe('statement workflow', () => {
     const result = await stack.client.workflow.getHandle(statement.workflowId).result();
     expect(result).toMatchObject({ status: 'paid', paidCents: 34050, dueCents: 0 });
     expect(await stack.db('manual_tasks').where({ id: tasks[0].id }).first()).toMatchObject({ status: 'resolved', resolution: 'credit' });
+    recordHistory(statement.workflowId, 'statement-surplus-resolved');
   });
 
   it('the ledger serialises concurrent applications of two payments of one statement (row locks)', async () => {

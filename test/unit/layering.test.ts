@@ -14,27 +14,15 @@
  *   contracts/ (the request and response schemas the OpenAPI document is generated from) imports only zod, domain/
  *   and contracts/, so api/, web/, app/, ehr/ and server/ may all read it.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
+import { ROOT, tsFilesUnder } from '../support/source-files';
 
-const ROOT = resolve(__dirname, '../..');
 const SOURCE_FOLDERS = ['activities', 'api', 'app', 'contracts', 'db', 'domain', 'ehr', 'http', 'lib', 'server', 'web', 'worker', 'workflows'];
 
 interface Edge { from: string; specifier: string; target: string; typeOnly: boolean }
 
-function filesUnder(folder: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts')) out.push(path);
-    }
-  };
-  walk(join(ROOT, folder));
-  return out;
-}
 
 /** `import type …` / `export type … from` statements, by their module specifier. */
 function typeOnlySpecifiers(text: string): Set<string> {
@@ -56,7 +44,7 @@ function edgesOf(file: string): Edge[] {
   }));
 }
 
-const edges = SOURCE_FOLDERS.flatMap(filesUnder).flatMap(edgesOf);
+const edges = SOURCE_FOLDERS.flatMap(tsFilesUnder).flatMap(edgesOf);
 const inFolder = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
 const isPackage = (target: string, name: string) => target === name || target.startsWith(`${name}/`);
 const show = (bad: Edge[]) => bad.map((e) => `${e.from} imports ${e.specifier}`);
@@ -109,9 +97,9 @@ describe('layers', () => {
   it('SQL lives in db/ only, and db/ raises its own errors (no HTTP status in db/)', () => {
     // A query builder called on a table (`trx('claims')`, `db("payments")`), raw SQL, or knex imported for more than types.
     const sqlAt = (file: string) => /\b(?:trx|db|knex)\(\s*['"`]|\.raw\(/.test(readFileSync(file, 'utf8'));
-    const outside = SOURCE_FOLDERS.filter((f) => f !== 'db').flatMap(filesUnder).filter(sqlAt).map((f) => relative(ROOT, f));
+    const outside = SOURCE_FOLDERS.filter((f) => f !== 'db').flatMap(tsFilesUnder).filter(sqlAt).map((f) => relative(ROOT, f));
     expect(outside).toEqual([]);
-    expect(filesUnder('db').filter(sqlAt).length).toBeGreaterThan(10); // the check sees SQL where it is
+    expect(tsFilesUnder('db').filter(sqlAt).length).toBeGreaterThan(10); // the check sees SQL where it is
     expect(show(edges.filter((e) => !inFolder(e.from, 'db') && !e.typeOnly && isPackage(e.target, 'knex')))).toEqual([]);
     expect(show(edges.filter((e) => inFolder(e.from, 'db') && e.target === 'lib/errors'))).toEqual([]);
   });

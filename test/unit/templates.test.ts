@@ -7,34 +7,15 @@
  *   literal with an HTML document or form in it. lib/html.ts (the `html` tag itself and the document frame, shared
  *   with the EHR stand-in) and the stand-in (ehr/standin/, a separate program with its own pages) are left out.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
 import ts from 'typescript';
+import { repoPath, tsFilesUnder } from '../support/source-files';
 
-const ROOT = resolve(__dirname, '../..');
 const MAX_LINE = 160;
 /** Where the service's code lives, besides web/ (scripts, the benchmark and the tests are tools, not the service). */
 const SERVICE_FOLDERS = ['activities', 'api', 'app', 'contracts', 'db', 'domain', 'ehr', 'http', 'lib', 'server', 'worker', 'workflows'];
 const NOT_CHECKED = ['lib/html.ts', 'ehr/standin/'];
 
-function tsFilesUnder(folder: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.ts')) out.push(path);
-    }
-  };
-  try {
-    walk(join(ROOT, folder));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  return out;
-}
-
-const repoPath = (file: string) => relative(ROOT, file).split(sep).join('/');
 
 const MARKUP = /<\/?[a-z][a-z0-9-]*[\s>/]|<!doctype/i;
 const DOCUMENT = /<!doctype html|<html[\s>]|<body[\s>]|<form[\s>]/i;

@@ -18,7 +18,8 @@ import { changePracticeSettings, practiceSettingsOf } from '../../app/practice-s
 import { resendRefundRequests } from '../../app/refunds';
 import { manualTasksCsv, manualTasksReport, openCreditsCsv, openCreditsReport } from '../../app/reports';
 import { collectionPageOf, patientPageOf, patientsWithBalancesOf, visitPageOf } from '../../app/billing-pages';
-import { endStaffSignIn, staffOfToken, startStaffSession } from '../../app/staff-sessions';
+import { endStaffSignIn, startStaffSession } from '../../app/staff-sessions';
+import { staffOfApiToken } from '../../app/api-tokens';
 import { assignTask, getTaskView, listQueue, resolveBodySchema, resolveTask, taskListFilter, type ResolveBody } from '../../app/work-queue';
 import { appErrorOf } from '../../app/errors';
 import { changeRole, deactivate, invite, staffOfPractice } from '../../app/staff-directory';
@@ -164,7 +165,7 @@ export function staffPages(deps: StaffPageDeps): Router {
       res.set('Retry-After', String(wait));
       return send(res, 429, messagePage({ title: 'Too many sign-in attempts', text: `Too many tokens were not accepted from here. Try again in ${Math.ceil(wait / 60)} minute(s), or ask an admin for your token.` }));
     }
-    const staff = await staffOfToken(deps, token);
+    const staff = await staffOfApiToken(deps, token);
     if (!staff) return send(res, 401, await signInPageOf(req, { failed: true }));
     await credentials.accepted(req, token);
     const session = await startStaffSession(deps, staff, STAFF_SESSION_TTL_MS);
