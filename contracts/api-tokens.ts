@@ -1,7 +1,7 @@
 /** API tokens for systems (admin): create one (its secret shown once), list them (never a secret), revoke one. */
 import { z } from 'zod';
 import { id, instant } from './common';
-import { apiErrors, emptyBody, json, jsonBody, pathIds, type Operation } from './operation';
+import { apiErrors, emptyBody, idempotencyKey, json, jsonBody, pathIds, type Operation } from './operation';
 
 export const TOKEN_ROLES = ['front_desk', 'billing', 'admin'] as const;
 export const API_TOKEN_MAX_DAYS = 365;
@@ -35,7 +35,6 @@ export const createdApiTokenSchema = z.strictObject({
   token: z.string().meta({ description: 'the secret, shown this once: send it as Authorization: Bearer <token>. It is stored only as a keyed hash and cannot be shown again' }),
 });
 
-const idempotencyKey = z.object({ 'Idempotency-Key': z.string().optional() });
 
 export const apiTokenOperations: Operation[] = [
   {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { COLLECTION_STATUSES } from '../domain/collections';
 import { cents, centsOut } from './cents';
 import { id, instant, localDate } from './common';
-import { apiErrors, json, jsonBody, pathIds, type Operation } from './operation';
+import { apiErrors, idempotencyKey, json, jsonBody, pathIds, type Operation } from './operation';
 
 /** How many claims one payment may name. */
 export const MAX_NAMED_CLAIMS = 50;
@@ -60,7 +60,6 @@ export const collectionDetailSchema = collectionSchema.extend({
 export const cancelResultSchema = z.strictObject({ collectionId: id(), cancelled: z.literal(true) });
 
 // ── operations ───────────────────────────────────────────────────────────────────────────────────────────────
-const idempotencyKey = z.object({ 'Idempotency-Key': z.string().optional() });
 const pending = 'started; the EHR has not opened the payment request yet (PAYMENT_LINK_WAIT): poll the Location, the link follows';
 const collectNowAnswers = {
   201: json('started', collectNowSchema),
@@ -96,8 +95,8 @@ export const collectionOperations: Operation[] = [
   },
   {
     method: 'post', path: '/v1/collections/{collectionId}/cancel', summary: 'Cancel before the capture',
-    description: 'The run asks the EHR to cancel its payment request. If the EHR refuses because the patient had just paid, the collection takes that payment as usual; a cancel while it waits for that capture gets 409.',
-    request: { params: pathIds('collectionId'), body: jsonBody(cancelBody) },
+    description: 'The run asks the EHR to cancel its payment request. If the EHR refuses because the patient had just paid, the collection takes that payment as usual; a cancel while it waits for that capture gets 409, and so does a second cancel. With Idempotency-Key, a retry of a cancel whose answer was lost gets that answer (200), not the 409 of a second cancel.',
+    request: { params: pathIds('collectionId'), headers: idempotencyKey, body: jsonBody(cancelBody) },
     responses: { 200: json('cancellation asked for', cancelResultSchema), ...apiErrors },
   },
 ];

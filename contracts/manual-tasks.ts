@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MAX_APPLICATIONS, MAX_NOTE_LENGTH } from '../domain/task-resolution';
 import { cents, centsOut } from './cents';
 import { creditAge, id, instant, localDate, manualReason, patientRef } from './common';
-import { apiErrors, emptyBody, json, jsonBody, pathIds, type Operation } from './operation';
+import { apiErrors, emptyBody, idempotencyKey, json, jsonBody, pathIds, type Operation } from './operation';
 
 // ── requests ─────────────────────────────────────────────────────────────────────────────────────────────────
 const note = z.string({ error: 'a note is required' }).trim().min(1, { error: 'a note is required' }).max(MAX_NOTE_LENGTH, { error: `must be at most ${MAX_NOTE_LENGTH} characters` })
@@ -126,8 +126,8 @@ export const manualTaskOperations: Operation[] = [
   {
     method: 'post', path: '/v1/manual-tasks/{taskId}/resolve',
     summary: `Resolve a task ${billing}: apply to the patient's open patient-owned claims, keep as credit, refund (through the EHR), or close a task with no money left; always with a note`,
-    description: 'A task its collection run waits for goes to the run as the `resolve` update, whose validator refuses an amount above a claim\'s open balance, a total above the unapplied amount, and a claim of another patient or still with a payer (422). A task no run waits for (e.g. an unpaid statement, or a run that ended) is resolved directly by the same rules. Exactly once: a second resolution gets 409 saying who resolved it and when.',
-    request: { params: pathIds('taskId'), body: jsonBody(resolveBodySchema) },
+    description: 'A task its collection run waits for goes to the run as the `resolve` update, whose validator refuses an amount above a claim\'s open balance, a total above the unapplied amount, and a claim of another patient or still with a payer (422). A task no run waits for (e.g. an unpaid statement, or a run that ended) is resolved directly by the same rules. Exactly once: a second resolution gets 409 saying who resolved it and when; with Idempotency-Key, a retry of a resolution whose answer was lost gets that answer instead.',
+    request: { params: pathIds('taskId'), headers: idempotencyKey, body: jsonBody(resolveBodySchema) },
     responses: { 200: json('{ resolved: true, taskId } (refunds: and the EHR request started)', resolveResultSchema), ...apiErrors },
   },
   {

@@ -60,6 +60,8 @@ export const jsonBody = (schema: z.ZodType, required = true) => ({ required, con
 export const formBody = (schema: z.ZodType) => ({ required: true, content: { 'application/x-www-form-urlencoded': { schema } } });
 /** A body that must be an empty JSON object (or absent): any field is refused by name. */
 export const emptyBody = z.strictObject({});
+/** An optional `Idempotency-Key` header (api/idempotency.ts): a retry with the same key gets the first answer. */
+export const idempotencyKey = z.object({ 'Idempotency-Key': z.string().optional() });
 
 // ── typing the answers ───────────────────────────────────────────────────────────────────────────────────────
 /**

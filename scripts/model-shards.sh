@@ -2,8 +2,19 @@
 # The long model-based run (issue 12) in shards of 25 sequences, seeds FIRST..LAST, on a worktree of one commit, so it
 # can go on across sessions and other work in the clone does not change the code under it (docs/reliability.md).
 #   scripts/model-shards.sh <commit> [first=1001] [last=1040]      reports: data/model-shards/<commit>/shard-<seed>.json
+#   scripts/model-shards.sh --sum <commit>                          the totals of the reports so far (for docs/reliability.md)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--sum" ]; then
+  dir="data/model-shards/$(git rev-parse --short "${2:?commit}")"
+  exec node -e '
+    const fs = require("fs"); const dir = process.argv[1]; const t = { shards: 0, sequences: 0, commands: 0, worker: 0, temporal: 0, violations: 0, wallSeconds: 0 };
+    for (const f of fs.readdirSync(dir).filter((f) => /^shard-\d+\.json$/.test(f))) {
+      const r = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8"));
+      t.shards++; t.sequences += r.sequences; t.commands += r.commands; t.worker += r.kills.worker; t.temporal += r.kills.temporal; t.violations += r.violations; t.wallSeconds += r.wallSeconds;
+    }
+    console.log(JSON.stringify(t));' "$dir"
+fi
 commit=$(git rev-parse --short "${1:?commit}"); first=${2:-1001}; last=${3:-1040}
 tree="data/model-shards/tree-$commit"; out="$PWD/data/model-shards/$commit"
 mkdir -p "$out"

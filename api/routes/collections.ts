@@ -31,7 +31,7 @@ export function collectionRoutes(deps: CollectionDeps & { db: Db }): Router {
     sendJson(res, 200, collectionDetailSchema, await collectionWithLedger(deps, staffOf(req), req.params.collectionId));
   });
 
-  router.post('/v1/collections/:collectionId/cancel', requireRole('front_desk', 'billing'), async (req, res) => {
+  router.post('/v1/collections/:collectionId/cancel', requireRole('front_desk', 'billing'), idempotency(deps.db), async (req, res) => {
     sendJson(res, 200, cancelResultSchema, await cancelCollection(deps, staffOf(req), req.params.collectionId, req.body));
   });
 

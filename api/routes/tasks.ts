@@ -10,6 +10,7 @@
  * Another practice's task answers 404; admin may do everything.
  */
 import { Router } from 'express';
+import { idempotency } from '../idempotency';
 import {
   assignTask, getTaskView, listQueue, resolveTask, taskListFilter, type ResolveBody, type WorkQueueDeps,
 } from '../../app/work-queue';
@@ -54,7 +55,7 @@ export function taskRoutes(deps: WorkQueueDeps): Router {
     sendJson(res, 200, assignResultSchema, await assignTask(deps, staff, taskId, null));
   });
 
-  router.post('/v1/manual-tasks/:taskId/resolve', requireRole('billing'), async (req, res) => {
+  router.post('/v1/manual-tasks/:taskId/resolve', requireRole('billing'), idempotency(deps.db), async (req, res) => {
     const staff = staffOf(req);
     const taskId = taskIdOf(req.params.taskId);
     const body = parseBody(resolveBodySchema, req.body) as ResolveBody;

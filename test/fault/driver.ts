@@ -226,16 +226,19 @@ export function collectBalanceNow(stack: FaultStack, s: Scenario, body: { amount
 }
 
 /** Staff cancel a collection before its capture. */
-export function cancelCollection(stack: FaultStack, s: Scenario, collectionId: string, reason = 'patient left'): Promise<Answer> {
-  return http(`${stack.apiUrl}/v1/collections/${collectionId}/cancel`, { body: { reason }, headers: s.auth('frontDesk'), timeoutMs: 20_000 });
+export function cancelCollection(stack: FaultStack, s: Scenario, collectionId: string, reason = 'patient left', idempotencyKey?: string): Promise<Answer> {
+  const headers = { ...s.auth('frontDesk'), ...(idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {}) };
+  return http(`${stack.apiUrl}/v1/collections/${collectionId}/cancel`, { body: { reason }, headers, timeoutMs: 20_000 });
 }
 
 /** Billing staff resolve a manual task (body as in docs/work-queue.md). */
 export function resolveTaskNow(
   stack: FaultStack, s: Scenario, taskId: string,
   body: { action: 'apply'; applications: { claimId: string; amountCents: number }[]; note: string } | { action: 'credit' | 'close'; note: string } | { action: 'refund'; refundCents: number; note: string },
+  idempotencyKey?: string,
 ): Promise<Answer> {
-  return http(`${stack.apiUrl}/v1/manual-tasks/${taskId}/resolve`, { body, headers: s.auth('billing'), timeoutMs: 20_000 });
+  const headers = { ...s.auth('billing'), ...(idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {}) };
+  return http(`${stack.apiUrl}/v1/manual-tasks/${taskId}/resolve`, { body, headers, timeoutMs: 20_000 });
 }
 
 /** Delivers again, signed anew, an event the API stored in its inbox (byte for byte what the sender sent is not kept:

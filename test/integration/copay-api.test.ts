@@ -380,6 +380,21 @@ describe('copay collections API', () => {
       expect(again.headers['content-type']).toMatch(PROBLEM);
     });
 
+    it('a cancel retried with its Idempotency-Key (its answer lost) gets that answer again, 200, where a second cancel gets 409', async () => {
+      const s = await seedScenario(stack.db);
+      const started = await startCopay(stack, s, 2500);
+      const cancel = (key: string) => request(stack.app).post(`/v1/collections/${started.collectionId}/cancel`)
+        .set(s.auth('frontDesk')).set('Idempotency-Key', key).send({ reason: 'patient left' });
+      const first = await cancel('cancel-retry-0001');
+      expect(first.status).toBe(200);
+      await collectionWhen(stack, s, started.collectionId, 'cancelled');
+      const retried = await cancel('cancel-retry-0001');
+      expect(retried.status).toBe(200);
+      expect(retried.headers['idempotent-replayed']).toBe('true');
+      expect(retried.body).toEqual(first.body);
+      expect((await cancel('cancel-other-0002')).status).toBe(409);
+    });
+
     // PRODUCT BUG (same cause, worse effect): every copay collection of a visit shares the workflow id
     // `copay-${visitId}`, and the cancel route targets that id's LATEST run. Cancelling an old, finished collection
     // of the visit therefore cancels the visit's NEW, live collection: the answer is 200 and the new collection's

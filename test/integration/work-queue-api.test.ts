@@ -133,6 +133,17 @@ describe('work queue API', () => {
       expect(await appliedByClaim(stack.db, [f.claimId])).toEqual({ [f.claimId]: 2500 });
     });
 
+    it('a resolution retried with its Idempotency-Key gets the first answer replayed, and one effect', async () => {
+      const f = await flaggedCopay(stack);
+      const body = { action: 'apply', applications: [{ claimId: f.claimId, amountCents: 2500 }], note: 'answer lost' };
+      const send = () => resolveVia(stack, f.s, f.taskId, body).set('Idempotency-Key', 'resolve-retry-0001');
+      const first = await send().expect(200);
+      const again = await send().expect(200);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      expect(await appliedByClaim(stack.db, [f.claimId])).toEqual({ [f.claimId]: 2500 });
+    });
+
     it('a task no workflow waits for: two resolutions at once, one wins', async () => {
       const s = await seedScenario(stack.db);
       const paymentId = await loosePayment(stack, s, 3000);

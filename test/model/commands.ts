@@ -6,6 +6,7 @@
  * stories on one claim (money → change of responsibility → reversal → staff → back with the patient → change) mixed
  * with single commands (`sequenceArbitrary`), so few commands find nothing to act on.
  */
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import {
   cancelCollection, captureEvent, captureWith, claimEvent, collectBalanceNow, collectionUntil, collectNow, deliver, describeAnswer, http,
@@ -21,8 +22,13 @@ import { PortalClient } from '../support/statement-driver';
 type Cmd = fc.AsyncCommand<Model, Real>;
 
 /** 503 / no answer: the API says "retry" (a restart just happened, a lease, a slow machine). */
-const retrying = (call: () => Promise<Answer>, timeoutMs = 60_000) =>
-  retryUntil(call, (a) => a.status !== 0 && a.status !== 503, timeoutMs, 500).then((r) => r.last);
+/** A client's retries: no answer or 503, and (with an Idempotency-Key) the 409 that says the first try is still running. */
+const retryingAll = (call: () => Promise<Answer>, timeoutMs = 60_000) =>
+  retryUntil(call, (a) => a.status !== 0 && a.status !== 503 && !stillRunning(a), timeoutMs, 500);
+const retrying = (call: () => Promise<Answer>, timeoutMs = 60_000) => retryingAll(call, timeoutMs).then((r) => r.last);
+const stillRunning = (a: Answer) => a.status === 409 && /Idempotency-Key is still being processed/.test(String(a.body?.detail));
+/** One key per command: its retries are the same request (a lost answer is replayed, not refused as a second try). */
+const idempotencyKey = () => `model-${randomUUID()}`;
 
 function expectAnswer(real: Real, what: string, ok: boolean, a: Answer | string): void {
   if (ok) return;
@@ -253,13 +259,17 @@ export class Cancel implements Cmd {
   async run(m: Model, real: Real) {
     count(real, 'Cancel');
     const c = pick(awaitingCapture(m), this.pick)!;
-    const a = await retrying(() => cancelCollection(real.stack, real.s, c.id));
+    const key = idempotencyKey();
+    const { last: a, statuses } = await retryingAll(() => cancelCollection(real.stack, real.s, c.id, undefined, key));
+    // An outage answer (503 at the update's deadline, or none) does not say the cancellation did not reach the run: it
+    // may go through once the worker is back, and the retry then learns it from "already cancelled" (409).
+    const wentThrough = statuses.length > 1 && a.status === 409 && /already cancelled/.test(String(a.body?.detail));
     if (c.path === 'statement') {
       // The patient's payment page cannot be withdrawn: a statement payment is not cancelled (it expires by itself).
       expectAnswer(real, `${this.toString()}: a statement payment: 409`, a.status === 409, a);
     } else {
-      expectAnswer(real, `${this.toString()}: 200 cancelled`, a.status === 200, a);
-      if (a.status === 200) c.status = 'cancelled';
+      expectAnswer(real, `${this.toString()}: 200 cancelled`, a.status === 200 || wentThrough, a);
+      if (a.status === 200 || wentThrough) c.status = 'cancelled';
     }
     await verify(m, real, this.toString());
   }
@@ -368,7 +378,9 @@ export class Resolve implements Cmd {
   async run(m: Model, real: Real) {
     const t = pick(this.targets(m), this.pick)!;
     const p = m.payments.find((x) => x.key === t.paymentKey);
-    const left = p ? Math.min(t.amountCents, unapplied(p)) : 0;
+    // Whatever task staff open, they settle the payment's unapplied money (the API's rule, domain/task-resolution.ts),
+    // also what another open task of the same payment holds: a claim_reversed task carries none of its own.
+    const left = p ? unapplied(p) : 0;
     let action: ResolveAction | 'close' = left === 0 ? 'close' : this.action;
     const applications: { claim: number; cents: number }[] = [];
     if (action === 'apply') {
@@ -388,7 +400,8 @@ export class Resolve implements Cmd {
     const body = action === 'apply'
       ? { action, note, applications: applications.map((a) => ({ claimId: m.claims[a.claim]!.claimId, amountCents: a.cents })) }
       : action === 'refund' ? { action, note, refundCents: left } : { action, note };
-    const a = await retrying(() => resolveTaskNow(real.stack, real.s, t.realId!, body));
+    const key = idempotencyKey();
+    const a = await retrying(() => resolveTaskNow(real.stack, real.s, t.realId!, body, key));
     const col = m.collections.find((c) => c.taskKey === t.key && c.status === 'needs_attention');
     if (action === 'close' && col && a.status === 422) {
       // A run waits for a decision about money that is gone (e.g. reversed onto another task): nothing staff can do here.
