@@ -67,7 +67,7 @@ export function createStatementActivities(deps: { db: Db; notifier: Notifier }) 
         if (!notice) continue;
         await notifier.send({
           channel, kind: input.kind, sequence: input.sequence, practiceId: doc.statement.practice_id, patientId: doc.statement.patient_id,
-          statementId: doc.statement.id, ...notice, businessKey: `statement:${doc.statement.id}:${input.kind}:${input.sequence}:${channel}`,
+          statementId: doc.statement.id, ...notice, businessKey: `statement:${doc.statement.id}:${input.kind}:${input.sequence}:${channel}`, publicBaseUrl: input.publicBaseUrl,
         });
         sent.push(channel);
       }

@@ -7,9 +7,11 @@ import type { Db } from '../db/connection';
 import {
   collectionPage, collectionsOf, patientClaims, patientOpenTasks, patientProfile, patientsWithBalances, patientVisits, visitPanel,
 } from '../db/queries/billing-pages';
+import { currentClaimReasons } from '../db/queries/claim-reasons';
 import { collectionLedger } from '../db/queries/collection-ledger';
 import { patientCredits } from '../db/queries/reports';
 import type { Staff } from '../db/queries/staff';
+import { owedLinesOfStored } from '../domain/remittance-reasons';
 import { notFound } from '../lib/errors';
 
 export async function patientsWithBalancesOf(deps: { db: Db }, staff: Staff) {
@@ -30,8 +32,13 @@ export async function patientPageOf(deps: { db: Db }, staff: Staff, patientId: s
 export async function visitPageOf(deps: { db: Db }, staff: Staff, visitId: string) {
   const panel = await visitPanel(deps.db, staff.practiceId, visitId);
   if (!panel) throw notFound('visit');
-  const copays = await collectionsOf(deps.db, { patientId: panel.patient.patientId, path: 'copay', visitId: panel.visit.visitId });
-  return { panel, copays };
+  const [copays, reasons] = await Promise.all([
+    collectionsOf(deps.db, { patientId: panel.patient.patientId, path: 'copay', visitId: panel.visit.visitId }),
+    currentClaimReasons(deps.db, staff.practiceId, panel.claim ? [panel.claim.claimId] : []),
+  ]);
+  // Why the patient owes the visit's claim, in the payer's words (db/queries/claim-reasons.ts): the claim view shows it.
+  const stored = panel.claim && reasons.get(panel.claim.claimId);
+  return { panel, copays, whyYouOwe: stored ? owedLinesOfStored(stored) : [] };
 }
 
 export async function collectionPageOf(deps: { db: Db }, staff: Staff, collectionId: string) {

@@ -14,7 +14,7 @@ import { AppError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { signPaymentLink, verifyPaymentLink, withPaymentLink } from '../lib/payment-link';
 import { registerPaymentUpdate } from '../workflows/statement-messages';
-import { ensureStatementRun, portalLines } from './statements';
+import { ensureStatementRun, portalLines, statementReasons } from './statements';
 import type { StatementsSettings } from './statements-settings';
 import { updateFailureToAppError } from './temporal-errors';
 
@@ -35,13 +35,13 @@ export async function portalStatementOfPatient(deps: Pick<PortalPaymentDeps, 'db
   return portalStatementOf(deps.db, patientId);
 }
 
-/** What the patient sees of a statement: lines as printed with what each owes today, the total, paid and due. */
+/** What the patient sees of a statement: lines as printed with what each owes today and why, the total, paid and due. */
 export async function portalStatementView(deps: Pick<PortalPaymentDeps, 'db'>, statement: StatementRow) {
   const doc = await statementDocument(deps.db, statement.id);
   if (!doc) return undefined;
   return {
     firstName: doc.patient.firstName, practiceName: doc.practice.name, statementDate: doc.statement.statement_date, status: doc.statement.status,
-    lines: portalLines(doc, await statementCurrentBalances(deps.db, doc.statement)), totalCents: doc.due.totalCents, paidCents: doc.due.paidCents,
+    lines: portalLines(doc, await statementCurrentBalances(deps.db, doc.statement), await statementReasons(deps.db, doc)), totalCents: doc.due.totalCents, paidCents: doc.due.paidCents,
     dueCents: doc.due.dueCents, paymentPageUrl: doc.practice.paymentPageUrl,
   };
 }

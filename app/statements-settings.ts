@@ -7,6 +7,7 @@ import type { ServiceConfig } from '../lib/config';
 
 export const DEV_PORTAL_SECRET = 'dev-portal-secret-not-for-production';
 export const DEV_PAYMENT_LINK_SECRET = 'dev-payment-link-secret';
+export const DEV_PAY_LINK_SECRET = 'dev-pay-link-secret-not-for-production';
 
 export interface StatementsSettings {
   /** Base URL patients reach us at: portal links in statements, the return address from the payment page. */
@@ -16,6 +17,8 @@ export interface StatementsSettings {
   /** Signs the payment-page reference (shared with the processor). */
   paymentLinkSecret: string;
   paymentLinkTtlMs: number;
+  /** Signs the pay links in statement emails (mail/pay-link.ts), which the portal accepts (web/portal/pay-link-routes.ts). */
+  payLinkSecret: string;
   sessionTtlMs: number;
   /** Failed lookups on one account within `lockoutMs` that lock it for `lockoutMs`. */
   maxFailuresPerAccount: number;
@@ -40,6 +43,7 @@ export const DEFAULT_STATEMENTS_SETTINGS: StatementsSettings = {
   portalSecret: DEV_PORTAL_SECRET,
   paymentLinkSecret: DEV_PAYMENT_LINK_SECRET,
   paymentLinkTtlMs: 30 * 60_000,
+  payLinkSecret: DEV_PAY_LINK_SECRET,
   sessionTtlMs: 15 * 60_000,
   maxFailuresPerAccount: 10,
   maxFailuresPerClient: 100,
@@ -57,6 +61,7 @@ export function statementsSettingsFromConfig(c: ServiceConfig): StatementsSettin
     portalSecret: c.PORTAL_SECRET,
     paymentLinkSecret: c.PAYMENT_LINK_SECRET,
     paymentLinkTtlMs: c.PAYMENT_LINK_TTL,
+    payLinkSecret: c.PAY_LINK_SECRET,
     sessionTtlMs: c.PORTAL_SESSION_TTL,
     maxFailuresPerAccount: c.PORTAL_MAX_FAILURES_PER_ACCOUNT,
     maxFailuresPerClient: c.PORTAL_MAX_FAILURES_PER_CLIENT,

@@ -7,6 +7,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { emptyBody } from '../contracts/operation';
 import type { Db } from '../db/connection';
+import { currentClaimReasons } from '../db/queries/claim-reasons';
 import { listOutbox } from '../db/queries/notifications';
 import { patientInPractice } from '../db/queries/patients';
 import { practiceSettings } from '../db/queries/practice-settings';
@@ -17,6 +18,7 @@ import {
 } from '../db/queries/statements';
 import { localDateOf } from '../domain/dates';
 import type { Cents } from '../domain/money';
+import { owedLinesOfStored, owedLineWords, type OwedLine } from '../domain/remittance-reasons';
 import { statementCycle } from '../domain/statements';
 import { AppError, conflict, notFound } from '../lib/errors';
 import { outageOf } from '../lib/outage';
@@ -64,28 +66,51 @@ export function statementSummary(s: StatementRow) {
   };
 }
 
-/** The statement's lines as the patient sees them: as printed, with what each owes today (statementCurrentBalances). */
-export function portalLines(doc: StatementDocument, current: Map<string, Cents>) {
-  return doc.lines.map((l) => ({
+/** Why the patient owes each of the statement's claims today, in the payer's words (db/queries/claim-reasons.ts), by claim. */
+export async function statementReasons(db: Db, doc: StatementDocument): Promise<Map<string, OwedLine[]>> {
+  const stored = await currentClaimReasons(db, doc.statement.practice_id, [...new Set(doc.lines.map((l) => l.claim_id))]);
+  return new Map([...stored].map(([claimId, adjustments]) => [claimId, owedLinesOfStored(adjustments)] as const).filter(([, lines]) => lines.length > 0));
+}
+
+/**
+ * Each line's reasons: a claim's go under its LAST line on the statement (its lines are consecutive), the others get
+ * none. An 835's adjustments explain the claim (its service lines need not match ours one for one), and once per
+ * claim they add up to what the payer said the patient owes, never counted twice.
+ */
+function reasonsPerLine(doc: StatementDocument, reasons: Map<string, OwedLine[]>): (OwedLine[] | undefined)[] {
+  return doc.lines.map((l, i) => (doc.lines[i + 1]?.claim_id === l.claim_id ? undefined : reasons.get(l.claim_id)));
+}
+
+/**
+ * The statement's lines as the patient sees them: as printed, with what each owes today (statementCurrentBalances),
+ * and why (statementReasons) under the last line of each claim.
+ */
+export function portalLines(doc: StatementDocument, current: Map<string, Cents>, reasons: Map<string, OwedLine[]>) {
+  const why = reasonsPerLine(doc, reasons);
+  return doc.lines.map((l, i) => ({
     dateOfService: l.date_of_service, procedureCode: l.procedure_code, description: l.description, chargeCents: l.charge_cents,
     insurancePaidCents: l.insurance_paid_cents, adjustmentCents: l.adjustment_cents, patientPaidCents: l.patient_paid_cents,
     balanceCents: l.balance_cents, currentBalanceCents: current.get(`${l.claim_id}:${l.claim_line_id ?? ''}`) ?? 0,
+    ...(why[i] ? { whyYouOwe: why[i] } : {}),
   }));
 }
 
 async function statementDetail(db: Db, doc: StatementDocument) {
   const now = await statementCurrentBalances(db, doc.statement);
+  const why = reasonsPerLine(doc, await statementReasons(db, doc));
   return {
     ...statementSummary(doc.statement),
     accountId: doc.patient.accountId,
     dueCents: doc.due.dueCents,
     paidCents: doc.due.paidCents,
-    lines: doc.lines.map((l) => ({
+    lines: doc.lines.map((l, i) => ({
       claimId: l.claim_id, dateOfService: l.date_of_service, procedureCode: l.procedure_code, description: l.description,
       chargeCents: l.charge_cents, insurancePaidCents: l.insurance_paid_cents, adjustmentCents: l.adjustment_cents,
       patientPaidCents: l.patient_paid_cents, balanceCents: l.balance_cents,
       // What the line owes today: it follows payer reversals and the claim's return, both ways.
       currentBalanceCents: now.get(`${l.claim_id}:${l.claim_line_id ?? ''}`) ?? 0,
+      // Why the patient owes the claim (its last line only, see reasonsPerLine); absent when the payer said nothing.
+      ...(why[i] ? { whyYouOwe: why[i].map((w) => ({ code: w.code, amountCents: w.amountCents, words: owedLineWords(w) })) } : {}),
     })),
     payments: await statementPayments(db, doc.statement.id),
     printUrl: `/v1/statements/${doc.statement.id}/print`,
@@ -171,7 +196,8 @@ export interface PrintableStatement {
 async function printable(deps: Pick<StatementDeps, 'db' | 'settings'>, doc: StatementDocument): Promise<PrintableStatement> {
   return {
     practiceName: doc.practice.name, patientName: `${doc.patient.firstName} ${doc.patient.lastName}`, accountId: doc.patient.accountId,
-    statementDate: doc.statement.statement_date, lines: portalLines(doc, await statementCurrentBalances(deps.db, doc.statement)), totalCents: doc.due.totalCents,
+    statementDate: doc.statement.statement_date,
+    lines: portalLines(doc, await statementCurrentBalances(deps.db, doc.statement), await statementReasons(deps.db, doc)), totalCents: doc.due.totalCents,
     paidCents: doc.due.paidCents, dueCents: doc.due.dueCents, portalUrl: portalUrlOf(deps.settings.publicBaseUrl),
   };
 }

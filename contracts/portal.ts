@@ -53,6 +53,24 @@ export const portalOperations: Operation[] = [
     ...portal, method: 'post', path: '/portal/sign-out', summary: 'Ends the session on the server (a copy of the cookie stops working too)',
     request: { body: portalForm({}) }, responses: { 303: seeOther('to /portal'), 403: htmlPage('form expired (CSRF)') },
   },
+  {
+    ...portal, method: 'get', path: '/portal/link/{token}',
+    summary: "A statement email's pay link: the date-of-birth form (nothing about the patient or the statement before it; sets the pf_csrf cookie)",
+    request: { params: z.object({ token: z.string().meta({ description: 'signed, expiring (PAY_LINK_TTL), at most PAY_LINK_MAX_USES sign-ins' }) }) },
+    responses: { 200: htmlPage('date-of-birth form'), 404: htmlPage('tampered or unknown link'), 410: htmlPage('expired or used up') },
+  },
+  {
+    ...portal, method: 'post', path: '/portal/link/{token}',
+    summary: `Confirm the date of birth: the portal's lookup with the link's statement (the same counting and lock-out as /portal/lookup); success takes one use of the link. ${cookieNote}`,
+    request: {
+      params: z.object({ token: z.string() }),
+      body: portalForm({ dateOfBirth: z.string().meta({ description: 'YYYY-MM-DD or MM/DD/YYYY' }) }, SIGN_IN_TOKEN),
+    },
+    responses: {
+      303: seeOther('confirmed: to /portal/statement with the session cookie'), 403: htmlPage('not confirmed, or the form expired (CSRF)'),
+      404: htmlPage('tampered or unknown link'), 410: htmlPage('expired or used up'), 413: htmlPage('form too large'), 422: htmlPage('malformed date'),
+    },
+  },
   { ...portal, method: 'get', path: '/portal/static/portal.css', summary: "The portal's stylesheet", responses: { 200: stylesheet('text/css') } },
   {
     ...portal, method: 'get', path: '/portal/static/statement.css', summary: "The printable statement's stylesheet (print media rules)",

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { centsOut } from './cents';
 import { id, instant } from './common';
-import { apiErrors, json, pathIds, type Operation } from './operation';
+import { apiErrors, formBody, htmlPage, json, jsonBody, pathIds, seeOther, type Operation } from './operation';
 
 /** The largest 835 file accepted (the body parser answers 413 beyond it). */
 export const REMITTANCE_BODY_LIMIT = '5mb';
@@ -55,14 +55,31 @@ export const remittanceClaimSchema = z.strictObject({
   occurrence: z.number().int().meta({ description: '0 for the first CLP with this CLP01 in its payment, 1 for the next (a reversal and its re-adjudication)' }),
   statusCode: z.string().meta({ description: 'CLP02: 1/2/3 processed, 4 denied, 19/20/21 processed and forwarded, 22 reversal, 23 not ours' }),
   chargeCents: centsOut, paidCents: centsOut, patientResponsibilityCents: centsOut.meta({ description: 'CLP05' }),
-  matchedClaimId: id().nullable().meta({ description: 'null: unmatched (no claim of ours has this CLP01)' }),
+  matchedClaimId: id().nullable().meta({ description: 'null: unmatched (no claim of ours has this CLP01, and staff have not matched it)' }),
+  matchedClaimExternalId: z.string().nullable().meta({ description: "the matched claim's external id" }),
+  matchedVisitId: id().nullable().meta({ description: "the matched claim's visit" }),
   outcome: z.enum(['updated', 'stale', 'ignored', 'unmatched']).meta({ description: 'updated: the claim took a new version from it; ignored: CLP02 = 23 (not ours); unmatched: no claim' }),
+  manualMatch: z.strictObject({ staffId: id(), staffName: z.string(), matchedAt: instant() }).nullable()
+    .meta({ description: 'who matched it by hand, and when (null: matched when received, or unmatched)' }),
   appliedVersion: z.number().int().nullable().meta({ description: 'the claim version it produced' }),
   patientOwes: z.array(owedLine).meta({ description: 'its group PR adjustments in plain words, per reason code' }),
   prAdjustments: z.array(z.strictObject({ code: z.string(), amountCents: centsOut, lineNumber: z.number().int().optional().meta({ description: 'the service line (1-based), absent at claim level' }) })),
 });
 
 export const remittanceDetailSchema = z.strictObject({ file: remittanceFileSchema, claims: z.array(remittanceClaimSchema) });
+
+export const remittanceMatchBodySchema = z.strictObject({
+  claimId: id().meta({ description: "one of the practice's claims (GET /v1/patients/{id}/visits lists them)" }),
+});
+
+export const remittanceMatchSchema = z.strictObject({
+  fileId: id(), remittanceClaimId: id(), claimId: id(), visitId: id(),
+  outcome: z.enum(['updated', 'stale', 'ignored']).meta({ description: 'what the claim payment did to the claim, as at ingest (ignored: CLP02 = 23)' }),
+  appliedVersion: z.number().int().nullable().meta({ description: 'the claim version it produced' }),
+  matchedBy: z.strictObject({ staffId: id(), staffName: z.string() }),
+  matchedAt: instant(),
+  aliasRemembered: z.boolean().meta({ description: "false: this payer's CLP01 was already remembered as this claim" }),
+});
 
 const rawBody = {
   required: true,
@@ -92,3 +109,62 @@ export const remittanceOperations: Operation[] = [
     responses: { 200: json('{ file, claims }', remittanceDetailSchema), ...apiErrors },
   },
 ];
+
+// ── the staff pages (HTML, web/staff/pages/remittances.ts, remittance-file.ts) ──
+const pages = { security: [], tags: ['staff pages (HTML)'] };
+const session = 'Needs the staff session cookie pf_staff (from /staff/sign-in); billing and admin.';
+const csrf = z.string().meta({ description: "the session's CSRF token (synchronizer token)" });
+
+remittanceOperations.push(
+  {
+    method: 'post', path: '/v1/remittances/{fileId}/claims/{remittanceClaimId}/match',
+    summary: "Match an unmatched claim payment to one of the practice's claims (billing, admin); exactly once, audited, remembered for the payer's later files",
+    description: 'The claim takes the very change a matched CLP takes at ingest (a new version; copay runs woken; a reversal reverses). '
+      + 'A claim payment that already has a claim is 409 naming it, who and when; an unknown claim (or another practice\'s) is 422 naming `claimId`; '
+      + 'the same payer\'s CLP01 already remembered as another claim is 409. Later files whose CLP01 from this payer names no claim external id match this claim.',
+    request: { params: pathIds('fileId', 'remittanceClaimId'), body: jsonBody(remittanceMatchBodySchema) },
+    responses: { 200: json('matched and applied', remittanceMatchSchema), ...apiErrors },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/remittances',
+    summary: `Remittance files, newest first (received, payer, trace, payment, claims matched / unmatched), refused uploads, and the upload form. ${session}`,
+    responses: { 200: htmlPage('remittances'), 303: seeOther('not signed in'), 403: htmlPage('front desk') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/remittances',
+    summary: `Upload an X12 835 file (multipart/form-data: csrf, file; up to 5 MB): the same ingest as POST /v1/remittances. ${session}`,
+    request: {
+      body: {
+        required: true,
+        content: { 'multipart/form-data': { schema: z.object({ csrf, file: z.string().meta({ description: 'the 835 file', format: 'binary' }) }) } },
+      },
+    },
+    responses: {
+      303: seeOther("received (or these bytes were already): to the file's page"), 400: htmlPage('not a form this page sends'),
+      403: htmlPage('CSRF token missing or wrong, another origin, or front desk'), 409: htmlPage('a payment of the file was already received in another file'),
+      413: htmlPage('over 5 MB'), 415: htmlPage('not multipart/form-data'), 422: htmlPage('refused: the problem names the segment and its position'),
+    },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/remittances/{fileId}',
+    summary: `One remittance file: its claim payments (status in words, amounts, outcome, the claim and visit), why the patient owes, and matching by hand. ${session}`,
+    request: {
+      params: pathIds('fileId'),
+      query: z.object({
+        match: z.uuid().optional().meta({ description: 'the claim payment being matched: its search form is shown' }),
+        q: z.string().optional().meta({ description: 'search: the start of a claim or visit external id' }),
+        done: z.enum(['received', 'duplicate', 'matched']).optional(),
+      }),
+    },
+    responses: { 200: htmlPage('the file'), 403: htmlPage('front desk'), 404: htmlPage("not found (or another practice's)") },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/remittances/{fileId}/claims/{remittanceClaimId}/match',
+    summary: `Match a claim payment to the chosen claim (as POST /v1/remittances/{fileId}/claims/{remittanceClaimId}/match). ${session}`,
+    request: { params: pathIds('fileId', 'remittanceClaimId'), body: formBody(z.object({ csrf, claimId: z.string().optional(), q: z.string().optional().meta({ description: 'the search, to show its claims again on a refusal' }) })) },
+    responses: {
+      303: seeOther("matched: to the file's page"), 403: htmlPage('CSRF, another origin, or front desk'), 404: htmlPage("not found (or another practice's)"),
+      409: htmlPage('already matched (who, when), or the payer\'s claim number is remembered as another claim'), 422: htmlPage('no claim chosen, or not one of the practice\'s'),
+    },
+  },
+);

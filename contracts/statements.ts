@@ -37,6 +37,14 @@ export const statementDetailSchema = statementSummarySchema.extend({
     claimId: id(), dateOfService: localDate(), procedureCode: z.string(), description: z.string().nullable(),
     chargeCents: centsOut, insurancePaidCents: centsOut, adjustmentCents: centsOut, patientPaidCents: centsOut, balanceCents: centsOut,
     currentBalanceCents: centsOut.meta({ description: "what the line owes today: it follows payer reversals and the claim's return" }),
+    whyYouOwe: z.array(z.strictObject({
+      code: z.string().meta({ description: 'the claim adjustment reason code (CARC) of group PR' }),
+      amountCents: centsOut,
+      words: z.string().meta({ description: 'plain words: "Deductible — your plan\'s yearly amount you pay before insurance pays"' }),
+    })).optional().meta({
+      description: "why the patient owes the line's claim, as the payer's remittance (835) that produced the claim's current version says: on the "
+        + "claim's last line of the statement only; absent when no remittance explains it, or the payer holds the claim again (a reversal)",
+    }),
   })),
   payments: z.array(z.strictObject({
     collectionId: id(), status: z.string(), requestedAmountCents: centsOut, createdAt: instant(),

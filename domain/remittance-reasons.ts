@@ -7,7 +7,7 @@
  *
  * Pure and dependency-free (domain/): it takes the adjustments' shape, not the 835 model, so it never imports edi/.
  */
-import type { Cents } from './money';
+import { formatCents, type Cents } from './money';
 
 export interface ReasonWords {
   label: string;
@@ -74,3 +74,17 @@ export function patientResponsibilityLines(claim: ClaimAdjustments): OwedLine[] 
   }
   return [...byCode].filter(([, cents]) => cents !== 0).map(([code, amountCents]) => ({ code, ...reasonWords(code), amountCents }));
 }
+
+/**
+ * The owed lines of one stored claim payment (remittance_claims.pr_adjustments: group PR only, claim level and lines
+ * together): the same lines as patientResponsibilityLines, for the pages that read them back from the database.
+ */
+export function owedLinesOfStored(prAdjustments: readonly { code: string; amountCents: Cents }[]): OwedLine[] {
+  return patientResponsibilityLines({ adjustments: prAdjustments.map((a) => ({ group: 'PR', reasonCode: a.code, amountCents: a.amountCents })), serviceLines: [] });
+}
+
+/** A line's words without its amount, for the JSON API: "Deductible — your plan's yearly amount you pay before insurance pays". */
+export const owedLineWords = (line: ReasonWords): string => `${line.label} — ${line.explanation}`;
+
+/** A line as a patient reads it: "Deductible: $40.00 — your plan's yearly amount you pay before insurance pays". */
+export const owedLineText = (line: OwedLine): string => `${line.label}: ${formatCents(line.amountCents)} — ${line.explanation}`;

@@ -113,6 +113,16 @@ export const serviceEnvSchema = z.object({
   PORTAL_LOCKOUT: duration.default(parseDuration('30m')!),
   PORTAL_TRUSTED_PROXY_HOPS: z.coerce.number({ error: 'must be a whole number from 0 to 10' }).int({ error: 'must be a whole number from 0 to 10' })
     .min(0, { error: 'must be a whole number from 0 to 10' }).max(10, { error: 'must be a whole number from 0 to 10' }).default(0),
+  // Email (mail/smtp-notifier.ts): unset SMTP_URL → messages stay in the notification outbox only (the local default
+  // before issue 17). smtp:// (STARTTLS when offered) or smtps://, credentials in the URL.
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL, e.g. smtp://localhost:2525' }).optional(),
+  MAIL_FROM: z.string().regex(/^[^\r\n<>]*<[^\s@<>]+@[^\s@<>]+>$|^[^\s@<>]+@[^\s@<>]+$/, { error: 'must be an address like billing@example.com or "Name <billing@example.com>"' })
+    .default('Payflow billing <billing@payflow.local>'),
+  // Pay links in statement emails (mail/pay-link.ts): signed with this secret, valid PAY_LINK_TTL and PAY_LINK_MAX_USES sign-ins.
+  PAY_LINK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-pay-link-secret-not-for-production'),
+  PAY_LINK_TTL: duration.refine((ms) => ms >= 60_000 && ms <= 90 * 86_400_000, { error: 'must be between 1m and 90d' }).default(parseDuration('30d')!),
+  PAY_LINK_MAX_USES: z.coerce.number({ error: 'must be a whole number from 1 to 20' }).int({ error: 'must be a whole number from 1 to 20' })
+    .min(1, { error: 'must be a whole number from 1 to 20' }).max(20, { error: 'must be a whole number from 1 to 20' }).default(3),
   STATEMENT_REMINDER_INTERVAL: duration.default(parseDuration('14d')!),
   STATEMENT_REMINDER_LIMIT: z.coerce.number({ error: 'must be a whole number from 0 to 52' }).int({ error: 'must be a whole number from 0 to 52' })
     .min(0, { error: 'must be a whole number from 0 to 52' }).max(52, { error: 'must be a whole number from 0 to 52' }).default(3),
@@ -131,6 +141,7 @@ export const SECRET_VARIABLES = [
   'EHR_WEBHOOK_SECRETS', 'CLEARINGHOUSE_WEBHOOK_SECRETS', 'CODEC_ENGINEER_TOKENS', 'PORTAL_SECRET', 'PAYMENT_LINK_SECRET', 'API_TOKEN_PEPPER',
   'PLATFORM_OPERATOR_TOKENS',
   'IDP_SECRET_KEY',
+  'PAY_LINK_SECRET',
 ] as const;
 
 /**
@@ -167,6 +178,9 @@ export const stackEnvSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   EHR_STANDIN_PORT: port.default(3100),
   IDP_PORT: port.default(3200),
+  // The local SMTP server (mail/local-smtp.ts): mail from the worker, and its web inbox.
+  SMTP_PORT: port.default(2525),
+  MAIL_INBOX_PORT: port.default(8025),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   DATABASE_URL: postgresUrl.optional(),
   PORT: port.default(3000),

@@ -1,8 +1,12 @@
 /**
- * The notifier adapter: how statements and reminders reach patients (email, text message, postal mail). Activities
- * receive a Notifier as a dependency. The local default records every message in the notification outbox (PostgreSQL),
- * where a developer reads it (`GET /v1/notifications`); a production adapter would hand the message to an email / SMS /
- * print-and-mail provider, passing `businessKey` as the provider's idempotency key.
+ * The notifier port: how statements and reminders reach patients (email, text message, postal mail). Activities
+ * receive a Notifier as a dependency. Two adapters:
+ * - the outbox notifier (below): records every message in the notification outbox (PostgreSQL), where staff and
+ *   developers read it (`GET /v1/notifications`); the row is the delivery. Used when SMTP_URL is unset, and for the
+ *   channels without a provider yet (text, printed mail);
+ * - the email adapter, mail/smtp-notifier.ts (SMTP_URL set): writes the outbox row first (`pending`), then hands the
+ *   email to the SMTP server under a Message-ID derived from `businessKey`, and marks the row `sent`; an SMTP failure
+ *   fails the activity, which Temporal retries with backoff.
  *
  * A Notifier must be idempotent by `businessKey`: Temporal retries activities, and a retried send must not send twice.
  */
@@ -25,6 +29,8 @@ export interface OutgoingMessage {
   body: string;
   /** e.g. statement:{id}:reminder:2:email. The same key twice sends once. */
   businessKey: string;
+  /** Where patients reach the portal (the statement run's PUBLIC_BASE_URL): the email adapter's pay links point there. */
+  publicBaseUrl?: string;
 }
 
 export interface Notifier {

@@ -30,9 +30,9 @@ export const PLACEHOLDER_WORDS = ['changeme', 'replaceme', 'example', 'sample', 
 export const PUBLIC_SECRETS: readonly string[] = [
   'dev-ehr-webhook-secret', 'dev-clearinghouse-webhook-secret', 'dev-engineer-codec-token', 'dev-portal-secret-not-for-production',
   'dev-payment-link-secret', 'dev-ehr-secret', 'dev-clearinghouse-secret', 'dev-api-token-pepper-not-for-production', 'dev-idp-secret-key-not-for-production',
-  'dev-idp-demo-client-secret', 'dev-platform-operator-token', 'compose-platform-operator-token-change-me', 'compose-idp-secret-key-change-me',
+  'dev-idp-demo-client-secret', 'dev-pay-link-secret-not-for-production', 'dev-platform-operator-token', 'compose-platform-operator-token-change-me', 'compose-idp-secret-key-change-me',
   'compose-ehr-webhook-secret-change-me', 'compose-clearinghouse-webhook-secret-change-me', 'compose-engineer-codec-token-change-me',
-  'compose-portal-secret-change-me', 'compose-payment-link-secret-change-me', 'compose-api-token-pepper-change-me',
+  'compose-portal-secret-change-me', 'compose-payment-link-secret-change-me', 'compose-api-token-pepper-change-me', 'compose-pay-link-secret-change-me',
   'test-ehr-webhook-secret', 'test-clearinghouse-webhook-secret', 'bench-ehr-webhook-secret', 'bench-clearinghouse-webhook-secret',
   'demo-front-desk-token', 'demo-billing-token', 'demo-admin-token',
 ];

@@ -70,6 +70,12 @@ export const DEMO_STAFF: { role: StaffRole; displayName: string; token: string; 
 ];
 
 /**
+ * The clearinghouse's API token (a system member of role billing, as `POST /v1/api-tokens` makes one): the EHR
+ * stand-in posts its 835 remittance files with it (ehr/standin/config.ts PAYFLOW_API_TOKEN). Development only.
+ */
+export const DEMO_CLEARINGHOUSE = { role: 'billing' as StaffRole, displayName: 'Clearinghouse (stand-in)', token: 'demo-clearinghouse-token' };
+
+/**
  * The demo practice's identity provider: the local OpenID provider (idp/), with one confidential client for the
  * practice and the demo staff as its users, who sign in there with DEMO_IDP.password (the stack prints it). Public
  * development values: production refuses the client secret (lib/secret-policy.ts).
@@ -111,8 +117,14 @@ export async function loadDemoData(db: Db, standinUrl: string, standinPublicUrl 
   await push(`${api}/api/reference-data`, { type: 'practice', record: demoPractice(standinPublicUrl) });
   for (const record of demoPatients) await push(`${api}/api/reference-data`, { type: 'patient', record });
   for (const record of demoVisits) await push(`${api}/api/reference-data`, { type: 'visit', record });
-  for (const claim of demoClaims) await push(`${api}/api/remittances`, { claim });
+  // The claims as the practice billed them (still with the payer, or already settled): the practice's claim records,
+  // not a payer's remittance, so the JSON event (an 835 only ever carries an adjudication).
+  for (const claim of demoClaims) await push(`${api}/api/remittances`, { claim, format: 'json' });
   const practice = await practiceId(db, PRACTICE);
   for (const s of DEMO_STAFF) await upsertStaff(db, { practiceId: practice, ...s });
+  await upsertStaff(db, { practiceId: practice, ...DEMO_CLEARINGHOUSE });
+  // A system, not a person: it signs in nowhere (staff pages list it as a system).
+  await db('staff_users').whereIn('id', db('api_tokens').where({ prefix: DEMO_CLEARINGHOUSE.token.slice(0, 8), practice_id: practice }).select('staff_user_id'))
+    .where({ display_name: DEMO_CLEARINGHOUSE.displayName }).update({ kind: 'system' });
   return { patients: demoPatients.length, visits: demoVisits.length, claims: demoClaims.length };
 }

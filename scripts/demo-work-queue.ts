@@ -1,7 +1,7 @@
 /**
  * Demo work queue for the local stack (docs/work-queue.md): two copays from the superbill flow that the rules flag
  * for staff, made the way production makes them: Collect Now through our API, the capture at the EHR stand-in (a
- * signed webhook), the clearinghouse's remittance (a signed webhook).
+ * signed webhook), the clearinghouse's remittance (an X12 835 file the stand-in POSTs to /v1/remittances).
  *   - Dev Patel's visit of 2026-11-27 (v-2005): $30.00 captured the next day, then the claim transfers to the patient
  *     with $30.00 patient responsibility → `date_mismatch`. This is the one the walk-through resolves.
  *   - Chloe Nguyen's visit of 2026-08-22 (v-2004), already paid in full by the payer: a $20.00 copay has nothing to
@@ -59,7 +59,9 @@ async function flagCopay(db: Db, urls: { api: string; standin: string }, o: {
   if (captured.status !== 200 || captured.body?.delivery?.status !== 200) throw new Error(`demo work queue: the capture answered ${captured.status}`);
   if (o.remittance) {
     const remitted = await call(`${urls.standin}/api/remittances`, { method: 'POST', body: { claim: o.remittance } });
-    if (remitted.status !== 200 || remitted.body?.delivery?.status !== 200) throw new Error(`demo work queue: the remittance answered ${remitted.status}`);
+    // The stand-in's default is an 835 file (payflow answers 201 for a new file), or the JSON webhook (200).
+    const delivered = remitted.body?.delivery?.status;
+    if (remitted.status !== 200 || typeof delivered !== 'number' || delivered >= 300) throw new Error(`demo work queue: the remittance answered ${remitted.status}, delivery ${String(delivered)}`);
   }
   const flagged = await waitForStatus(urls.api, frontDesk, collectionId, 'needs_attention');
   return { taskId: flagged.openTask?.id ?? '', workflowId: started.body?.workflowId ?? '', created: true };

@@ -3,9 +3,11 @@
  * taken against a running local stack (./scripts/stack.sh):
  *   API_URL=http://localhost:3000 npx tsx scripts/portal-screenshots.ts
  * Uses the demo statements (Ben's: two visits, three lines) and pays small parts of it on the stand-in's hosted
- * payment page, so the demo keeps a balance. Playwright-core with Debian's Chromium (test/support/browser.ts).
+ * payment page, so the demo keeps a balance. Then "why you owe" (issue 16): the golden 835 moves Dev's claim, still with
+ * the payer, to Dev; Dev's statement then shows the payer's reasons in plain words under the claim.
+ * Playwright-core with Debian's Chromium (test/support/browser.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../test/support/browser';
@@ -67,6 +69,41 @@ async function journey(browser: Browser, width: keyof typeof WIDTHS, account: { 
   }
 }
 
+const BILLING = { Authorization: 'Bearer demo-billing-token' };
+
+async function call(path: string, init: RequestInit = {}): Promise<unknown> {
+  const res = await fetch(`${API}${path}`, { ...init, headers: { ...BILLING, ...init.headers } });
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path.split('?')[0]} answered ${res.status}`);
+  return res.json();
+}
+
+/**
+ * Dev's claim (c-3005, still with the payer in the demo data) adjudicated by the golden 835 (copay, deductible,
+ * coinsurance), and Dev's statement for this cycle: a statement whose claim has reasons. Safe to run again: the same
+ * bytes are a duplicate, and the open statement is answered as it is.
+ */
+async function whyYouOweAccount(): Promise<{ accountId: string; dateOfBirth: string }> {
+  const dev = demoPatients.find((p) => p.firstName === 'Dev')!;
+  const file = readFileSync(join(__dirname, '../test/fixtures/835/transfer-to-patient.835'), 'utf8').replace('CLP*PFC-1001*', 'CLP*c-3005*');
+  await call('/v1/remittances', { method: 'POST', body: file, headers: { 'Content-Type': 'application/edi-x12' } });
+  const { patients } = (await call(`/v1/patients?externalId=${dev.externalId}`)) as { patients: { patientId: string }[] };
+  const statement = (await call(`/v1/patients/${patients[0]!.patientId}/statements`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } })) as { accountId: string };
+  return { accountId: statement.accountId, dateOfBirth: dev.dateOfBirth };
+}
+
+/** Dev's statement page: the reasons under the claim. */
+async function whyYouOwe(browser: Browser, width: keyof typeof WIDTHS, account: { accountId: string; dateOfBirth: string }): Promise<void> {
+  const context = await browser.newContext({ viewport: WIDTHS[width], deviceScaleFactor: width === 'phone' ? 2 : 1 });
+  const page = await context.newPage();
+  try {
+    await page.goto(`${API}/portal`);
+    await signIn(page, account);
+    await shot(page, `portal-7-why-you-owe-${width}`);
+  } finally {
+    await context.close();
+  }
+}
+
 async function main() {
   mkdirSync(OUT, { recursive: true });
   const ben = await demoAccount('Ben');
@@ -74,6 +111,8 @@ async function main() {
   try {
     await journey(launched.browser, 'phone', ben, '25.00');
     await journey(launched.browser, 'laptop', ben, '10.00');
+    const dev = await whyYouOweAccount();
+    for (const width of ['phone', 'laptop'] as const) await whyYouOwe(launched.browser, width, dev);
   } finally {
     await launched.close();
   }

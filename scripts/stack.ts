@@ -12,13 +12,14 @@ import { loadOrExit, stackEnvSchema } from '../lib/config';
 import { createDb } from '../db/connection';
 import { migrateLatest } from '../db/migrate';
 import { buildWorkflowBundle } from '../worker/bundle';
-import { DEMO_IDP, DEMO_STAFF, demoIdpConfig, loadDemoData, setDemoIdentityProvider } from './demo-data';
+import { DEMO_CLEARINGHOUSE, DEMO_IDP, DEMO_STAFF, demoIdpConfig, loadDemoData, setDemoIdentityProvider } from './demo-data';
 import { setUpDemoStatements, usDate } from './demo-statements';
 import { loadDemoWorkQueue } from './demo-work-queue';
 import { formatCents } from '../domain/money';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { cacheDir, ensureTemporalCli } from './temporal-cli';
 import { startDevServer, type RunningDevServer } from './temporal-server';
+import { startLocalSmtp } from '../mail/local-smtp';
 
 const config = loadOrExit(stackEnvSchema);
 const dataDir = resolve(config.PAYFLOW_DATA_DIR);
@@ -143,17 +144,27 @@ async function main() {
   const bundlePath = await buildWorkflowBundle(join(dataDir, 'workflow-bundle.js'));
   done();
 
-  done = step('Worker, API, the EHR stand-in and the local OpenID provider');
+  done = step('Worker, API, the EHR stand-in, the local OpenID provider and the local SMTP server');
   const apiUrl = `http://localhost:${config.PORT}`;
+  // Patients' email goes to a real SMTP server in this process, read in its web inbox (mail/local-smtp.ts), unless
+  // SMTP_URL names another one.
+  const localMail = process.env.SMTP_URL ? undefined : await startLocalSmtp({ smtpPort: config.SMTP_PORT, inboxPort: config.MAIL_INBOX_PORT });
+  if (localMail) cleanups.unshift(() => localMail.close());
+  const inboxUrl = localMail ? `http://localhost:${config.MAIL_INBOX_PORT}/` : undefined;
   const standinUrl = `http://localhost:${config.EHR_STANDIN_PORT}`;
   const serviceEnv = {
     DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE_PATH: bundlePath, PORT: String(config.PORT), EHR_BASE_URL: standinUrl,
     TEMPORAL_UI_ORIGIN: process.env.TEMPORAL_UI_ORIGIN ?? `http://localhost:${config.TEMPORAL_UI_PORT}`,
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? apiUrl,
+    SMTP_URL: process.env.SMTP_URL ?? `smtp://127.0.0.1:${config.SMTP_PORT}`,
   };
   startService('worker', 'worker/main.ts', serviceEnv);
   startService('api', 'server/main.ts', serviceEnv);
-  startService('ehr-standin', 'ehr/standin/main.ts', { EHR_STANDIN_PORT: String(config.EHR_STANDIN_PORT), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl });
+  // Its remittances are 835 files POSTed to the API with the clearinghouse's token (seeded with the demo data below).
+  startService('ehr-standin', 'ehr/standin/main.ts', {
+    EHR_STANDIN_PORT: String(config.EHR_STANDIN_PORT), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl,
+    EHR_STANDIN_REMITTANCE_FORMAT: '835', PAYFLOW_API_URL: apiUrl, PAYFLOW_API_TOKEN: DEMO_CLEARINGHOUSE.token,
+  });
   // The staff's identity provider (idp/): the demo practice's client, its callback on the public address.
   const idpUrl = `http://localhost:${config.IDP_PORT}`;
   startService('idp', 'idp/main.ts', {
@@ -194,7 +205,8 @@ The local stack is up (${((Date.now() - started) / 1000).toFixed(0)}s).
   API            ${apiUrl}   (health: ${apiUrl}/readyz, description: ${apiUrl}/openapi.json)
   Temporal UI    ${uiUrl}/namespaces/default/workflows
   First run      ${uiUrl}/namespaces/default/workflows/${workflowId}
-  EHR stand-in   ${standinUrl}   (payment pages, captures, remittances)
+  EHR stand-in   ${standinUrl}   (payment pages, captures, remittances as 835 files with ${DEMO_CLEARINGHOUSE.token})
+  Email inbox    ${inboxUrl ? `${inboxUrl}   (every email sent: statements with their PDF and pay link; SMTP on :${config.SMTP_PORT})` : 'SMTP_URL is set: email goes to that server'}
   Staff tokens   ${DEMO_STAFF.map((s) => `${s.role}: ${s.token}`).join('   ')}
   Staff pages    ${apiUrl}/staff   (the work queue: docs/work-queue.md)
   Staff sign-in  "Sign in with your practice's identity provider" → the local OpenID provider ${idpUrl}

@@ -18,7 +18,9 @@ import type { Logger } from '../lib/logger';
 function routeKey(req: Request): string | undefined {
   const path = (req.route as { path?: unknown } | undefined)?.path;
   if (typeof path !== 'string') return undefined;
-  return `${req.method} ${`${req.baseUrl}${path}`.replace(/:(\w+)/g, '{$1}')}`;
+  // Express answers HEAD with the GET handler: its operation is the GET's.
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  return `${method} ${`${req.baseUrl}${path}`.replace(/:(\w+)/g, '{$1}')}`;
 }
 
 function jsonSchemaOf(op: Operation | undefined, status: number): z.ZodType | undefined {

@@ -14,6 +14,7 @@ import { createWorker } from './create-worker';
 import { createHttpEhrAdapter } from '../ehr/http-adapter';
 import { startWorkerLoops } from './loops';
 import { collectionWindowsOf } from '../workflows/starts/collection';
+import { notifierFromConfig } from './notifier';
 
 async function main() {
   const config = loadServiceConfig();
@@ -52,6 +53,7 @@ async function main() {
     db,
     ehr: createHttpEhrAdapter({ baseUrl: config.EHR_BASE_URL }),
     reversalWatchMs: config.COPAY_REVERSAL_WATCH,
+    notifier: notifierFromConfig(db, config, log),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,

@@ -15,6 +15,8 @@ import * as m013 from './013_portal_counters_and_sessions';
 import * as m014 from './014_staff_identity_and_api_tokens';
 import * as m015 from './015_staff_session_idle';
 import * as m016 from './016_remittances';
+import * as m017 from './017_remittance_matching';
+import * as m018 from './018_notification_delivery';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -34,6 +36,8 @@ const migrations: Record<string, Migration> = {
   '014_staff_identity_and_api_tokens': m014,
   '015_staff_session_idle': m015,
   '016_remittances': m016,
+  '017_remittance_matching': m017,
+  '018_notification_delivery': m018,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

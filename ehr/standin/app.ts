@@ -9,7 +9,11 @@
  *   POST /api/payment-requests/:requestId/cancel       → 204 (idempotent); 409 once captured
  *   POST /api/payment-requests/:requestId/capture      { method, paidAt, amountCents?, externalPaymentId? }
  *                                                      → sends payment.captured; 200 { eventId, externalPaymentId, delivery }
- *   POST /api/remittances                              { claim } → sends claim.upserted to the clearinghouse endpoint
+ *   POST /api/remittances                              { claim, format?, patientShare? } → the clearinghouse's remittance:
+ *                                                      format 835 (the stack's default): a real X12 835 file POSTed to
+ *                                                      payflow's /v1/remittances (./remittance-835.ts) → 200 { format,
+ *                                                      traceNumber, file, delivery }; format json: the signed
+ *                                                      claim.upserted webhook → 200 { eventId, delivery }
  *   POST /api/reference-data                           { type: practice|patient|visit, record } → sends *.upserted
  *   POST /api/refunds                                  RefundRequestInput → 201 { refundRequestId } (200, same, on repeat)
  *   GET  /api/refunds                                  → every refund request it recorded
@@ -36,6 +40,8 @@ import {
 import { CONTENT_SECURITY_POLICY } from './html';
 import { DEV_PAYMENT_LINK_SECRET, hostedPayRoutes } from './hosted-pay';
 import { instantToLocalDateTime, localDateTimeToInstant, parseLocalDateTime } from './local-time';
+import { Not835, type PatientShare } from './remittance-835';
+import { createRemittanceSender, type Payflow835Target, type SentRemittance } from './remittance-sender';
 import {
   centsToDollarsText, dollarsTextToCents, messagePage, payPage, resultPage,
   type CaptureOutcome, type FormErrors, type FormValues, type PayPageModel,
@@ -60,6 +66,10 @@ export interface StandinOptions {
   apiKey?: string;
   /** How long one webhook delivery may take; 15 s unless told. */
   deliveryTimeoutMs?: number;
+  /** Where its 835 files go (payflow's POST /v1/remittances, with an API token); without it, no 835 format. */
+  payflow835?: Payflow835Target;
+  /** POST /api/remittances when the body names no format: `json` unless told (tests drive the webhook directly). */
+  remittanceFormat?: RemittanceFormat;
   /** Verifies the references of the hosted payment page (GET /hosted-pay); the development secret unless told. */
   paymentLinkSecret?: string;
   log?: Logger;
@@ -95,8 +105,14 @@ export interface StoredRefundRequest {
   createdAt: string;
 }
 
+export type RemittanceFormat = '835' | 'json';
+
 export interface Standin {
   app: Express;
+  /** Every 835 file posted to payflow so far (oldest first; the last 100), with its delivery. */
+  sentRemittances(): readonly SentRemittance[];
+  /** POSTs any 835 text for the practice to payflow, as the clearinghouse (needs `payflow835`). */
+  postRemittanceFile(practiceExternalId: string, file: string): Promise<SentRemittance['delivery']>;
   /** Every refund request recorded so far, oldest first. */
   refundRequests(): readonly StoredRefundRequest[];
   /** Signs and POSTs an event to its source's endpoint, exactly as given: resending one gives a duplicate delivery. */
@@ -144,7 +160,13 @@ const captureBodySchema = z.strictObject({
   amountCents: paymentCentsSchema.optional(),
   externalPaymentId: externalIdSchema.optional(),
 });
-const remittanceBodySchema = z.strictObject({ claim: claimRecordSchema });
+const shareCents = z.number({ error: 'must be whole cents' }).int({ error: 'must be whole cents' }).min(0, { error: 'must not be negative' }).max(10_000_000, { error: 'is too large' });
+const remittanceBodySchema = z.strictObject({
+  claim: claimRecordSchema,
+  format: z.enum(['835', 'json'], { error: 'must be 835 or json' }).optional(),
+  /** 835 only: how the patient responsibility splits into copay, deductible and coinsurance (PR 3, 1, 2). */
+  patientShare: z.strictObject({ copayCents: shareCents.optional(), deductibleCents: shareCents.optional(), coinsuranceCents: shareCents.optional() }).optional(),
+});
 const referenceDataBodySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('practice'), record: practiceRecordSchema }),
   z.strictObject({ type: z.literal('patient'), record: patientRecordSchema }),
@@ -169,6 +191,28 @@ export function createStandinApp(opts: StandinOptions): Standin {
   const patients = new Map<string, PatientRecord>();
   const visits = new Map<string, VisitRecord>();
   const sent: SentEvent[] = [];
+  const sentFiles: SentRemittance[] = [];
+  const remittanceFormat = opts.remittanceFormat ?? 'json';
+  // The split of each claim's last adjudication it sent: its reversal takes back exactly those PR amounts.
+  const sharesSent = new Map<string, PatientShare>();
+  const sender = opts.payflow835 && createRemittanceSender({
+    target: opts.payflow835, now, log, timeoutMs: deliveryTimeoutMs,
+    practice: (id) => ({ name: practices.get(id)?.name ?? id, timeZone: practices.get(id)?.timeZone ?? defaultTimeZone }),
+  });
+  async function postRemittanceFile(practiceExternalId: string, file: string, traceNumber = ''): Promise<SentRemittance['delivery']> {
+    if (!sender) throw conflict('This stand-in sends no 835 files: it has no payflow API URL and token (PAYFLOW_API_URL, PAYFLOW_API_TOKEN).');
+    let delivery: SentRemittance['delivery'];
+    try {
+      delivery = await sender.post(practiceExternalId, file);
+    } catch (err) {
+      if (err instanceof Not835) throw conflict(`${err.message}.`);
+      throw err;
+    }
+    sentFiles.push({ practiceExternalId, traceNumber, file, delivery });
+    if (sentFiles.length > 100) sentFiles.shift();
+    log.info({ format: '835', traceNumber, status: delivery.status }, 'remittance delivery');
+    return delivery;
+  }
   const key = (practice: string, id: string) => `${practice}\u0000${id}`;
   const remember = {
     practice: (r: PracticeRecord) => practices.set(r.externalId, r),
@@ -333,8 +377,34 @@ export function createStandinApp(opts: StandinOptions): Standin {
   });
 
   api.post('/remittances', async (req, res) => {
-    const { claim } = parse(remittanceBodySchema, req.body, 'remittance');
-    res.status(200).json(await sendClearinghouse({ ...envelope(), type: 'claim.upserted', data: claim }));
+    const { claim, format = remittanceFormat, patientShare } = parse(remittanceBodySchema, req.body, 'remittance');
+    if (format === 'json') {
+      if (patientShare) throw badRequest('Invalid remittance: patientShare is for format 835 only.', [{ field: 'patientShare', reason: 'is for format 835 only' }]);
+      res.status(200).json(await sendClearinghouse({ ...envelope(), type: 'claim.upserted', data: claim })); // the answer as before issue 16
+      return;
+    }
+    if (!sender) throw conflict('This stand-in sends no 835 files: it has no payflow API URL and token (PAYFLOW_API_URL, PAYFLOW_API_TOKEN).');
+    const visit = visits.get(key(claim.practiceExternalId, claim.visitExternalId));
+    const patient = visit && patients.get(key(claim.practiceExternalId, visit.patientExternalId));
+    const claimKey = key(claim.practiceExternalId, claim.externalId);
+    // A reversal with no share of its own takes back the split last sent, when it is the same total.
+    const lastShare = claim.payerStatus === 'reprocessing' ? sharesSent.get(claimKey) : undefined;
+    const lastTotal = lastShare ? (lastShare.copayCents ?? 0) + (lastShare.deductibleCents ?? 0) + (lastShare.coinsuranceCents ?? 0) : -1;
+    const share = patientShare ?? (lastTotal === claim.patientResponsibilityCents ? lastShare : undefined);
+    let built: { traceNumber: string; file: string };
+    try {
+      built = sender.build(claim.practiceExternalId, [{
+        claim, ...(share ? { share } : {}), ...(patient ? { patient } : {}), ...(visit ? { dateOfService: visit.dateOfService } : {}),
+      }]);
+    } catch (err) {
+      if (err instanceof Not835) throw badRequest(`Invalid remittance: ${err.message}.`, [{ field: 'claim', reason: err.message }]);
+      throw err;
+    }
+    const delivery = await postRemittanceFile(claim.practiceExternalId, built.file, built.traceNumber);
+    if (claim.responsibility === 'patient' && claim.payerStatus !== 'reprocessing' && claim.payerStatus !== 'denied') {
+      sharesSent.set(claimKey, patientShare ?? { copayCents: claim.patientResponsibilityCents });
+    }
+    res.status(200).json({ format, traceNumber: built.traceNumber, file: built.file, delivery });
   });
 
   api.post('/reference-data', async (req, res) => {
@@ -453,6 +523,8 @@ export function createStandinApp(opts: StandinOptions): Standin {
     app,
     deliver,
     sentEvents: () => sent.slice(),
+    sentRemittances: () => sentFiles.slice(),
+    postRemittanceFile: (practiceExternalId, file) => postRemittanceFile(practiceExternalId, file),
     refundRequests: () => [...refunds.values()].map((r) => structuredClone(r)),
     paymentRequest: (requestId) => {
       const found = requests.get(requestId);

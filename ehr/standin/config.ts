@@ -20,5 +20,11 @@ export const standinEnvSchema = z.object({
   EHR_WEBHOOK_SECRET: secret.default('dev-ehr-webhook-secret'),
   CLEARINGHOUSE_WEBHOOK_SECRET: secret.default('dev-clearinghouse-webhook-secret'),
   PAYMENT_LINK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-payment-link-secret'),
+  // Issue 16: the clearinghouse's remittances as X12 835 files POSTed to payflow's /v1/remittances, with an API token
+  // of the practice (role billing; the demo data seeds demo-clearinghouse-token). `json`: the signed claim.upserted.
+  EHR_STANDIN_REMITTANCE_FORMAT: z.enum(['835', 'json'], { error: 'must be 835 or json' }).default('835'),
+  /** payflow's API base for the 835 files; unset: PAYFLOW_WEBHOOK_BASE_URL (the same service). */
+  PAYFLOW_API_URL: httpUrl.optional(),
+  PAYFLOW_API_TOKEN: secret.default('demo-clearinghouse-token'),
 });
 

@@ -1,7 +1,8 @@
 /**
  * Runs the EHR / processor / clearinghouse stand-in for local development: `npx tsx ehr/standin/main.ts`.
  * It holds the demo practice's records (scripts/demo-data.ts) so its payment pages show names and the
- * practice's time zone, and it posts signed webhooks to PAYFLOW_WEBHOOK_BASE_URL/webhooks/{ehr,clearinghouse}.
+ * practice's time zone, and it posts signed webhooks to PAYFLOW_WEBHOOK_BASE_URL/webhooks/{ehr,clearinghouse}, and its
+ * remittances as 835 files to PAYFLOW_API_URL/v1/remittances (EHR_STANDIN_REMITTANCE_FORMAT=json: the claim.upserted webhook).
  */
 import { loadOrExit } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
@@ -21,10 +22,12 @@ async function main() {
     webhooks: { ehrUrl: `${base}${WEBHOOK_PATHS.ehr}`, clearinghouseUrl: `${base}${WEBHOOK_PATHS.clearinghouse}` },
     secrets: { ehr: env.EHR_WEBHOOK_SECRET, clearinghouse: env.CLEARINGHOUSE_WEBHOOK_SECRET },
     paymentLinkSecret: env.PAYMENT_LINK_SECRET,
+    payflow835: { apiUrl: env.PAYFLOW_API_URL ?? base, token: env.PAYFLOW_API_TOKEN },
+    remittanceFormat: env.EHR_STANDIN_REMITTANCE_FORMAT,
     seed: { practices: [demoPractice(env.EHR_STANDIN_PUBLIC_URL)], patients: demoPatients, visits: demoVisits },
     log,
   });
-  log.info({ url: standin.url, publicUrl: env.EHR_STANDIN_PUBLIC_URL, webhooks: base }, 'ehr stand-in listening');
+  log.info({ url: standin.url, publicUrl: env.EHR_STANDIN_PUBLIC_URL, webhooks: base, remittanceFormat: env.EHR_STANDIN_REMITTANCE_FORMAT }, 'ehr stand-in listening');
 
   let stopping = false;
   const stop = (signal: string) => {

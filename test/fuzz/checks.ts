@@ -72,6 +72,10 @@ export function legitimateWrite(r: FuzzRequest, a: Answer, tables: string[], new
   if (/copay-collections|balance-collections/.test(r.op) && r.headers.some(([h, v]) => h === 'Idempotency-Key' && /^[A-Za-z0-9._:-]{8,100}$/.test(v))) {
     return tables.every((t) => t === 'idempotency_keys');
   }
+  // A remittance file refused as a whole (422, 409) is remembered for staff: its hash and the problem (docs/remittances.md#staff-pages).
+  if ((r.op === 'POST /v1/remittances' || r.op === 'POST /staff/remittances') && [409, 422].includes(a.status)) {
+    return tables.every((t) => t === 'remittance_refusals');
+  }
   if (r.op.startsWith('POST /webhooks/')) {
     const type = problemOf(a)?.type;
     const stored = [409, 422].includes(a.status) && typeof type === 'string' && !['/problems/validation-failed', '/problems/malformed-json'].includes(type);

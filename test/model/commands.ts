@@ -378,9 +378,12 @@ export class Resolve implements Cmd {
   async run(m: Model, real: Real) {
     const t = pick(this.targets(m), this.pick)!;
     const p = m.payments.find((x) => x.key === t.paymentKey);
-    // Whatever task staff open, they settle the payment's unapplied money (the API's rule, domain/task-resolution.ts),
-    // also what another open task of the same payment holds: a claim_reversed task carries none of its own.
-    const left = p ? unapplied(p) : 0;
+    const col = m.collections.find((c) => c.taskKey === t.key && c.status === 'needs_attention');
+    // What staff may place (the API's rules, domain/task-resolution.ts): a task its run holds, the run's own money (the
+    // task's amount, within what is unapplied); a task no run holds, the payment's unapplied money, also what another
+    // open task of that payment holds, so a task with none of its own (claim_reversed) settles that or is closed.
+    const own = p ? Math.min(t.amountCents, unapplied(p)) : 0;
+    const left = own > 0 || col || !p ? own : unapplied(p);
     let action: ResolveAction | 'close' = left === 0 ? 'close' : this.action;
     const applications: { claim: number; cents: number }[] = [];
     if (action === 'apply') {
@@ -402,7 +405,6 @@ export class Resolve implements Cmd {
       : action === 'refund' ? { action, note, refundCents: left } : { action, note };
     const key = idempotencyKey();
     const a = await retrying(() => resolveTaskNow(real.stack, real.s, t.realId!, body, key));
-    const col = m.collections.find((c) => c.taskKey === t.key && c.status === 'needs_attention');
     if (action === 'close' && col && a.status === 422) {
       // A run waits for a decision about money that is gone (e.g. reversed onto another task): nothing staff can do here.
       real.stats.notes.push(`${this.toString()}: task ${t.reason} of a waiting run has no money left; close refused (422): ${describeAnswer(a)}`);

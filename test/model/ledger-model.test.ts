@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import fc from 'fast-check';
 import { useFaultStack, withOutput } from '../support/processes';
-import { FOCUS, Cancel, Capture, ClaimEvent, CollectBalance, CollectCopay, PayStatement, Resolve, sequenceArbitrary } from './commands';
+import { FOCUS, KillWorker, LateCaptureAfterCancel, Cancel, Capture, ClaimEvent, CollectBalance, CollectCopay, PayStatement, Resolve, sequenceArbitrary } from './commands';
 import { newStats, seedSequence, type Model, type Real } from './model';
 import { busyRuns, verify } from './real';
 
@@ -85,6 +85,9 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
     // Found by the long run (seed 1018): a cancel answered 503 at its update's deadline while the worker restarted went
     // through when the worker was back; the retry learnt it from 409 "already cancelled" (the model now reads it so).
     ['a cancel answered 503 during a worker restart goes through: its retry answers already cancelled', [new CollectBalance(5800), new ClaimEvent(0, 'raise', 6300, 'worker-down'), new ClaimEvent(0, 'next', 1000, 'once'), new Cancel(0)]],
+    // Found by the long run at edb2382 (seed 1001): the other half of that rule. A task its copay run holds settles the
+    // run's own money (the task's amount), not what the payment's other task (the reversal's) holds: 422 above it.
+    ["a copay run's task next to a reversal's task of the same payment: staff settle the run's own money", [new ClaimEvent(0, 'transfer', 2700, 'temporal-down'), new PayStatement(1200), new Capture(-1, true, 'duplicate'), new ClaimEvent(0, 'lower', 8000, 'burst10'), new ClaimEvent(0, 'reverse', 7100, 'worker-down'), new ClaimEvent(0, 'out-of-order', 7300, 'once'), new PayStatement(1100), new Capture(1, true, 'once'), new KillWorker(), new CollectCopay(0, 7700, true), new Capture(-1, true, 'once'), new ClaimEvent(FOCUS, 'transfer', 1700, 'once'), new ClaimEvent(FOCUS, 'reverse', 6900, 'worker-down'), new Resolve(-1, 'refund'), new ClaimEvent(FOCUS, 'transfer', 500, 'once'), new Resolve(5, 'refund'), new CollectCopay(2, 5100, true), new Cancel(-1), new LateCaptureAfterCancel(-1)]],
   ];
   const addCoverage = (m?: Model) => {
     for (const [k, v] of Object.entries(m?.events ?? {})) stats.coverage[k] = (stats.coverage[k] ?? 0) + v;

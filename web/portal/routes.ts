@@ -39,6 +39,7 @@ import {
   sessionCsrfValid, startSession, type SignedIn,
 } from './security';
 import { portalStylesheets } from './static';
+import { payLinkRoutes } from './pay-link-routes';
 
 export type PortalRouteDeps = PortalPaymentDeps;
 
@@ -79,6 +80,7 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
 
   router.use('/portal/static', portalStylesheets);
   router.use('/portal', noStore);
+  router.use(payLinkRoutes(deps)); // GET/POST /portal/link/:token: the pay link from a statement email (pay-link-routes.ts)
 
   router.get('/portal', (req, res) => {
     const notice = req.query.notice === 'expired' || req.query.notice === 'signed-out' ? req.query.notice : undefined;

@@ -11,7 +11,7 @@ import { REASON_LABELS, type CreditAge } from '../../domain/manual-tasks';
 
 export { formatDate, formatInstant } from '../format';
 
-export type Section = 'queue' | 'patients' | 'reports' | 'team' | 'settings' | 'none';
+export type Section = 'queue' | 'patients' | 'reports' | 'remittances' | 'team' | 'settings' | 'none';
 
 export interface PageContext { staff: Staff; csrf: string }
 
@@ -37,7 +37,7 @@ export function page(o: { title: string; section: Section; ctx?: PageContext }, 
 ${ctx ? html`<ul>
 ${nav('queue', '/staff/queue', 'Work queue')}
 ${nav('patients', '/staff/patients', 'Patients')}
-${ctx.staff.role !== 'front_desk' ? nav('reports', '/staff/reports', 'Reports') : ''}
+${ctx.staff.role !== 'front_desk' ? html`${nav('reports', '/staff/reports', 'Reports')}${nav('remittances', '/staff/remittances', 'Remittances')}` : ''}
 ${ctx.staff.role === 'admin' ? html`${nav('team', '/staff/team', 'Team')}${nav('settings', '/staff/settings', 'Settings')}` : ''}
 </ul>
 <div class="who"><span>${who(ctx.staff)}</span>

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import multer from 'multer';
 import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
@@ -15,6 +16,7 @@ import type { Db } from '../../db/connection';
 import type { Staff } from '../../db/queries/staff';
 import { startBalanceCollection, startCopayCollection, type CollectionWindows } from '../../app/collections';
 import { changePracticeSettings, practiceSettingsOf } from '../../app/practice-settings';
+import { ingestRemittance, listRemittances, matchCandidates, matchRemittanceClaim, refusedRemittances, remittanceDetail } from '../../app/remittances';
 import { resendRefundRequests } from '../../app/refunds';
 import { manualTasksCsv, manualTasksReport, openCreditsCsv, openCreditsReport } from '../../app/reports';
 import { collectionPageOf, patientPageOf, patientsWithBalancesOf, visitPageOf } from '../../app/billing-pages';
@@ -34,7 +36,9 @@ import { createCredentialGuard, type CredentialGuard } from '../../http/credenti
 import { sendCsv } from '../../http/csv';
 import { requestFaultOf } from '../../http/request-faults';
 import { helmetOptions } from '../../http/security-headers';
-import { type Notice, type PageContext } from './layout';
+import { formatInstant, type Notice, type PageContext } from './layout';
+import { remittancesPage } from './pages/remittances';
+import { remittanceFilePage, type MatchFormState } from './pages/remittance-file';
 import {
   collectionPageHtml, messagePage, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, taskPage, teamPage, visitPage,
   type CollectFormState, type InviteFormState, type QueueFilterValues, type ResolveFormState,
@@ -360,6 +364,86 @@ export function staffPages(deps: StaffPageDeps): Router {
   router.get('/staff/reports/manual-tasks.csv', reportsOnly, async (req, res) => {
     const report = await manualTasksReport(deps.db, staffOf(req));
     sendCsv(res, 'manual-tasks', report.asOf, manualTasksCsv(report));
+  });
+
+  // ── remittances (billing): 835 files, the upload, matching a claim payment by hand (app/remittances.ts) ──
+  const remittancesOnly = pageRole(['billing'], 'Remittance files are for billing staff.');
+  const remittanceDeps = { db: deps.db, reversalWatchMs: deps.windows.reversalWatchMs };
+  // The upload form (multipart/form-data) read by multer, a maintained parser (busboy underneath), in memory: one file
+  // of at most the API's 5 MB and a few text fields (the CSRF token); read after the role check, before the CSRF check
+  // (the token is one of the form's fields).
+  const MAX_FILE_BYTES = 5 * 1024 * 1024;
+  const readUpload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_FILE_BYTES, files: 1, fields: 10, parts: 11 } }).single('file');
+  const multipartForm: RequestHandler = (req, res, next) => {
+    if (!req.is('multipart/form-data')) return send(res, 415, messagePage({ title: 'Upload the file with the form', text: 'Choose the 835 file in the upload form of the Remittances page.', ctx: ctxOf(req), section: 'remittances' }));
+    readUpload(req, res, (err: unknown) => {
+      if (err instanceof multer.MulterError && err.code === 'LIMIT_FILE_SIZE') {
+        req.body = {}; // the form's fields may be cut off: the page is shown again with the refusal
+        return void renderRemittances(req, res, 413, { kind: 'bad', title: 'This file is larger than 5 MB', text: 'Nothing was stored.', focus: true }).catch(next);
+      }
+      if (err) return send(res, 400, messagePage({ title: 'The upload did not arrive whole', text: 'Go back to the Remittances page and upload the file again.', ctx: ctxOf(req), section: 'remittances' }));
+      next();
+    });
+  };
+  async function renderRemittances(req: Request, res: Response, status: number, n?: Notice) {
+    const staff = staffOf(req);
+    const [files, refusals, { timeZone }] = await Promise.all([listRemittances(deps, staff), refusedRemittances(deps, staff), practiceSettingsOf(deps, staff)]);
+    send(res, status, remittancesPage(ctxOf(req), { files, refusals, timeZone, notice: n }));
+  }
+  async function renderRemittanceFile(req: Request, res: Response, status: number, fileId: string, extra: { match?: Omit<MatchFormState, 'candidates'>; notice?: Notice } = {}) {
+    const staff = staffOf(req);
+    const [detail, { timeZone }] = await Promise.all([remittanceDetail(deps, staff, fileId), practiceSettingsOf(deps, staff)]);
+    const asked = extra.match ?? (UUID.test(str(req.query.match)) ? { remittanceClaimId: str(req.query.match).toLowerCase(), q: str(req.query.q) } : undefined);
+    const match = asked && { ...asked, candidates: await matchCandidates(deps, staff, asked.q) };
+    const done = str(req.query.done);
+    const n: Notice | undefined = extra.notice
+      ?? (done === 'received' ? { kind: 'ok', title: 'File received', text: 'Its matched claim payments have moved their claims.', focus: true }
+        : done === 'duplicate' ? { kind: 'warn', title: 'This file was already received', text: `It arrived on ${formatInstant(new Date(detail.file.receivedAt), timeZone)}; nothing changed.`, focus: true }
+          : done === 'matched' ? { kind: 'ok', title: 'Claim payment matched', text: "The claim took this payment; later files from this payer with the same claim number match it by themselves.", focus: true }
+            : undefined);
+    send(res, status, remittanceFilePage(ctxOf(req), { detail, timeZone, ...(match ? { match } : {}), notice: n }));
+  }
+  router.get('/staff/remittances', remittancesOnly, async (req, res) => {
+    await renderRemittances(req, res, 200);
+  });
+  router.post('/staff/remittances', remittancesOnly, multipartForm, formGuard, async (req, res) => {
+    const file = req.file;
+    if (!file || (file.originalname === '' && file.size === 0)) {
+      return renderRemittances(req, res, 422, { kind: 'bad', title: 'Choose a file to upload', focus: true });
+    }
+    try {
+      const { answer } = await ingestRemittance(remittanceDeps, staffOf(req), file.buffer);
+      res.redirect(303, `/staff/remittances/${String(answer.fileId)}?done=${answer.duplicate ? 'duplicate' : 'received'}`);
+    } catch (caught) {
+      const err = appErrorOf(caught);
+      if (err instanceof AppError && err.status === 422) return renderRemittances(req, res, 422, { kind: 'bad', title: 'The file was refused; nothing of it was stored', text: err.message, focus: true });
+      if (err instanceof AppError && err.status === 409) return renderRemittances(req, res, 409, { kind: 'bad', title: 'A payment in this file was already received', text: err.message, focus: true });
+      throw err;
+    }
+  });
+  router.get('/staff/remittances/:fileId', remittancesOnly, async (req, res) => {
+    await renderRemittanceFile(req, res, 200, idParam(req.params.fileId, 'remittance file'));
+  });
+  router.post('/staff/remittances/:fileId/claims/:remittanceClaimId/match', form, formGuard, remittancesOnly, async (req, res) => {
+    const fileId = idParam(req.params.fileId, 'remittance file');
+    const remittanceClaimId = idParam(req.params.remittanceClaimId, 'remittance claim');
+    const raw = req.body as Record<string, unknown>;
+    const claimId = str(raw.claimId).trim();
+    const match = { remittanceClaimId, q: str(raw.q) };
+    if (!UUID.test(claimId)) return renderRemittanceFile(req, res, 422, fileId, { match: { ...match, error: 'Choose one of the claims found.' } });
+    try {
+      await matchRemittanceClaim(remittanceDeps, staffOf(req), fileId, remittanceClaimId, claimId.toLowerCase());
+    } catch (caught) {
+      const err = appErrorOf(caught);
+      if (err instanceof AppError && err.status === 409) {
+        return renderRemittanceFile(req, res, 409, fileId, { match, notice: { kind: 'bad', title: 'Not matched', text: err.message, focus: true } });
+      }
+      if (err instanceof AppError && err.status === 422) {
+        return renderRemittanceFile(req, res, 422, fileId, { match: { ...match, error: err.fields?.[0]?.reason ?? err.message } });
+      }
+      throw err;
+    }
+    res.redirect(303, `/staff/remittances/${fileId}?done=matched#claim-${remittanceClaimId}`);
   });
 
   // ── settings (admin) ──

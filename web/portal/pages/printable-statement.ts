@@ -1,13 +1,13 @@
 /**
- * The printable statement: the paper statement (name, account id, lines, amount due, how to pay online, the payment
- * stub), a letter-size page on paper and a sheet on screen (static/statement.css). It appears only to a signed-in
+ * The printable statement: the paper statement (name, account id, lines with why the patient owes each claim, amount
+ * due, how to pay online, the payment stub), a letter-size page on paper and a sheet on screen (static/statement.css). It appears only to a signed-in
  * patient or to staff.
  */
 import { formatCents, type Cents } from '../../../domain/money';
 import { html, htmlDocument } from '../../../lib/html';
 import { numTd, th } from '../../table';
 import { formatDate } from '../../format';
-import { changedNote, lineBalance, type PortalLine } from '../lines';
+import { changedNote, lineBalance, lineRowClass, whyRow, type PortalLine } from '../lines';
 
 export interface PrintableStatement {
   practiceName: string;
@@ -28,9 +28,11 @@ export function printableStatementPage(s: PrintableStatement): string {
     th('Date of service'), th('Procedure'), th('Charge', 'num'), th('Insurance paid', 'num'), th('Adjustments', 'num'), th('Patient paid', 'num'),
     th('Patient balance', 'num'),
   ];
-  const rows = s.lines.map((l) => html`<tr><td>${formatDate(l.dateOfService)}</td><td>${l.procedureCode}${l.description ? html` ${l.description}` : ''}</td>${
+  const rows = s.lines.map((l) => html`<tr${lineRowClass(l)}><td>${formatDate(l.dateOfService)}</td>
+<td>${l.procedureCode}${l.description ? html` ${l.description}` : ''}</td>${
     [l.chargeCents, l.insurancePaidCents, l.adjustmentCents, l.patientPaidCents].map((cents) => numTd(formatCents(cents)))}
-<td class="num">${lineBalance(l)}</td></tr>`);
+<td class="num">${lineBalance(l)}</td></tr>
+${whyRow(l, heads.length)}`);
   return htmlDocument({
     title: html`Statement ${formatDate(s.statementDate)} · ${s.practiceName}`,
     head: html`<link rel="stylesheet" href="/portal/static/statement.css">`,

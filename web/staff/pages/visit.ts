@@ -1,6 +1,10 @@
-/** The superbill of a visit: its Copayment Collected panel (the copay collections, Collect Now) and its claim. */
+/**
+ * The superbill of a visit: its Copayment Collected panel (the copay collections, Collect Now) and its claim, with why
+ * the patient owes it in the payer's words (the words the patient reads on the portal and the printed statement).
+ */
 import type { CollectionSummary, PatientClaim, VisitPanel } from '../../../db/queries/billing-pages';
 import { isWaitingForCapture } from '../../../domain/collections';
+import { owedLineText, type OwedLine } from '../../../domain/remittance-reasons';
 import { html, type SafeHtml } from '../../../lib/html';
 import { numTd, th } from '../../table';
 import {
@@ -8,7 +12,11 @@ import {
   type PageContext,
 } from '../layout';
 
-export interface VisitPageModel { panel: VisitPanel; copays: CollectionSummary[]; form?: CollectFormState; notice?: Notice }
+export interface VisitPageModel {
+  panel: VisitPanel; copays: CollectionSummary[]; form?: CollectFormState; notice?: Notice;
+  /** The PR adjustments of the remittance that produced the claim's current version (none after a reversal). */
+  whyYouOwe?: OwedLine[];
+}
 
 function copaysTable(o: VisitPageModel): SafeHtml {
   const { visit } = o.panel;
@@ -48,6 +56,19 @@ ${amountInput}</div>
 </form>`;
 }
 
+/** Why the patient owes the claim: each reason as the patient reads it, with its code for staff (PR-1 …). */
+function whyYouOwe(claim: PatientClaim, reasons: readonly OwedLine[]): SafeHtml {
+  const body = reasons.length > 0
+    ? html`<ul>${reasons.map((r) => html`<li>${owedLineText(r)} <span class="muted small">(PR-${r.code})</span></li>`)}</ul>
+<p class="muted small">From the payer's remittance (835) that set the claim's current amounts;
+the patient sees the same words on the portal and the statement.</p>`
+    : html`<p class="muted">${claim.responsibility === 'payer'
+      ? 'None now: the payer holds this claim (not transferred yet, or taken back for reprocessing).'
+      : 'No remittance (835) received here explains the claim\'s current amounts.'}</p>`;
+  return html`<h3 id="why-h">Why the patient owes</h3>
+${body}`;
+}
+
 function claimFacts(claim: PatientClaim): SafeHtml {
   return html`<dl class="facts">
 <dt>Claim</dt><dd>${claim.externalId}</dd>
@@ -78,7 +99,8 @@ ${o.copays.length > 0 ? copaysTable(o) : html`<p class="muted">No copay collecte
 ${live ? html`<p>${open}</p>` : collectForm(ctx, o)}
 </section>
 <section class="card" aria-labelledby="claim-h"><h2 id="claim-h">Claim</h2>
-${claim ? claimFacts(claim) : html`<p class="muted">No claim from the clearinghouse yet.</p>`}
+${claim ? html`${claimFacts(claim)}
+${whyYouOwe(claim, o.whyYouOwe ?? [])}` : html`<p class="muted">No claim from the clearinghouse yet.</p>`}
 </section>
 </div>`);
 }
