@@ -4,6 +4,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# Prebuilt workflow bundle: workers start fast and run exactly the code that was built.
-RUN node node_modules/tsx/dist/cli.mjs worker/bundle.ts dist/workflow-bundle.js
+# The production build (scripts/build.ts): the TypeScript compiled to dist/ (the processes run `node dist/…`, no loader at
+# run time: faster start, less memory, bench/README.md) and the prebuilt workflow bundle, so workers start fast and run
+# exactly the code that was built.
+RUN npm run build
 USER node

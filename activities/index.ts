@@ -9,6 +9,7 @@ import { createBalanceActivities } from './balance';
 import { createBenchActivities } from './bench';
 import { createEhrActivities } from './ehr';
 import { createLedgerActivities } from './ledger';
+import { createReceiptActivities } from './receipts';
 import { createRefundActivities } from './refunds';
 import { createStatementActivities } from './statements';
 import { createWiringCheckActivities } from './wiring-check';
@@ -20,14 +21,18 @@ export interface ActivityDeps {
   notifier?: Notifier;
   /** COPAY_REVERSAL_WATCH: how long a copay watches for a payer reversal (runs whose row predates `waiting_until`). */
   reversalWatchMs?: number;
+  /** PUBLIC_BASE_URL: the portal address in receipts (the statement path passes its run's own). */
+  publicBaseUrl?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const notifier = deps.notifier ?? createOutboxNotifier(deps.db);
   return {
     ...createWiringCheckActivities(deps),
     ...createEhrActivities(deps),
     ...createLedgerActivities(deps),
-    ...createStatementActivities({ db: deps.db, notifier: deps.notifier ?? createOutboxNotifier(deps.db) }),
+    ...createStatementActivities({ db: deps.db, notifier }),
+    ...createReceiptActivities({ db: deps.db, notifier, publicBaseUrl: deps.publicBaseUrl }),
     ...createBalanceActivities(deps),
     ...createRefundActivities(deps),
     ...createBenchActivities(),

@@ -17,6 +17,8 @@ import { notFound } from '../lib/errors';
 import type { NotificationChannel, NotificationKind } from '../domain/notices';
 import type { Notifier } from '../lib/notifier';
 import { renderNotice } from './statement-notices';
+import { preferredChannelOf } from '../db/queries/notifications';
+import { statementChannels } from '../domain/receipt-channel';
 
 const SYSTEM_ACTOR = 'system:workflow';
 /** A statement payment is applied once: the first (and only) round of its business keys. */
@@ -27,7 +29,7 @@ export interface StatementRunContext {
   patientId: string;
   timeZone: string;
   status: 'open' | 'paid' | 'unpaid';
-  /** The channels the patient can be reached on: mail always, email and text when on file. */
+  /** The channels the statement goes by: the preferred one when on file; else mail always, email and text when on file. */
   channels: NotificationChannel[];
   due: StatementDue;
 }
@@ -47,9 +49,10 @@ export function createStatementActivities(deps: { db: Db; notifier: Notifier }) 
   return {
     async loadStatementContext(input: { statementId: string }): Promise<StatementRunContext> {
       const ctx = await statementContext(db, input.statementId);
-      const channels: NotificationChannel[] = ['mail'];
-      if (ctx.hasEmail) channels.unshift('email');
-      if (ctx.hasPhone) channels.push('text');
+      // No preference: email and text when on file, mail always; a preferred channel on file: that one (domain/receipt-channel.ts).
+      const channels = statementChannels({
+        preferredChannel: await preferredChannelOf(db, ctx.patientId), email: ctx.hasEmail ? 'on file' : null, phone: ctx.hasPhone ? 'on file' : null,
+      });
       return { practiceId: ctx.practiceId, patientId: ctx.patientId, timeZone: ctx.timeZone, status: ctx.status, channels, due: await statementDue(db, input.statementId) };
     },
 

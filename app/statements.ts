@@ -216,14 +216,15 @@ export async function printablePortalStatement(deps: Pick<StatementDeps, 'db' | 
   return doc ? printable(deps, doc) : undefined;
 }
 
-/** What the local notifier sent (statements and reminders), per channel; optionally for one statement of the practice. */
+/** The messages sent (statements, reminders, receipts), per channel, with their delivery state; optionally one statement's. */
 export async function notificationsOf(deps: Pick<StatementDeps, 'db'>, staff: Staff, q: { statementId?: string; limit?: number }) {
   if (q.statementId && !(await getStatement(deps.db, q.statementId, staff.practiceId))) throw notFound('statement');
   const rows = await listOutbox(deps.db, staff.practiceId, q);
   return {
     notifications: rows.map((r) => ({
       id: r.id, statementId: r.statement_id, patientId: r.patient_id, channel: r.channel, kind: r.kind, sequence: r.sequence,
-      recipient: r.recipient, subject: r.subject, body: r.body, createdAt: r.created_at,
+      recipient: r.recipient, subject: r.subject, body: r.body, createdAt: r.created_at, paymentId: r.payment_id,
+      delivery: { state: r.state, attempts: r.attempts, lastError: r.last_error, sentAt: r.sent_at, fallbackOf: r.fallback_of, fallbackId: r.fallback_id },
     })),
   };
 }

@@ -71,6 +71,21 @@ export const portalOperations: Operation[] = [
       404: htmlPage('tampered or unknown link'), 410: htmlPage('expired or used up'), 413: htmlPage('form too large'), 422: htmlPage('malformed date'),
     },
   },
+  {
+    ...portal, method: 'get', path: '/portal/unsubscribe/{token}',
+    summary: "A patient email's unsubscribe link (footer and List-Unsubscribe header): a page with one button; opening it changes nothing",
+    request: { params: z.object({ token: z.string().meta({ description: 'signed (PAY_LINK_SECRET, purpose unsubscribe): the patient and the channel (email); does not expire' }) }) },
+    responses: { 200: htmlPage('confirmation form'), 404: htmlPage('tampered or unknown link') },
+  },
+  {
+    ...portal, method: 'post', path: '/portal/unsubscribe/{token}',
+    summary: "Withdraws the patient's email consent at once, audited (also RFC 8058 one-click: body List-Unsubscribe=One-Click; no CSRF token, the signed address is the authority)",
+    request: {
+      params: z.object({ token: z.string() }),
+      body: formBody(z.object({ 'List-Unsubscribe': z.literal('One-Click').optional().meta({ description: 'sent by mail clients (RFC 8058); the page posts nothing' }) })),
+    },
+    responses: { 200: htmlPage('unsubscribed (a second time: the same page)'), 404: htmlPage('tampered or unknown link'), 413: htmlPage('form too large') },
+  },
   { ...portal, method: 'get', path: '/portal/static/portal.css', summary: "The portal's stylesheet", responses: { 200: stylesheet('text/css') } },
   {
     ...portal, method: 'get', path: '/portal/static/statement.css', summary: "The printable statement's stylesheet (print media rules)",

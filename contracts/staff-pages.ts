@@ -134,6 +134,11 @@ export const staffPageOperations: Operation[] = [
     request: { params: pathIds('collectionId') }, responses: { 200: htmlPage('collection'), 404: htmlPage('not found') },
   },
   {
+    ...pages, method: 'get', path: '/staff/statements/{statementId}',
+    summary: `A statement (billing) and every message sent about it, with its delivery state, attempts, last error code, sent time and fallback. ${session}`,
+    request: { params: pathIds('statementId') }, responses: { 200: htmlPage('statement and its messages'), 403: htmlPage('front desk'), 404: htmlPage('not found') },
+  },
+  {
     ...pages, method: 'get', path: '/staff/reports', summary: `Reports (billing): open credits with their age; manual tasks by reason and age. ${session}`,
     responses: { 200: htmlPage('reports'), 403: htmlPage('front desk') },
   },

@@ -1,6 +1,6 @@
 /** Statements for staff (generate, batch, read, print) and the notification outbox. */
 import { z } from 'zod';
-import { NOTIFICATION_CHANNELS, NOTIFICATION_KINDS } from '../domain/notices';
+import { DELIVERY_STATES, NOTIFICATION_CHANNELS, NOTIFICATION_KINDS } from '../domain/notices';
 import { centsOut } from './cents';
 import { id, instant, localDate } from './common';
 import { apiErrors, emptyBody, htmlPage, json, jsonBody, pathIds, type Operation } from './operation';
@@ -66,6 +66,15 @@ export const notificationsSchema = z.strictObject({
   notifications: z.array(z.strictObject({
     id: id(), statementId: id().nullable(), patientId: id(), channel: z.enum(NOTIFICATION_CHANNELS), kind: z.enum(NOTIFICATION_KINDS),
     sequence: z.number().int(), recipient: z.string(), subject: z.string().nullable(), body: z.string(), createdAt: instant(),
+    paymentId: id().nullable().meta({ description: 'a receipt: the payment it acknowledges' }),
+    delivery: z.strictObject({
+      state: z.enum(DELIVERY_STATES).meta({ description: 'pending (written, not delivered yet), sent, failed (retried), rejected (refused for good: a 5xx, a bounce, no address of record), suppressed (not sent on purpose); a text also delivered / undelivered as its provider reported' }),
+      attempts: z.number().int().min(0).meta({ description: 'hand-overs to the provider tried' }),
+      lastError: z.string().nullable().meta({ description: 'a reason code of the last failure (e.g. EENVELOPE_550, HTTP_503, BOUNCED, NO_MAILING_ADDRESS): never the provider\'s text' }),
+      sentAt: instant().nullable(),
+      fallbackOf: id().nullable().meta({ description: 'this message replaces that failed one (postal mail, once)' }),
+      fallbackId: id().nullable().meta({ description: 'the postal letter that replaced this failed message' }),
+    }),
   })),
 });
 
@@ -101,7 +110,7 @@ export const statementOperations: Operation[] = [
   },
   {
     method: 'get', path: '/v1/notifications',
-    summary: 'The notification outbox of the local notifier: every statement and reminder sent, per channel (billing; PHI)',
+    summary: "The notification outbox: every statement, reminder and payment receipt, per channel, with its delivery state (pending, sent, failed, rejected, suppressed), attempts, last error code, sent time and fallback (billing; PHI)",
     request: { query: notificationsQuery }, responses: { 200: json('notifications', notificationsSchema), ...apiErrors },
   },
 ];

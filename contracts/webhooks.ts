@@ -1,7 +1,8 @@
 /**
- * The signed webhooks of the EHR and the clearinghouse: their answers, and the operations. The events themselves are
+ * The signed webhooks of the EHR, the clearinghouse and the SMS provider: their answers, and the operations. The events themselves are
  * the EHR adapter's vocabulary (ehr/events.ts, shared with the stand-in that sends them); the composition root gives
- * them to `webhookOperations`, so the description shows the very schemas the webhooks validate with.
+ * them to `webhookOperations`, so the description shows the very schemas the webhooks validate with. The SMS provider's
+ * events are defined here (smsEventSchema): the route, the adapter and the provider's stand-in share them.
  */
 import { z } from 'zod';
 import { centsOut } from './cents';
@@ -31,6 +32,41 @@ export const claimAnswerSchema = z.strictObject({
   ...redelivery,
 });
 
+// ── the SMS provider's webhooks (sms/http-sms-notifier.ts sends; its stand-in ehr/standin/sms.ts signs these) ──
+const smsId = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, { error: 'must be 1-100 characters of A-Z a-z 0-9 . _ : -' });
+const smsInstant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with seconds and an offset' });
+/** A phone number as providers send it (E.164) or a short code. PHI: never logged, stored only as the consent it changes. */
+const smsNumber = z.string().regex(/^\+?[0-9]{5,15}$/, { error: 'must be a phone number in E.164 form or a short code' });
+
+/** The provider's delivery statuses (the common providers' words). */
+export const SMS_STATUSES = ['accepted', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed'] as const;
+
+/** message.status: what became of a message we sent (its id is the provider's, from the send's answer). */
+export const smsStatusEventSchema = z.strictObject({
+  eventId: smsId, type: z.literal('message.status'), occurredAt: smsInstant,
+  data: z.strictObject({
+    messageId: smsId.meta({ description: "the provider's message id (sid), as answered to the send" }),
+    status: z.enum(SMS_STATUSES),
+    errorCode: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/).optional().meta({ description: "the carrier's or provider's error code (undelivered, failed)" }),
+  }),
+});
+/** message.inbound: a patient's reply to our number. STOP (STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT…) and START (UNSTOP) change the text consent at once. */
+export const smsInboundEventSchema = z.strictObject({
+  eventId: smsId, type: z.literal('message.inbound'), occurredAt: smsInstant,
+  data: z.strictObject({ messageId: smsId, from: smsNumber, to: smsNumber, body: z.string().max(1600) }),
+});
+export const smsEventSchema = z.discriminatedUnion('type', [smsStatusEventSchema, smsInboundEventSchema], { error: 'must be message.status or message.inbound' });
+export type SmsEvent = z.infer<typeof smsEventSchema>;
+
+/** What we answer the provider: for a reply, the text it sends back to the patient (`reply`; none: send nothing). */
+export const smsAnswerSchema = z.strictObject({
+  status: z.enum(['recorded', 'unchanged', 'unknown_message', 'opted_out', 'opted_in', 'help', 'ignored']).meta({
+    description: 'message.status: recorded (the outbox row took it), unchanged, unknown_message; message.inbound: opted_out (STOP), opted_in (START), help, ignored (not a keyword)',
+  }),
+  reply: z.string().optional().meta({ description: 'the text the provider sends back to the patient (carrier rules: STOP, START and HELP are confirmed)' }),
+  ...redelivery,
+});
+
 const signature = z.object({
   'Payflow-Signature': z.string().meta({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawBody">' }),
 });
@@ -46,6 +82,13 @@ export function webhookOperations(events: { ehr: z.ZodType; clearinghouse: z.Zod
       method: 'post', path: '/webhooks/clearinghouse', summary: 'Clearinghouse events: claim.upserted (remittances: transfer to patient, reversal)', security: [],
       request: { headers: signature, body: jsonBody(events.clearinghouse) },
       responses: { 200: json('upserted, stale or duplicate', claimAnswerSchema), ...apiErrors },
+    },
+    {
+      method: 'post', path: '/webhooks/sms',
+      summary: "The SMS provider's events: message.status (delivery of a text we sent → its outbox row's state) and message.inbound (a reply: STOP/START change the patient's text consent at once)",
+      security: [],
+      request: { headers: signature, body: jsonBody(smsEventSchema) },
+      responses: { 200: json('recorded, opted out or in, help, ignored or duplicate', smsAnswerSchema), ...apiErrors },
     },
   ];
 }

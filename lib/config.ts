@@ -123,6 +123,19 @@ export const serviceEnvSchema = z.object({
   PAY_LINK_TTL: duration.refine((ms) => ms >= 60_000 && ms <= 90 * 86_400_000, { error: 'must be between 1m and 90d' }).default(parseDuration('30d')!),
   PAY_LINK_MAX_USES: z.coerce.number({ error: 'must be a whole number from 1 to 20' }).int({ error: 'must be a whole number from 1 to 20' })
     .min(1, { error: 'must be a whole number from 1 to 20' }).max(20, { error: 'must be a whole number from 1 to 20' }).default(3),
+  // Text messages (sms/http-sms-notifier.ts): unset SMS_PROVIDER_URL → texts stay in the notification outbox only. The
+  // provider's API base (POST {url}/messages with a bearer token); its signed delivery and reply webhooks reach
+  // /webhooks/sms, verified with SMS_WEBHOOK_SECRETS (comma-separated for a rotation).
+  SMS_PROVIDER_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:3100/sms/api' }).optional(),
+  SMS_PROVIDER_TOKEN: z.string().min(12, { error: 'must be at least 12 characters' }).default('dev-sms-provider-token'),
+  SMS_FROM: z.string().regex(/^\+[1-9]\d{6,14}$|^\d{5,6}$/, { error: 'must be a phone number in E.164 form (e.g. +15555550123) or a 5-6 digit short code' }).default('+15555550123'),
+  SMS_WEBHOOK_SECRETS: secretList.default(['dev-sms-webhook-secret']),
+  // Where the provider reports delivery statuses (our POST /webhooks/sms); unset: PUBLIC_BASE_URL/webhooks/sms.
+  SMS_STATUS_CALLBACK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://pay.example.com/webhooks/sms' }).optional(),
+  // Postal mail (mail/print-mail-notifier.ts): a print-and-mail service over HTTP; unset PRINT_MAIL_URL → letters stay
+  // in the notification outbox. Locally: the stand-in's /print-mail (ehr/standin/print-mail.ts).
+  PRINT_MAIL_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:3100/print-mail' }).optional(),
+  PRINT_MAIL_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-print-mail-token-not-for-production'),
   STATEMENT_REMINDER_INTERVAL: duration.default(parseDuration('14d')!),
   STATEMENT_REMINDER_LIMIT: z.coerce.number({ error: 'must be a whole number from 0 to 52' }).int({ error: 'must be a whole number from 0 to 52' })
     .min(0, { error: 'must be a whole number from 0 to 52' }).max(52, { error: 'must be a whole number from 0 to 52' }).default(3),
@@ -142,6 +155,8 @@ export const SECRET_VARIABLES = [
   'PLATFORM_OPERATOR_TOKENS',
   'IDP_SECRET_KEY',
   'PAY_LINK_SECRET',
+  'SMS_PROVIDER_TOKEN', 'SMS_WEBHOOK_SECRETS',
+  'PRINT_MAIL_TOKEN',
 ] as const;
 
 /**
@@ -153,6 +168,8 @@ function productionPolicy(
   c: Record<(typeof SECRET_VARIABLES)[number], string | string[]> & { PAYLOAD_KEYS: PayloadKey[]; PUBLIC_BASE_URL: string },
   ctx: z.RefinementCtx,
 ): void {
+  // Every secret, also a provider's token before its URL is set (PRINT_MAIL_TOKEN, SMS_PROVIDER_TOKEN): a public value
+  // must never be the one a provider is later turned on with.
   for (const name of SECRET_VARIABLES) {
     const values = [c[name]].flat();
     values.forEach((value, i) => {

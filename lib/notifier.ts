@@ -31,6 +31,10 @@ export interface OutgoingMessage {
   businessKey: string;
   /** Where patients reach the portal (the statement run's PUBLIC_BASE_URL): the email adapter's pay links point there. */
   publicBaseUrl?: string;
+  /** A receipt: the payment it acknowledges. */
+  paymentId?: string | null;
+  /** An email's HTML body when the activity rendered it (a receipt); statement emails are composed by the email adapter. */
+  html?: string;
 }
 
 export interface Notifier {
@@ -43,7 +47,7 @@ export function createOutboxNotifier(db: Db): Notifier {
     async send(m) {
       const { id, created } = await putOutboxMessage(db, {
         practiceId: m.practiceId, patientId: m.patientId, statementId: m.statementId, channel: m.channel, kind: m.kind,
-        sequence: m.sequence, recipient: m.recipient, subject: m.subject, body: m.body, businessKey: m.businessKey,
+        sequence: m.sequence, recipient: m.recipient, subject: m.subject, body: m.body, businessKey: m.businessKey, paymentId: m.paymentId ?? null,
       });
       return { messageId: id, created };
     },

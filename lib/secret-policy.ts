@@ -35,6 +35,9 @@ export const PUBLIC_SECRETS: readonly string[] = [
   'compose-portal-secret-change-me', 'compose-payment-link-secret-change-me', 'compose-api-token-pepper-change-me', 'compose-pay-link-secret-change-me',
   'test-ehr-webhook-secret', 'test-clearinghouse-webhook-secret', 'bench-ehr-webhook-secret', 'bench-clearinghouse-webhook-secret',
   'demo-front-desk-token', 'demo-billing-token', 'demo-admin-token',
+  'dev-sms-provider-token', 'dev-sms-webhook-secret', 'compose-sms-provider-token-change-me', 'compose-sms-webhook-secret-change-me',
+  'test-sms-provider-token', 'test-sms-webhook-secret',
+  'dev-print-mail-token-not-for-production', 'compose-print-mail-token-change-me', 'test-print-mail-token-000000',
 ];
 
 /** Payload keys this repository has printed: the development key (lib/codec/payload-keys.ts) and the compose file's. */

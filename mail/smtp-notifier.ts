@@ -9,24 +9,25 @@
  *   3. a failure is counted on the row (`failed`, attempts, a reason code) and thrown as a retryable
  *      `EmailDeliveryFailed` whose message says in plain words what happened: Temporal retries the activity with backoff,
  *      and the run's pending activity shows the attempt and that message in the UI. A server that refused the message
- *      for good (5xx to the recipient or the data) marks it `rejected` and does not retry: staff see it in the outbox;
- *      the statement still goes by mail.
+ *      for good (5xx to the recipient or the data) marks it `rejected` and does not retry: staff see it in the outbox,
+ *      and a statement's message falls back to postal mail once (app/notification-fallback.ts, `mailFallback`).
  * The one gap SMTP leaves: the server accepted the message and this process died before the row said `sent`. The
  * retry then sends it again under the same Message-ID, which the receiving side recognises as a repeat.
  * Errors thrown carry a reason code only: never the server's text (it may quote the address) nor any PHI.
  *
  * Statement and reminder emails are composed here from the statement (mail/statement-email.ts: HTML + text + PDF + pay
- * link); any other email is sent as the plain text the activity rendered. Text messages and printed mail stay in the
- * outbox (their adapters are later parts of issue 17).
+ * link); any other email is sent as the text (and, a receipt, the HTML: mail/receipt-email.ts) the activity rendered.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Db } from '../db/connection';
 import { deliverOutboxMessage, outboxStateOf, putOutboxEmail, type StoredEmail } from '../db/queries/notifications';
 import { createOutboxNotifier, type Notifier, type OutgoingMessage } from '../lib/notifier';
+import { fallBackOnce } from '../app/notification-fallback';
 import { messageIdFor } from './message-id';
 import type { PayLinkSettings } from './pay-link';
 import { composeStatementEmail } from './statement-email';
+import { unsubscribeUrl } from './unsubscribe-link';
 
 export interface SmtpNotifierOptions {
   db: Db;
@@ -37,6 +38,8 @@ export interface SmtpNotifierOptions {
   payLinks: PayLinkSettings;
   /** Where patients reach the portal, when the message does not say (PUBLIC_BASE_URL). */
   publicBaseUrl: string;
+  /** Postal mail, for a refused statement email's fallback (app/notification-fallback.ts); absent: the letter stays in the outbox. */
+  mailFallback?: Notifier;
 }
 
 /** The retryable failure type the activity throws (visible as the pending activity's last failure in the UI). */
@@ -77,9 +80,11 @@ export function createSmtpNotifier(o: SmtpNotifierOptions): Notifier {
   const transport = o.transport ?? smtpTransport(o.smtpUrl ?? '');
   if (!o.transport && !o.smtpUrl) throw new TypeError('createSmtpNotifier needs smtpUrl or transport');
 
-  const handOver = async (email: StoredEmail): Promise<void> => {
+  const handOver = (unsubscribe: string) => async (email: StoredEmail): Promise<void> => {
     await transport.sendMail({
       from: o.from, to: email.recipient, subject: email.subject ?? '', messageId: email.message_id,
+      // RFC 2369 + RFC 8058 one-click: the patient's unsubscribe link (mail/unsubscribe-link.ts) withdraws email consent.
+      headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
       text: email.body, ...(email.html ? { html: email.html } : {}),
       ...(email.attachment && email.attachment_name ? { attachments: [{ filename: email.attachment_name, content: email.attachment, contentType: 'application/pdf' }] } : {}),
     });
@@ -99,17 +104,19 @@ export function createSmtpNotifier(o: SmtpNotifierOptions): Notifier {
         const put = await putOutboxEmail(o.db, {
           practiceId: m.practiceId, patientId: m.patientId, statementId: m.statementId, channel: m.channel, kind: m.kind, sequence: m.sequence,
           recipient: m.recipient, subject: composed?.subject ?? m.subject, body: composed?.text ?? m.body, businessKey: m.businessKey,
-          messageId: messageIdFor(m.businessKey, o.from), html: composed?.html ?? '', attachment: composed?.attachment,
+          messageId: messageIdFor(m.businessKey, o.from), html: composed?.html ?? m.html ?? '', attachment: composed?.attachment, paymentId: m.paymentId ?? null,
         });
         id = put.id;
         created = put.created;
       }
       // 2. Handed over once.
-      const outcome = await deliverOutboxMessage(o.db, id!, handOver, classifySmtpError);
+      const outcome = await deliverOutboxMessage(o.db, id!, handOver(unsubscribeUrl(m.publicBaseUrl ?? o.publicBaseUrl, m.patientId, o.payLinks.secret)), classifySmtpError);
       // 3. A failure worth retrying fails the activity; Temporal retries it with backoff.
       if (outcome.kind === 'failed' && outcome.retry) {
         throw ApplicationFailure.retryable(`Email not sent yet: ${wordsOf(outcome.reason)} (${outcome.reason}); it will be retried`, EMAIL_DELIVERY_FAILED);
       }
+      // Refused for good: a statement's message falls back to postal mail, once (a retry finds that letter).
+      if (outcome.kind === 'failed') await fallBackOnce(o.db, id!, { publicBaseUrl: m.publicBaseUrl ?? o.publicBaseUrl, ...(o.mailFallback ? { send: (f: OutgoingMessage) => o.mailFallback!.send(f) } : {}) });
       return { messageId: id!, created };
     },
   };

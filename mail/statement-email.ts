@@ -16,6 +16,7 @@ import { portalUrlOf } from '../activities/statement-notices';
 import { formatDate } from '../web/format';
 import { payLinkFor, type PayLinkSettings } from './pay-link';
 import { renderStatementPdf } from './statement-pdf';
+import { unsubscribeUrl } from './unsubscribe-link';
 
 export interface ComposedEmail {
   subject: string;
@@ -48,6 +49,7 @@ export async function composeStatementEmail(
     : `Your statement from ${practice} dated ${dated} is ready. The amount due is ${due}.`;
   const validity = `This link is yours: it works ${plural(link.maxUses, 'time')}, until ${longDate(link.expiresAt)}, and asks for the patient's date of birth.`;
   const fallback = `If the link no longer works, go to ${portal} and enter your account ID ${doc.patient.accountId} and the patient's date of birth.`;
+  const unsubscribe = unsubscribeUrl(input.publicBaseUrl, doc.statement.patient_id, payLinks.secret);
   const summary: [string, string][] = [
     ['Statement date', dated], ['Services', String(lines.length)], ['Total of this statement', formatCents(doc.due.totalCents)],
     ...(doc.due.paidCents > 0 ? [['Payments received since', `-${formatCents(doc.due.paidCents)}`] as [string, string]] : []),
@@ -60,7 +62,8 @@ export async function composeStatementEmail(
     `Pay online: ${link.url}`, validity, 'You can pay all of it or part of it.', '',
     fallback, '',
     'Your statement is attached as a PDF.', '',
-    `Questions about your bill? Call the ${practice} billing office.`,
+    `Questions about your bill? Call the ${practice} billing office.`, '',
+    `No more email from us? Unsubscribe: ${unsubscribe} (your statements then come by mail).`,
   ].join('\n');
 
   const body = htmlDocument({ title: subject }, html`<div style="font-family: Arial, Helvetica, sans-serif; max-width: 560px; color: #1a1a1a; line-height: 1.5">
@@ -75,6 +78,7 @@ ${summary.map(([k, v], i) => html`<tr><td style="padding: 4px 16px 4px 0${i === 
 <p style="font-size: 13px; color: #555">${fallback}</p>
 <p>Your statement is attached as a PDF.</p>
 <p style="font-size: 13px; color: #555">Questions about your bill? Call the ${practice} billing office.</p>
+<p style="font-size: 12px; color: #777">No more email from us? <a href="${unsubscribe}" style="color: #555">Unsubscribe</a> (your statements then come by mail).</p>
 </div>`);
 
   const pdf = await renderStatementPdf({

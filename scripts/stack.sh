@@ -6,4 +6,4 @@ bash scripts/install.sh
 # `node --import tsx`, not the tsx CLI: one process, so Ctrl-C / SIGINT / SIGTERM reach stack.ts itself, which stops
 # the services in order. (The CLI relays a signal to its child and SIGKILLs it if the child does not acknowledge
 # within 30 ms, which on a busy machine killed stack.ts mid-cleanup and left the services running.)
-exec node --import tsx scripts/stack.ts
+exec node --import tsx scripts/stack.ts "$@"

@@ -5,7 +5,7 @@
  *   workflow run → URLs.
  * Child process logs go to data/logs/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadOrExit, stackEnvSchema } from '../lib/config';
@@ -18,6 +18,7 @@ import { loadDemoWorkQueue } from './demo-work-queue';
 import { formatCents } from '../domain/money';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { cacheDir, ensureTemporalCli } from './temporal-cli';
+import { startTemporalCluster, temporalServerBinaries } from './temporal-cluster';
 import { startDevServer, type RunningDevServer } from './temporal-server';
 import { startLocalSmtp } from '../mail/local-smtp';
 
@@ -26,6 +27,11 @@ const dataDir = resolve(config.PAYFLOW_DATA_DIR);
 const logDir = join(dataDir, 'logs');
 const started = Date.now();
 const cleanups: (() => Promise<void>)[] = [];
+/**
+ * `--cluster`: the production topology (issue 19, docs/operations.md): the Temporal server binary on this PostgreSQL
+ * (databases temporal and temporal_visibility) instead of the dev server, and two workers and two API processes.
+ */
+const CLUSTER = process.argv.includes('--cluster');
 let stepNo = 0;
 const STEPS = 9;
 
@@ -39,8 +45,8 @@ function step(text: string): () => void {
 function startService(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   // Own process group: Ctrl-C reaches only this script, which stops the services in order.
-  // `node --import tsx`: one process per service, so signals reach it directly.
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // `node --import tsx` (or plain `node` for the production build's .js): one process per service, so signals reach it directly.
+  const child = spawn(process.execPath, script.endsWith('.js') ? [script] : ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   child.on('exit', (code, signal) => {
@@ -107,11 +113,14 @@ async function main() {
 
   done = step(config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PostgreSQL (embedded, data in ${join(dataDir, 'postgres')})`);
   let databaseUrl = config.DATABASE_URL;
+  /** Who may create databases (the cluster's Temporal keeps its own two): the embedded server's admin, or DATABASE_URL's user. */
+  let adminUrl = databaseUrl;
   if (!databaseUrl) {
     const pg: RunningPostgres = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: config.EMBEDDED_PG_PORT, persistent: true });
     cleanups.unshift(() => pg.stop());
     // As root with the clone where the server's `postgres` OS user cannot go (e.g. /root): scripts/postgres-access.ts.
     if (pg.dataDir !== join(dataDir, 'postgres')) console.log(`      the postgres OS user cannot reach ${dataDir}: its data is in ${pg.dataDir} (${join(dataDir, 'postgres')} links to it)`);
+    adminUrl = pg.adminUrl;
     const admin = createDb(pg.adminUrl, 1);
     const exists = await admin('pg_database').where({ datname: 'payflow' }).first<{ datname: string } | undefined>('datname');
     if (!exists) await admin.raw('create database payflow');
@@ -127,22 +136,42 @@ async function main() {
   console.log(`      ${applied.length ? `applied ${applied.join(', ')}` : 'schema up to date'}`);
   done();
 
-  done = step(`Temporal dev server (gRPC :${config.TEMPORAL_ADDRESS.split(':')[1]}, UI :${config.TEMPORAL_UI_PORT}, history in ${join(dataDir, 'temporal.db')})`);
-  const temporal: RunningDevServer = await startDevServer({
-    cliPath,
-    port: Number(config.TEMPORAL_ADDRESS.split(':')[1]),
-    uiPort: config.TEMPORAL_UI_PORT,
-    dbFile: join(dataDir, 'temporal.db'),
-    logFile: join(logDir, 'temporal.log'),
-    // The UI decodes payloads through the API's codec endpoint (engineers only: docs/operations.md).
-    extraArgs: ['--ui-codec-endpoint', `http://localhost:${config.PORT}/codec`],
-  });
+  const temporalPort = Number(config.TEMPORAL_ADDRESS.split(':')[1]);
+  let temporal: Pick<RunningDevServer, 'address' | 'stop'>;
+  if (CLUSTER) {
+    done = step(`Temporal server (the binary, not the dev server) on PostgreSQL (gRPC :${temporalPort}; databases temporal and temporal_visibility)`);
+    const admin = new URL(adminUrl!);
+    temporal = await startTemporalCluster({
+      binaries: await temporalServerBinaries(), cliPath, frontendPort: temporalPort, dir: join(dataDir, 'temporal-cluster'), logFile: join(logDir, 'temporal.log'),
+      postgres: { host: admin.hostname, port: Number(admin.port), user: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password) },
+    });
+  } else {
+    done = step(`Temporal dev server (gRPC :${temporalPort}, UI :${config.TEMPORAL_UI_PORT}, history in ${join(dataDir, 'temporal.db')})`);
+    temporal = await startDevServer({
+      cliPath,
+      port: temporalPort,
+      uiPort: config.TEMPORAL_UI_PORT,
+      dbFile: join(dataDir, 'temporal.db'),
+      logFile: join(logDir, 'temporal.log'),
+      // The UI decodes payloads through the API's codec endpoint (engineers only: docs/operations.md).
+      extraArgs: ['--ui-codec-endpoint', `http://localhost:${config.PORT}/codec`],
+    });
+  }
   cleanups.unshift(() => temporal.stop());
   done();
 
-  done = step('Workflow bundle');
-  const bundlePath = await buildWorkflowBundle(join(dataDir, 'workflow-bundle.js'));
+  let bundlePath: string;
+  if (CLUSTER) {
+    // The production topology runs the production build: the API and the workers as `node dist/…` (scripts/build.ts).
+    done = step('Production build (tsc to dist/, the workflow bundle)');
+    execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'build.ts')], { stdio: 'ignore' });
+    bundlePath = join(__dirname, '..', 'dist', 'workflow-bundle.js');
+  } else {
+    done = step('Workflow bundle');
+    bundlePath = await buildWorkflowBundle(join(dataDir, 'workflow-bundle.js'));
+  }
   done();
+  const entry = (name: 'worker' | 'server') => (CLUSTER ? join(__dirname, '..', 'dist', name, 'main.js') : `${name}/main.ts`);
 
   done = step('Worker, API, the EHR stand-in, the local OpenID provider and the local SMTP server');
   const apiUrl = `http://localhost:${config.PORT}`;
@@ -157,9 +186,20 @@ async function main() {
     TEMPORAL_UI_ORIGIN: process.env.TEMPORAL_UI_ORIGIN ?? `http://localhost:${config.TEMPORAL_UI_PORT}`,
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? apiUrl,
     SMTP_URL: process.env.SMTP_URL ?? `smtp://127.0.0.1:${config.SMTP_PORT}`,
+    // Text messages go to the stand-in's SMS provider (ehr/standin/sms.ts; both sides' tokens and secrets are the dev defaults).
+    SMS_PROVIDER_URL: process.env.SMS_PROVIDER_URL ?? `${standinUrl}/sms/api`,
+    // Letters go to the stand-in's print-and-mail service (ehr/standin/print-mail.ts; its token is the dev default).
+    PRINT_MAIL_URL: process.env.PRINT_MAIL_URL ?? `${standinUrl}/print-mail`,
   };
-  startService('worker', 'worker/main.ts', serviceEnv);
-  startService('api', 'server/main.ts', serviceEnv);
+  startService('worker', entry('worker'), serviceEnv);
+  startService('api', entry('server'), serviceEnv);
+  // The cluster topology runs two of each: a second API on the next port, a second worker on the same task queue.
+  const secondApiUrl = `http://localhost:${config.PORT + 1}`;
+  if (CLUSTER) {
+    // Their metrics ports beside the first ones' (9463 and 9466 by default).
+    startService('worker-2', entry('worker'), { ...serviceEnv, WORKER_METRICS_PORT: String(Number(process.env.WORKER_METRICS_PORT ?? 9464) - 1) });
+    startService('api-2', entry('server'), { ...serviceEnv, PORT: String(config.PORT + 1), API_METRICS_PORT: String(Number(process.env.API_METRICS_PORT ?? 9465) + 1) });
+  }
   // Its remittances are 835 files POSTed to the API with the clearinghouse's token (seeded with the demo data below).
   startService('ehr-standin', 'ehr/standin/main.ts', {
     EHR_STANDIN_PORT: String(config.EHR_STANDIN_PORT), EHR_STANDIN_PUBLIC_URL: standinUrl, PAYFLOW_WEBHOOK_BASE_URL: apiUrl,
@@ -172,6 +212,7 @@ async function main() {
     IDP_CONFIG: JSON.stringify(demoIdpConfig(`${serviceEnv.PUBLIC_BASE_URL.replace(/\/+$/, '')}/staff/oidc/callback`)),
   });
   await waitForReady(`${apiUrl}/readyz`, 60_000);
+  if (CLUSTER) await waitForReady(`${secondApiUrl}/readyz`, 60_000);
   await waitForReady(`${standinUrl}/healthz`, 30_000);
   await waitForReady(`${idpUrl}/.well-known/openid-configuration`, 30_000);
   done();
@@ -203,10 +244,14 @@ async function main() {
   console.log(`
 The local stack is up (${((Date.now() - started) / 1000).toFixed(0)}s).
   API            ${apiUrl}   (health: ${apiUrl}/readyz, description: ${apiUrl}/openapi.json)
-  Temporal UI    ${uiUrl}/namespaces/default/workflows
-  First run      ${uiUrl}/namespaces/default/workflows/${workflowId}
+${CLUSTER ? `  API (second)   ${secondApiUrl}   (the cluster topology: two APIs, two workers)
+  Temporal       ${temporal.address}: the server on PostgreSQL, no Web UI in this mode (the UI comes with the dev server);
+                 temporal workflow list --address ${temporal.address}    temporal workflow show -w ${workflowId} --address ${temporal.address}` : `  Temporal UI    ${uiUrl}/namespaces/default/workflows
+  First run      ${uiUrl}/namespaces/default/workflows/${workflowId}`}
   EHR stand-in   ${standinUrl}   (payment pages, captures, remittances as 835 files with ${DEMO_CLEARINGHOUSE.token})
   Email inbox    ${inboxUrl ? `${inboxUrl}   (every email sent: statements with their PDF and pay link; SMTP on :${config.SMTP_PORT})` : 'SMTP_URL is set: email goes to that server'}
+  Letters        ${process.env.PRINT_MAIL_URL ? 'PRINT_MAIL_URL is set: letters go to that service' : `${standinUrl}/print-mail   (every letter handed to print-and-mail, with its PDF and address)`}
+  Text inbox     ${process.env.SMS_PROVIDER_URL ? 'SMS_PROVIDER_URL is set: texts go to that provider' : `${standinUrl}/sms/inbox   (every text sent, 08:00-21:00 practice time; reply STOP: POST ${standinUrl}/sms/api/inbound)`}
   Staff tokens   ${DEMO_STAFF.map((s) => `${s.role}: ${s.token}`).join('   ')}
   Staff pages    ${apiUrl}/staff   (the work queue: docs/work-queue.md)
   Staff sign-in  "Sign in with your practice's identity provider" → the local OpenID provider ${idpUrl}

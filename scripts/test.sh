@@ -8,6 +8,7 @@ bash scripts/install.sh || exit 1
 # The Temporal CLI is built once per machine and cached outside the clone (see scripts/temporal-cli.ts).
 node node_modules/tsx/dist/cli.mjs scripts/temporal-cli.ts >/dev/null || exit 1
 node node_modules/tsx/dist/cli.mjs scripts/temporal-test-server.ts >/dev/null || exit 1  # the time-skipping tier's Java test server (Maven Central), cached the same way
+node node_modules/tsx/dist/cli.mjs scripts/temporal-cluster.ts >/dev/null || exit 1  # the Temporal server binary and temporal-sql-tool (the cluster test), built with Go and cached the same way
 bash scripts/ensure-chromium.sh || exit 1
 
 passed=0; failed=0

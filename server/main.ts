@@ -33,7 +33,7 @@ async function main() {
   const metrics = createApiMetrics({ db, log });
   const app = createApp({
     db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining, metrics,
-    webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS },
+    webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS, sms: config.SMS_WEBHOOK_SECRETS },
     windows: collectionWindowsOf(config),
     statements: statementsSettingsFromConfig(config),
     temporalRequestTimeoutMs: config.TEMPORAL_REQUEST_TIMEOUT, idempotencyLeaseMs: config.IDEMPOTENCY_LEASE, apiTokenPepper: config.API_TOKEN_PEPPER,

@@ -33,7 +33,7 @@ export function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     ...(o.workflowBundlePath
       ? { workflowBundle: { codePath: o.workflowBundlePath } }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ db: o.db, ehr: o.ehr, reversalWatchMs: o.reversalWatchMs, notifier: o.notifier }),
+    activities: createActivities({ db: o.db, ehr: o.ehr, reversalWatchMs: o.reversalWatchMs, notifier: o.notifier, publicBaseUrl: o.publicBaseUrl }),
     ...(o.dataConverter ? { dataConverter: o.dataConverter } : {}),
     interceptors: {
       // A prebuilt bundle carries its workflow interceptors (worker/bundle.ts).

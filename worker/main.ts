@@ -54,6 +54,7 @@ async function main() {
     ehr: createHttpEhrAdapter({ baseUrl: config.EHR_BASE_URL }),
     reversalWatchMs: config.COPAY_REVERSAL_WATCH,
     notifier: notifierFromConfig(db, config, log),
+    publicBaseUrl: config.PUBLIC_BASE_URL,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,

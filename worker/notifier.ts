@@ -1,23 +1,65 @@
 /**
- * Which notifier the worker's activities use: with SMTP_URL, emails go out over SMTP (mail/smtp-notifier.ts; the outbox
- * row is written first and keeps its delivery state); without it, every message stays in the notification outbox (the
- * development default before issue 17, and the behaviour of the channels without a provider yet).
+ * Which notifier the worker's activities use: a small router by channel, with the patient's consent checked first.
+ *   email → SMTP when SMTP_URL is set (mail/smtp-notifier.ts), else the notification outbox;
+ *   text  → the HTTP SMS provider when SMS_PROVIDER_URL is set (sms/http-sms-notifier.ts), else the outbox;
+ *   mail  → the print-and-mail service when PRINT_MAIL_URL is set (mail/print-mail-notifier.ts), else the outbox.
+ * Consent (domain/channel-consent.ts): a message on a channel the patient withdrew (email unsubscribe, SMS STOP) is not
+ * sent: it is recorded `suppressed` in the outbox, audited (db/queries/sms-outbox.ts suppressOutboxMessage). Mail is
+ * always sent. The SMS adapter checks consent again under the row's lock, so a STOP that commits while the text waits
+ * for its turn still stops it.
  */
 import type { Db } from '../db/connection';
+import { consentOf } from '../db/queries/consents';
+import { suppressOutboxMessage } from '../db/queries/sms-outbox';
+import { isConsentable, mayUseChannel } from '../domain/channel-consent';
+import type { NotificationChannel } from '../domain/notices';
 import type { ServiceConfig } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { createOutboxNotifier, type Notifier } from '../lib/notifier';
 import { createSmtpNotifier } from '../mail/smtp-notifier';
+import { createPrintMailNotifier } from '../mail/print-mail-notifier';
+import { createHttpSmsNotifier } from '../sms/http-sms-notifier';
+
+/** Routes each message to its channel's adapter (the outbox when none), after the patient's consent. */
+export function createChannelNotifier(db: Db, adapters: Partial<Record<NotificationChannel, Notifier>>): Notifier {
+  const outbox = createOutboxNotifier(db);
+  return {
+    async send(m) {
+      if (isConsentable(m.channel) && !mayUseChannel(m.channel, await consentOf(db, m.patientId, m.channel)).allowed) {
+        const { id, created } = await suppressOutboxMessage(db, {
+          practiceId: m.practiceId, patientId: m.patientId, statementId: m.statementId, channel: m.channel, kind: m.kind, sequence: m.sequence,
+          recipient: m.recipient, subject: m.subject, body: m.body, businessKey: m.businessKey,
+        });
+        return { messageId: id, created };
+      }
+      return (adapters[m.channel] ?? outbox).send(m);
+    },
+  };
+}
 
 export function notifierFromConfig(db: Db, config: ServiceConfig, log: Logger): Notifier {
+  const adapters: Partial<Record<NotificationChannel, Notifier>> = {};
+  // ── mail (issue 17, part C): the print-and-mail service when PRINT_MAIL_URL is set (mail/print-mail-notifier.ts) ──
+  if (config.PRINT_MAIL_URL) adapters.mail = createPrintMailNotifier({ db, url: config.PRINT_MAIL_URL, token: config.PRINT_MAIL_TOKEN, publicBaseUrl: config.PUBLIC_BASE_URL });
   if (!config.SMTP_URL) {
-    log.info('email: SMTP_URL unset, messages stay in the notification outbox');
-    return createOutboxNotifier(db);
+    log.info('email: SMTP_URL unset, emails stay in the notification outbox');
+  } else {
+    // The host only: the URL may carry credentials.
+    log.info({ smtpHost: new URL(config.SMTP_URL).host }, 'email: sending over SMTP');
+    adapters.email = createSmtpNotifier({
+      db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, publicBaseUrl: config.PUBLIC_BASE_URL,
+      payLinks: { secret: config.PAY_LINK_SECRET, ttlMs: config.PAY_LINK_TTL, maxUses: config.PAY_LINK_MAX_USES },
+      mailFallback: adapters.mail, // a refused statement email falls back to postal mail once (app/notification-fallback.ts)
+    });
   }
-  // The host only: the URL may carry credentials.
-  log.info({ smtpHost: new URL(config.SMTP_URL).host }, 'email: sending over SMTP');
-  return createSmtpNotifier({
-    db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, publicBaseUrl: config.PUBLIC_BASE_URL,
-    payLinks: { secret: config.PAY_LINK_SECRET, ttlMs: config.PAY_LINK_TTL, maxUses: config.PAY_LINK_MAX_USES },
-  });
+  if (!config.SMS_PROVIDER_URL) {
+    log.info('text: SMS_PROVIDER_URL unset, text messages stay in the notification outbox');
+  } else {
+    log.info({ smsProviderHost: new URL(config.SMS_PROVIDER_URL).host }, 'text: sending through the SMS provider');
+    adapters.text = createHttpSmsNotifier({
+      db, providerUrl: config.SMS_PROVIDER_URL, token: config.SMS_PROVIDER_TOKEN, from: config.SMS_FROM,
+      statusCallbackUrl: config.SMS_STATUS_CALLBACK_URL ?? `${config.PUBLIC_BASE_URL.replace(/\/+$/, '')}/webhooks/sms`,
+    });
+  }
+  return createChannelNotifier(db, adapters);
 }

@@ -29,6 +29,12 @@ import { PayflowManualReason, PayflowStatus } from './search-attributes';
 export type CollectionOutcome = { status: CollectionStatus; paymentId?: string; appliedCents: Cents; taskId?: string };
 
 
+/**
+ * After a captured payment is recorded (balance and statement: and applied), the patient gets a receipt
+ * (activities/receipts.ts). Runs that recorded their payment before this patch replay without it.
+ */
+export const PAYMENT_RECEIPT_PATCH = 'payment-receipt';
+
 /** How long a collection whose cancellation the EHR refused waits for the capture (the EHR retries webhooks for a day). */
 export const LATE_CAPTURE_WAIT_MS = 24 * 60 * 60 * 1000;
 

@@ -7,10 +7,10 @@
  * Workflow id `balance-<collectionId>`. No PHI in ids, search attributes, details or errors: ids and amounts only.
  * The messages and steps every collection shares (capture, cancel, resolve, status) live in ./collection-state.
  */
-import { ActivityFailure, ApplicationFailure, setCurrentDetails } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, setCurrentDetails } from '@temporalio/workflow';
 import { decideOutstandingBalance, type Decision } from '../domain/application-rules';
 import { formatCents, type Cents } from '../domain/money';
-import { collectionRun, ledger, type CollectionOutcome } from './collection-state';
+import { collectionRun, ledger, PAYMENT_RECEIPT_PATCH, type CollectionOutcome } from './collection-state';
 
 export interface BalanceInput {
   collectionId: string;
@@ -65,6 +65,9 @@ export async function patientBalance(input: BalanceInput): Promise<BalanceOutcom
       throw err;
     }
   }
+
+  // A receipt by the patient's channel, once per payment: what was applied, and any credit held.
+  if (patched(PAYMENT_RECEIPT_PATCH)) await ledger.sendPaymentReceipt({ paymentId });
 
   // 5. Money left over: staff decide (apply, keep as credit, refund).
   if (view.openTask) return run.awaitStaffResolution();

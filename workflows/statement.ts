@@ -16,7 +16,7 @@
  * details stay in the activities.
  */
 import {
-  allHandlersFinished, condition, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes,
+  allHandlersFinished, condition, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -30,6 +30,7 @@ import {
 } from './statement-messages';
 import { PayflowManualReason, PayflowStatus } from './search-attributes';
 import { rejectUpdate } from './update-refusals';
+import { PAYMENT_RECEIPT_PATCH } from './collection-state';
 
 export interface StatementInput {
   statementId: string;
@@ -256,6 +257,8 @@ export async function billingStatement(input: StatementInput): Promise<Statement
         upsertSearchAttributes([{ key: PayflowManualReason, value: applied.task.reason }]);
       }
       await acts.setCollectionStatus({ collectionId: p.collectionId, status: applied.task ? 'needs_attention' : 'applied' });
+      // A receipt by the patient's channel, once per payment (runs started before the patch replay without it).
+      if (patched(PAYMENT_RECEIPT_PATCH)) await acts.sendPaymentReceipt({ paymentId: payment.paymentId, publicBaseUrl: input.publicBaseUrl });
       p.state = 'recorded';
       paidCents += c.amountCents;
       any = true;

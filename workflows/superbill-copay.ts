@@ -12,7 +12,7 @@ import { ActivityFailure, ApplicationFailure, condition, patched, setHandler } f
 import { decideCopay, decideTransferTimeout } from '../domain/application-rules';
 import { formatCents, type Cents } from '../domain/money';
 import { responsibilityChangedSignal, type ResponsibilityChange } from './collection-messages';
-import { collectionRun, ledger, type CollectionOutcome } from './collection-state';
+import { collectionRun, ledger, PAYMENT_RECEIPT_PATCH, type CollectionOutcome } from './collection-state';
 import { conditionUntilRecheck, conditionWithDailyDetails, DAY_MS, DEFAULT_TIME_ZONE, formatWallTime, transferWaitDetails } from './run-details';
 
 export interface CopayInput {
@@ -78,6 +78,8 @@ export async function superbillCopay(input: CopayInput): Promise<CopayOutcome> {
 
   // 3. Record the payment (idempotent by the EHR payment id).
   const paymentId = await run.recordPayment(capture);
+  // A receipt by the patient's channel, once per payment: the copay is held for the visit until the claim transfers.
+  if (patched(PAYMENT_RECEIPT_PATCH)) await ledger.sendPaymentReceipt({ paymentId });
   const readClaim = () => ledger.loadCopayState({ paymentId, visitId: input.visitId });
 
   /**

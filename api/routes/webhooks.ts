@@ -1,5 +1,6 @@
 /**
- * Signed webhooks from the EHR (payments, reference data) and the clearinghouse (claims and remittances).
+ * Signed webhooks from the EHR (payments, reference data), the clearinghouse (claims and remittances) and the SMS
+ * provider (delivery statuses, replies: STOP / START).
  * Order of work: verify the signature (401, nothing stored) → validate (400/422, nothing stored) → claim the event in
  * the inbox by its id (a redelivery gets the stored answer; a concurrent duplicate waits for it) → act → store the answer.
  * A claim change is stored with its message to the waiting run in one transaction; the relay delivers it.
@@ -15,13 +16,19 @@ import { clearinghouseEventSchema, ehrEventSchema, type EhrEvent } from '../../e
 import { recordCapture, recordClaimChange, upsertReferenceData } from '../../app/ehr-events';
 import { updateFailureToAppError } from '../../app/temporal-errors';
 import type { ResponseBody } from '../../contracts/operation';
-import { claimAnswerSchema, ehrAnswerSchema } from '../../contracts/webhooks';
+import { claimAnswerSchema, ehrAnswerSchema, smsAnswerSchema, smsEventSchema } from '../../contracts/webhooks';
+import { recordSmsEvent } from '../../app/channel-consents';
 import { AppError, unauthorized, unavailable } from '../../lib/errors';
 import { parseBody } from '../../lib/validate';
 import { verifyWebhook } from '../../lib/webhook-signature';
 import { problemOf } from '../../http/problem';
 
-export interface WebhookSecrets { ehr: string[]; clearinghouse: string[] }
+export interface WebhookSecrets {
+  ehr: string[];
+  clearinghouse: string[];
+  /** SMS_WEBHOOK_SECRETS: the SMS provider's delivery statuses and replies; none configured, /webhooks/sms refuses every event (401). */
+  sms?: string[];
+}
 interface Deps {
   db: Db;
   temporal: Client;
@@ -126,6 +133,17 @@ export function webhookRoutes(deps: Deps): Router {
     const event = verified(req, deps.secrets.clearinghouse, clearinghouseEventSchema);
     // The claim's new version and the message to its run commit with the answer (inTransaction).
     await handle('clearinghouse', req, res, event.eventId, event.type, async (trx) => accepted(claimAnswerSchema, await recordClaimChange({ db: trx, reversalWatchMs: deps.reversalWatchMs }, event)), { inTransaction: true });
+  });
+  // The SMS provider (sms/http-sms-notifier.ts): a delivery status lands on its text's outbox row (`ref`, the row id the
+  // status-callback address carries, lets a callback that overtakes the send's commit wait for it); a reply STOP / START
+  // changes the patient's text consent at once and is answered with the confirmation the provider texts back. The
+  // consent change, its audit row and the stored answer commit together (inTransaction).
+  router.post('/webhooks/sms', async (req, res) => {
+    const secrets = deps.secrets.sms ?? [];
+    if (secrets.length === 0) throw unauthorized('Webhook signature rejected (no SMS webhook secret is configured).');
+    const event = verified(req, secrets, smsEventSchema);
+    const ref = typeof req.query.ref === 'string' ? req.query.ref : undefined;
+    await handle('sms', req, res, event.eventId, event.type, async (trx) => accepted(smsAnswerSchema, await recordSmsEvent(trx, event, ref)), { inTransaction: true });
   });
   return router;
 }

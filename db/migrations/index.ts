@@ -17,6 +17,8 @@ import * as m015 from './015_staff_session_idle';
 import * as m016 from './016_remittances';
 import * as m017 from './017_remittance_matching';
 import * as m018 from './018_notification_delivery';
+import * as m019 from './019_receipts_and_mail';
+import * as m020 from './020_channel_consent';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -38,6 +40,8 @@ const migrations: Record<string, Migration> = {
   '016_remittances': m016,
   '017_remittance_matching': m017,
   '018_notification_delivery': m018,
+  '019_receipts_and_mail': m019,
+  '020_channel_consent': m020,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -18,6 +18,8 @@
  *   POST /api/refunds                                  RefundRequestInput → 201 { refundRequestId } (200, same, on repeat)
  *   GET  /api/refunds                                  → every refund request it recorded
  * Pages (what staff click): GET /pay/:requestId, POST /pay/:requestId/capture (form).
+ * The SMS provider: /sms/api/messages, /sms/api/inbound, /sms/inbox (./sms.ts).
+ * The print-and-mail service: /print-mail/v1/letters, /print-mail (the letters, their PDFs) (./print-mail.ts).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -42,6 +44,8 @@ import { DEV_PAYMENT_LINK_SECRET, hostedPayRoutes } from './hosted-pay';
 import { instantToLocalDateTime, localDateTimeToInstant, parseLocalDateTime } from './local-time';
 import { Not835, type PatientShare } from './remittance-835';
 import { createRemittanceSender, type Payflow835Target, type SentRemittance } from './remittance-sender';
+import { createSmsStandin, type SmsStandin, type SmsStandinOptions } from './sms';
+import { createPrintMailStandin, type PrintMailStandin } from './print-mail';
 import {
   centsToDollarsText, dollarsTextToCents, messagePage, payPage, resultPage,
   type CaptureOutcome, type FormErrors, type FormValues, type PayPageModel,
@@ -72,6 +76,10 @@ export interface StandinOptions {
   remittanceFormat?: RemittanceFormat;
   /** Verifies the references of the hosted payment page (GET /hosted-pay); the development secret unless told. */
   paymentLinkSecret?: string;
+  /** The SMS provider stand-in at /sms (./sms.ts): its token and webhook secret (development values unless told); replies go to inboundUrl (default: /webhooks/sms beside the EHR webhook). */
+  sms?: Partial<Pick<SmsStandinOptions, 'token' | 'webhookSecret' | 'inboundUrl' | 'defaultNumber' | 'callbackDelayMs'>>;
+  /** The print-and-mail stand-in at /print-mail (./print-mail.ts): the token senders present (development value unless told). */
+  printMailToken?: string;
   log?: Logger;
 }
 
@@ -120,6 +128,10 @@ export interface Standin {
   /** Every event sent so far (oldest first; the last 1000). */
   sentEvents(): readonly SentEvent[];
   paymentRequest(requestId: string): StoredPaymentRequest | undefined;
+  /** The SMS provider stand-in (/sms): its messages, failure switches, simulated replies. */
+  sms: SmsStandin;
+  /** The print-and-mail stand-in (/print-mail): its letters, failure switch. */
+  printMail: PrintMailStandin;
 }
 
 const JSON_LIMIT = '256kb';
@@ -516,6 +528,19 @@ export function createStandinApp(opts: StandinOptions): Standin {
   // The processor's hosted payment page (statement payments from the patient portal).
   app.use(hostedPayRoutes({ secret: opts.paymentLinkSecret ?? DEV_PAYMENT_LINK_SECRET, deliver: (event) => deliver('ehr', event), now, log }));
 
+  // The SMS provider (text messages; ./sms.ts).
+  const sms = createSmsStandin({
+    token: opts.sms?.token ?? 'dev-sms-provider-token', webhookSecret: opts.sms?.webhookSecret ?? 'dev-sms-webhook-secret',
+    inboundUrl: opts.sms?.inboundUrl ?? new URL('/webhooks/sms', opts.webhooks.ehrUrl).toString(),
+    ...(opts.sms?.defaultNumber ? { defaultNumber: opts.sms.defaultNumber } : {}),
+    ...(opts.sms?.callbackDelayMs !== undefined ? { callbackDelayMs: opts.sms.callbackDelayMs } : {}),
+    deliveryTimeoutMs, now, log,
+  });
+  app.use('/sms', sms.router);
+  // The print-and-mail service (postal letters; ./print-mail.ts).
+  const printMail = createPrintMailStandin({ token: opts.printMailToken ?? 'dev-print-mail-token-not-for-production', now, log });
+  app.use('/print-mail', printMail.router);
+
   app.use(notFoundHandler);
   app.use(errorHandler(log));
 
@@ -526,6 +551,8 @@ export function createStandinApp(opts: StandinOptions): Standin {
     sentRemittances: () => sentFiles.slice(),
     postRemittanceFile: (practiceExternalId, file) => postRemittanceFile(practiceExternalId, file),
     refundRequests: () => [...refunds.values()].map((r) => structuredClone(r)),
+    sms,
+    printMail,
     paymentRequest: (requestId) => {
       const found = requests.get(requestId);
       return found && structuredClone(found);

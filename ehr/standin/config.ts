@@ -26,5 +26,11 @@ export const standinEnvSchema = z.object({
   /** payflow's API base for the 835 files; unset: PAYFLOW_WEBHOOK_BASE_URL (the same service). */
   PAYFLOW_API_URL: httpUrl.optional(),
   PAYFLOW_API_TOKEN: secret.default('demo-clearinghouse-token'),
+  // The SMS provider stand-in (./sms.ts, under /sms): the bearer token payflow's worker sends with (its
+  // SMS_PROVIDER_TOKEN), and the secret it signs delivery and reply webhooks with (one of payflow's SMS_WEBHOOK_SECRETS).
+  SMS_PROVIDER_TOKEN: secret.default('dev-sms-provider-token'),
+  SMS_WEBHOOK_SECRET: secret.default('dev-sms-webhook-secret'),
+  // The print-and-mail stand-in (./print-mail.ts, under /print-mail): the bearer token payflow's worker sends (PRINT_MAIL_TOKEN).
+  PRINT_MAIL_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-print-mail-token-not-for-production'),
 });
 

@@ -5,3 +5,5 @@ export { instantToLocalDateTime, localDateTimeToInstant } from './local-time';
 export { claimTo835, remittanceFile, payerIdOf, Not835, STANDIN_PAYEE_NPI } from './remittance-835';
 export type { FileContext, PatientShare, RemittanceClaim } from './remittance-835';
 export type { Payflow835Target, SentRemittance } from './remittance-sender';
+export { createSmsStandin } from './sms';
+export type { SmsMessage, SmsStandin, SmsStandinOptions } from './sms';

@@ -22,12 +22,14 @@ async function main() {
     webhooks: { ehrUrl: `${base}${WEBHOOK_PATHS.ehr}`, clearinghouseUrl: `${base}${WEBHOOK_PATHS.clearinghouse}` },
     secrets: { ehr: env.EHR_WEBHOOK_SECRET, clearinghouse: env.CLEARINGHOUSE_WEBHOOK_SECRET },
     paymentLinkSecret: env.PAYMENT_LINK_SECRET,
+    sms: { token: env.SMS_PROVIDER_TOKEN, webhookSecret: env.SMS_WEBHOOK_SECRET, inboundUrl: `${base}/webhooks/sms` },
+    printMailToken: env.PRINT_MAIL_TOKEN,
     payflow835: { apiUrl: env.PAYFLOW_API_URL ?? base, token: env.PAYFLOW_API_TOKEN },
     remittanceFormat: env.EHR_STANDIN_REMITTANCE_FORMAT,
     seed: { practices: [demoPractice(env.EHR_STANDIN_PUBLIC_URL)], patients: demoPatients, visits: demoVisits },
     log,
   });
-  log.info({ url: standin.url, publicUrl: env.EHR_STANDIN_PUBLIC_URL, webhooks: base, remittanceFormat: env.EHR_STANDIN_REMITTANCE_FORMAT }, 'ehr stand-in listening');
+  log.info({ url: standin.url, publicUrl: env.EHR_STANDIN_PUBLIC_URL, webhooks: base, remittanceFormat: env.EHR_STANDIN_REMITTANCE_FORMAT, smsInbox: `${env.EHR_STANDIN_PUBLIC_URL.replace(/\/+$/, '')}/sms/inbox` }, 'ehr stand-in listening');
 
   let stopping = false;
   const stop = (signal: string) => {

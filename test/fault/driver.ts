@@ -155,9 +155,9 @@ export function captureEvent(d: { requestId: string; collectionId: string; amoun
 
 /** POSTs an event to /webhooks/{source}, signed now with the test secret, exactly as the sender would (redeliveries
  *  are the same event signed again). */
-export function deliver(stack: FaultStack, source: 'ehr' | 'clearinghouse', event: { eventId: string }, timeoutMs = 15_000): Promise<Answer> {
+export function deliver(stack: FaultStack, source: 'ehr' | 'clearinghouse', event: { eventId: string }, timeoutMs = 15_000, apiUrl = stack.apiUrl): Promise<Answer> {
   const raw = JSON.stringify(event);
-  return http(`${stack.apiUrl}/webhooks/${source}`, {
+  return http(`${apiUrl}/webhooks/${source}`, {
     rawBody: raw,
     headers: { [SIGNATURE_HEADER]: signWebhook(raw, TEST_SECRETS[source], Math.floor(Date.now() / 1000)) },
     timeoutMs,

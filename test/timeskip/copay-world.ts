@@ -50,6 +50,7 @@ export function copayMocks(mocks: Mocks, world: CopayWorld): Partial<Activities>
     openPaymentRequest: (i) => ({ requestId: `req-${i.collectionId}`, url: `https://ehr.example.test/pay/req-${i.collectionId}` }),
     cancelPaymentRequest: () => ({ outcome: world.cancelOutcome }),
     setCollectionStatus: () => ({ changed: true, path: 'copay' }),
+    sendPaymentReceipt: () => ({ channel: 'email' as const, messageId: 'receipt-1' }),
     recordCapturedPayment: (i) => {
       world.payment ??= {
         paymentId: `pay-${i.externalPaymentId}`, patientId: PATIENT, reason: 'copay', visitId: VISIT, amountCents: i.amountCents,

@@ -34,6 +34,7 @@ function statementMocks(mocks: Mocks): Partial<Activities> {
     sendStatementNotices: (i) => ({ sent: i.channels }),
     markStatementSent: () => ({ changed: true }),
     recordStatementReminder: () => ({ changed: true }),
+    sendPaymentReceipt: () => ({ channel: 'email' as const, messageId: 'receipt-1' }),
     recordCapturedPayment: (i) => {
       amounts.set(`pay-${i.collectionId}`, i.amountCents);
       return { paymentId: `pay-${i.collectionId}`, paymentDate: '2026-03-02', created: true };

@@ -107,9 +107,14 @@ describe('docker-compose.yml', () => {
     expect(registered.sort()).toEqual(ALL_SEARCH_ATTRIBUTES.map((sa) => `${sa.name}=Keyword`).sort());
   });
 
-  it.each(['api', 'worker', 'ehr-standin'])('runs %s as one node process, so docker stop\'s SIGTERM reaches its graceful shutdown', (name) => {
-    // Not the tsx CLI: it relays a signal to a child process and SIGKILLs it when the child is slow to acknowledge.
-    expect(services[name]?.command).toEqual(['node', '--import', 'tsx', expect.stringMatching(/\/main\.ts$/)]);
+  it.each(['api', 'worker', 'ehr-standin'])('runs %s as one node process of the production build, so docker stop\'s SIGTERM reaches its graceful shutdown', (name) => {
+    // Not the tsx CLI (it relays a signal to a child process and SIGKILLs it when the child is slow to acknowledge), and
+    // no TypeScript loader at all: the image's `npm run build` output (scripts/build.ts).
+    expect(services[name]?.command).toEqual(['node', expect.stringMatching(/^dist\/.+\/main\.js$/)]);
+  });
+  it('builds what it runs: the image runs npm run build, whose dist/ has the entry points compose starts', () => {
+    expect(readFileSync(join(__dirname, '..', '..', 'Dockerfile'), 'utf8')).toMatch(/^RUN npm run build$/m);
+    expect(services.migrate?.command).toEqual(['node', 'dist/db/migrate-cli.js']);
   });
 
   it("gives the worker's shutdown (grace, then the margin before it gives up) time before docker's SIGKILL", () => {

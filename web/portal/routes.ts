@@ -40,6 +40,7 @@ import {
 } from './security';
 import { portalStylesheets } from './static';
 import { payLinkRoutes } from './pay-link-routes';
+import { unsubscribeRoutes } from './unsubscribe-routes';
 
 export type PortalRouteDeps = PortalPaymentDeps;
 
@@ -81,6 +82,7 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
   router.use('/portal/static', portalStylesheets);
   router.use('/portal', noStore);
   router.use(payLinkRoutes(deps)); // GET/POST /portal/link/:token: the pay link from a statement email (pay-link-routes.ts)
+  router.use(unsubscribeRoutes(deps)); // GET/POST /portal/unsubscribe/:token: the email's unsubscribe link (unsubscribe-routes.ts)
 
   router.get('/portal', (req, res) => {
     const notice = req.query.notice === 'expired' || req.query.notice === 'signed-out' ? req.query.notice : undefined;

@@ -16,6 +16,7 @@ import type { Db } from '../../db/connection';
 import type { Staff } from '../../db/queries/staff';
 import { startBalanceCollection, startCopayCollection, type CollectionWindows } from '../../app/collections';
 import { changePracticeSettings, practiceSettingsOf } from '../../app/practice-settings';
+import { notificationsOf, statementFor } from '../../app/statements';
 import { ingestRemittance, listRemittances, matchCandidates, matchRemittanceClaim, refusedRemittances, remittanceDetail } from '../../app/remittances';
 import { resendRefundRequests } from '../../app/refunds';
 import { manualTasksCsv, manualTasksReport, openCreditsCsv, openCreditsReport } from '../../app/reports';
@@ -40,7 +41,7 @@ import { formatInstant, type Notice, type PageContext } from './layout';
 import { remittancesPage } from './pages/remittances';
 import { remittanceFilePage, type MatchFormState } from './pages/remittance-file';
 import {
-  collectionPageHtml, messagePage, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, taskPage, teamPage, visitPage,
+  collectionPageHtml, messagePage, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, statementMessagesPage, taskPage, teamPage, visitPage,
   type CollectFormState, type InviteFormState, type QueueFilterValues, type ResolveFormState,
 } from './pages';
 import { signInChoices } from '../../app/staff-sign-in';
@@ -348,6 +349,16 @@ export function staffPages(deps: StaffPageDeps): Router {
       },
       notice: n,
     }));
+  });
+
+  // ── a statement and its messages with their delivery state (billing: recipients are PHI) ──
+  router.get('/staff/statements/:statementId', pageRole(['billing'], 'Statements and their messages are for billing staff.'), async (req, res) => {
+    const staff = staffOf(req);
+    const statementId = idParam(req.params.statementId, 'statement');
+    const [statement, sent, settings] = await Promise.all([
+      statementFor(deps, staff, statementId), notificationsOf(deps, staff, { statementId }), practiceSettingsOf(deps, staff),
+    ]);
+    send(res, 200, statementMessagesPage(ctxOf(req), { statement, timeZone: settings.timeZone, messages: sent.notifications }));
   });
 
   // ── reports (billing) ──

@@ -17,4 +17,5 @@ export { reportsPage, type ManualTasksReport, type OpenCreditsReport } from './r
 export { settingsPage } from './settings';
 export { teamPage, type InviteFormState } from './team';
 export { messagePage } from './message';
+export { statementMessagesPage, type StatementMessagesModel } from './statement';
 export type { CollectFormState } from '../layout';
