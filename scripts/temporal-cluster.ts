@@ -14,7 +14,8 @@
  */
 import { Connection } from '@temporalio/client';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -79,8 +80,10 @@ export interface ClusterOptions {
   postgres: { host: string; port: number; user: string; password: string };
   /** Database names (created when missing). */
   databases?: { persistence: string; visibility: string };
-  /** The frontend's gRPC port; the other services take ports from it (see `portsFrom`). */
+  /** The frontend's gRPC port; the other services take ports from it (see `portsFrom`) unless `ports` says. */
   frontendPort: number;
+  /** Every port, when the caller allocated them (tests running side by side: `freeClusterPorts`). */
+  ports?: ClusterPorts;
   namespace?: string;
   /** Where its configuration goes (and its log, unless logFile says otherwise). */
   dir: string;
@@ -93,6 +96,8 @@ export interface RunningCluster { address: string; process: ChildProcess; stop()
  * Each service's ports, counted from the frontend's: gRPC, HTTP and metrics just above it; the membership ports in
  * 20000-29999 (the server stores them in a smallint column: a port above 32767 fails its start).
  */
+export type ClusterPorts = ReturnType<typeof portsFrom>;
+
 export function portsFrom(frontend: number) {
   const m = 20_000 + (frontend % 10_000);
   return {
@@ -116,6 +121,33 @@ function run(cmd: string, args: string[]): Promise<{ status: number | null; outp
   });
 }
 
+/** Whether a port is free on 127.0.0.1 now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Ports for a cluster beside others (tests): each one free now; the membership ports in 20000-29999 (smallint). */
+export async function freeClusterPorts(frontend: number): Promise<ClusterPorts> {
+  const taken = new Set<number>([frontend]);
+  const pick = async (lo: number, hi: number) => {
+    for (;;) {
+      const port = lo + Math.floor(Math.random() * (hi - lo));
+      if (!taken.has(port) && (await isFree(port))) {
+        taken.add(port);
+        return port;
+      }
+    }
+  };
+  const [http, history, matching, worker, metrics] = [await pick(40_000, 60_000), await pick(40_000, 60_000), await pick(40_000, 60_000), await pick(40_000, 60_000), await pick(40_000, 60_000)];
+  const [m1, m2, m3, m4] = [await pick(20_000, 30_000), await pick(20_000, 30_000), await pick(20_000, 30_000), await pick(20_000, 30_000)];
+  return {
+    frontend: { grpc: frontend, membership: m1, http }, history: { grpc: history, membership: m2 }, matching: { grpc: matching, membership: m3 },
+    worker: { grpc: worker, membership: m4 }, metrics,
+  };
+}
+
 async function sqlTool(o: ClusterOptions, database: string, args: string[], okIf?: RegExp): Promise<void> {
   const p = o.postgres;
   const res = await run(o.binaries.sqlTool, ['--plugin', 'postgres12', '--ep', p.host, '-p', String(p.port), '-u', p.user, '--pw', p.password, '--db', database, ...args]);
@@ -135,7 +167,7 @@ export async function setUpSchema(o: ClusterOptions): Promise<void> {
 /** The server's configuration: the development-postgres12 example of the server's source, with our ports and databases. */
 export function clusterConfig(o: ClusterOptions): string {
   const dbs = o.databases ?? { persistence: 'temporal', visibility: 'temporal_visibility' };
-  const ports = portsFrom(o.frontendPort);
+  const ports = o.ports ?? portsFrom(o.frontendPort);
   const store = (database: string, maxConns: number) => `
       sql:
         pluginName: "postgres12"
@@ -147,7 +179,7 @@ export function clusterConfig(o: ClusterOptions): string {
         maxConns: ${maxConns}
         maxIdleConns: ${maxConns}
         maxConnLifetime: "1h"`;
-  const service = (name: keyof Omit<ReturnType<typeof portsFrom>, 'metrics'>) => {
+  const service = (name: keyof Omit<ClusterPorts, 'metrics'>) => {
     const p = ports[name] as { grpc: number; membership: number; http?: number };
     return `
   ${name}:
@@ -217,6 +249,13 @@ async function register(o: ClusterOptions, address: string): Promise<void> {
   }
 }
 
+/** The last error or fatal line of the server's log (JSON lines), for the exception that says it did not start. */
+function lastError(logFile: string): string {
+  const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n') : [];
+  const line = [...lines].reverse().find((l) => /"level":"(error|fatal)"/.test(l)) ?? lines.at(-1) ?? '';
+  return (/"error":"([^"]{1,300})/.exec(line)?.[1] ?? /"msg":"([^"]{1,300})/.exec(line)?.[1] ?? line.slice(0, 300));
+}
+
 export async function startTemporalCluster(o: ClusterOptions): Promise<RunningCluster> {
   mkdirSync(join(o.dir, 'config'), { recursive: true });
   mkdirSync(dirname(o.logFile), { recursive: true });
@@ -233,7 +272,7 @@ export async function startTemporalCluster(o: ClusterOptions): Promise<RunningCl
   const address = `127.0.0.1:${o.frontendPort}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (exited !== undefined) throw new Error(`Temporal server exited with code ${exited}; see ${o.logFile}`);
+    if (exited !== undefined) throw new Error(`Temporal server exited with code ${exited}: ${lastError(o.logFile)}; see ${o.logFile}`);
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
       await conn.workflowService.getSystemInfo({});

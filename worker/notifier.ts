@@ -9,13 +9,13 @@
  * for its turn still stops it.
  */
 import type { Db } from '../db/connection';
-import { consentOf } from '../db/queries/consents';
+import { consentOf, emailOnFile } from '../db/queries/consents';
 import { suppressOutboxMessage } from '../db/queries/sms-outbox';
 import { isConsentable, mayUseChannel } from '../domain/channel-consent';
 import type { NotificationChannel } from '../domain/notices';
 import type { ServiceConfig } from '../lib/config';
 import type { Logger } from '../lib/logger';
-import { createOutboxNotifier, type Notifier } from '../lib/notifier';
+import { createOutboxNotifier, type Notifier, type OutgoingMessage } from '../lib/notifier';
 import { createSmtpNotifier } from '../mail/smtp-notifier';
 import { createPrintMailNotifier } from '../mail/print-mail-notifier';
 import { createHttpSmsNotifier } from '../sms/http-sms-notifier';
@@ -23,18 +23,33 @@ import { createHttpSmsNotifier } from '../sms/http-sms-notifier';
 /** Routes each message to its channel's adapter (the outbox when none), after the patient's consent. */
 export function createChannelNotifier(db: Db, adapters: Partial<Record<NotificationChannel, Notifier>>): Notifier {
   const outbox = createOutboxNotifier(db);
-  return {
+  const allowed = async (patientId: string, channel: NotificationChannel) =>
+    !isConsentable(channel) || mayUseChannel(channel, await consentOf(db, patientId, channel)).allowed;
+  const notifier: Notifier = {
     async send(m) {
-      if (isConsentable(m.channel) && !mayUseChannel(m.channel, await consentOf(db, m.patientId, m.channel)).allowed) {
+      if (!(await allowed(m.patientId, m.channel))) {
         const { id, created } = await suppressOutboxMessage(db, {
           practiceId: m.practiceId, patientId: m.patientId, statementId: m.statementId, channel: m.channel, kind: m.kind, sequence: m.sequence,
           recipient: m.recipient, subject: m.subject, body: m.body, businessKey: m.businessKey,
         });
+        // A statement or reminder the patient stopped by text goes by email instead, when they have an address and may
+        // get email. Under that round's own email key: a round that went by email already is not sent twice.
+        const instead = await emailInsteadOfText(m);
+        if (instead) await notifier.send(instead);
         return { messageId: id, created };
       }
       return (adapters[m.channel] ?? outbox).send(m);
     },
   };
+  async function emailInsteadOfText(m: OutgoingMessage): Promise<OutgoingMessage | undefined> {
+    if (m.channel !== 'text' || !m.statementId || (m.kind !== 'statement' && m.kind !== 'reminder')) return undefined;
+    const email = await emailOnFile(db, m.patientId);
+    if (!email || !(await allowed(m.patientId, 'email'))) return undefined;
+    const businessKey = m.businessKey.endsWith(':text') ? `${m.businessKey.slice(0, -':text'.length)}:email` : `${m.businessKey}:email-instead-of-text`;
+    // The email adapter composes the statement email itself (HTML, PDF, pay link) from the statement and the kind.
+    return { ...m, channel: 'email', recipient: email, businessKey };
+  }
+  return notifier;
 }
 
 export function notifierFromConfig(db: Db, config: ServiceConfig, log: Logger): Notifier {

@@ -28,6 +28,12 @@ export async function consentForSend(trx: Db, patientId: string, channel: Consen
   return row && toConsent(row);
 }
 
+/** The patient's email address on file (PHI: for the send only), or undefined. */
+export async function emailOnFile(db: Db, patientId: string): Promise<string | undefined> {
+  const row = await db('patients').where({ id: patientId }).first<{ email: string | null } | undefined>('email');
+  return row?.email ?? undefined;
+}
+
 /** A patient's consents, by channel. */
 export async function consentsOfPatient(db: Db, patientId: string): Promise<Partial<Record<ConsentableChannel, ChannelConsent>>> {
   const rows = await db('channel_consents').where({ patient_id: patientId }).select<ConsentRow[]>();

@@ -204,6 +204,29 @@ describe('text messages and consent', () => {
     expect(textsTo(to)).toHaveLength(1);
   });
 
+  it('a patient who gets statements by text and replies STOP gets the next one by email instead (once per round)', async () => {
+    const to = phone();
+    const address = `instead-${Date.now()}@example.test`;
+    const s = await seed({ phone: to, email: address });
+    await stack.db('patients').where({ id: s.patientId }).update({ preferred_channel: 'text' });
+    expect((await sms.sms.inbound(to, 'STOP')).body).toMatchObject({ status: 'opted_out' });
+
+    const statement = await generateStatement(app, s);
+    await rowWhen(statement.statementId, (r) => r.state === 'suppressed', 'the text suppressed');
+    const sent = await eventually(() => Promise.resolve(sentEmails.find((m) => m.to === address)), 30_000, 'the email instead');
+    expect(sent.text).toContain('/portal');
+    const emails = await stack.db('notification_outbox').where({ statement_id: statement.statementId, channel: 'email' }).select('business_key', 'state');
+    expect(emails).toEqual([{ business_key: `statement:${statement.statementId}:statement:0:email`, state: 'sent' }]);
+    expect(textsTo(to)).toHaveLength(0);
+    // The same round again (a retried activity): nothing more.
+    const text = await textRow(statement.statementId);
+    await createChannelNotifier(stack.db, {}).send({
+      channel: 'text', kind: 'statement', sequence: 0, practiceId: s.practiceId, patientId: s.patientId, statementId: statement.statementId,
+      recipient: to, subject: null, body: text.body, businessKey: text.business_key,
+    });
+    expect(sentEmails.filter((m) => m.to === address)).toHaveLength(1);
+  });
+
   it('the webhook: unsigned or wrongly signed → 401; a redelivered event gets the stored answer and acts once', async () => {
     const to = phone();
     const s = await seed({ phone: to });

@@ -20,7 +20,7 @@ import { basename, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../../db/connection';
 import { migrateLatest } from '../../db/migrate';
-import { startTemporalCluster, temporalServerBinaries, type ClusterOptions } from '../../scripts/temporal-cluster';
+import { freeClusterPorts, startTemporalCluster, temporalServerBinaries, type ClusterOptions } from '../../scripts/temporal-cluster';
 import { startDevServer, type RunningDevServer } from '../../scripts/temporal-server';
 import { TEST_DATA_CONVERTER } from './codec';
 import { freePort } from './global-setup';
@@ -322,7 +322,7 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
         const admin = new URL(shared.pgAdminUrl);
         const suffix = randomUUID().slice(0, 8);
         clusterOptions = {
-          binaries: await temporalServerBinaries(), cliPath: shared.temporalCliPath, frontendPort: temporalPort,
+          binaries: await temporalServerBinaries(), cliPath: shared.temporalCliPath, frontendPort: temporalPort, ports: await freeClusterPorts(temporalPort),
           postgres: { host: admin.hostname, port: Number(admin.port), user: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password) },
           databases: { persistence: `temporal_${suffix}`, visibility: `temporal_visibility_${suffix}` }, dir: join(dir, 'temporal'), logFile: join(dir, 'temporal.log'),
         };
