@@ -1,7 +1,7 @@
 /**
  * Screenshots of what reaches patients (issue 17) for docs/statements-and-portal.md, with playwright-core and Debian's
  * chromium against a running local stack: the local SMTP server's inbox, a statement email (its pay link and PDF), the
- * text inbox of the SMS stand-in, and the print-and-mail stand-in's letters.
+ * receipt, the text inbox of the SMS stand-in, and the print-and-mail stand-in's letters (when there are any).
  *   node node_modules/tsx/dist/cli.mjs scripts/message-screenshots.ts [inboxUrl] [standinUrl] [outDir]
  * Defaults: http://localhost:8025, http://localhost:3100, docs/screenshots.
  */
@@ -27,15 +27,23 @@ async function main() {
     await page.goto(`${inbox}/`);
     await shot(page, '1-email-inbox');
     // The newest statement email: its HTML body, the pay link and the PDF attachment.
-    const first = page.locator('a[href*="/messages/"]').first();
-    if ((await first.count()) === 0) throw new Error('the inbox is empty: start the stack (its demo statements send emails) and wait a few seconds');
+    const first = page.locator('a[href*="/messages/"]', { hasText: 'statement' }).first();
+    if ((await first.count()) === 0) throw new Error('no statement email in the inbox: start the stack (its demo statements send emails) and wait a few seconds');
     await first.click();
     await page.waitForLoadState('networkidle');
     await shot(page, '2-statement-email');
+    await page.goto(`${inbox}/`);
+    const receipt = page.locator('a[href*="/messages/"]', { hasText: 'receipt' }).first();
+    if ((await receipt.count()) > 0) {
+      await receipt.click();
+      await page.waitForLoadState('networkidle');
+      await shot(page, '3-receipt-email');
+    }
     await page.goto(`${standin}/sms/inbox`);
-    await shot(page, '3-text-inbox');
+    await shot(page, '4-text-inbox');
+    // Letters only when a demo patient has a mailing address of record (the demo data has none yet).
     await page.goto(`${standin}/print-mail`);
-    await shot(page, '4-letters');
+    if (!(await page.getByText('No letters yet').count())) await shot(page, '5-letters');
   } finally {
     await browser.close();
   }
