@@ -12,13 +12,13 @@
  *
  *   node --import tsx scripts/temporal-cluster.ts      builds (if needed) and prints the binaries' paths
  */
-import { Connection } from '@temporalio/client';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { superviseUntilReady, type RunningDevServer } from './temporal-server';
 
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 const MODULE = 'go.temporal.io/server';
@@ -90,7 +90,6 @@ export interface ClusterOptions {
   logFile: string;
 }
 
-export interface RunningCluster { address: string; process: ChildProcess; stop(): Promise<void> }
 
 /**
  * Each service's ports, counted from the frontend's: gRPC, HTTP and metrics just above it; the membership ports in
@@ -256,48 +255,20 @@ function lastError(logFile: string): string {
   return (/"error":"([^"]{1,300})/.exec(line)?.[1] ?? /"msg":"([^"]{1,300})/.exec(line)?.[1] ?? line.slice(0, 300));
 }
 
-export async function startTemporalCluster(o: ClusterOptions): Promise<RunningCluster> {
+export async function startTemporalCluster(o: ClusterOptions): Promise<RunningDevServer> {
   mkdirSync(join(o.dir, 'config'), { recursive: true });
   mkdirSync(dirname(o.logFile), { recursive: true });
   await setUpSchema(o);
   writeFileSync(join(o.dir, 'config', 'development.yaml'), clusterConfig(o));
   writeFileSync(join(o.dir, 'config', 'dynamicconfig.yaml'), DYNAMIC_CONFIG);
-  const log = createWriteStream(o.logFile, { flags: 'a' });
   // Its own process group, as the dev server: a terminal's Ctrl-C reaches our orchestrating script, which stops it last.
   const child = spawn(o.binaries.server, ['--allow-no-auth', '--root', o.dir, '--config', 'config', '--env', 'development', 'start'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  let exited: number | null | undefined;
-  child.on('exit', (code) => (exited = code));
   const address = `127.0.0.1:${o.frontendPort}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (exited !== undefined) throw new Error(`Temporal server exited with code ${exited}: ${lastError(o.logFile)}; see ${o.logFile}`);
-    try {
-      const conn = await Connection.connect({ address, connectTimeout: 1000 });
-      await conn.workflowService.getSystemInfo({});
-      await conn.close();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`Temporal server did not answer on ${address} within 120 s (${(err as Error).message}); see ${o.logFile}`);
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  await register(o, address);
-  const stop = () => new Promise<void>((resolve) => {
-    if (exited !== undefined) return resolve();
-    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      log.end();
-      resolve();
-    });
-    child.kill('SIGTERM');
+  const server = await superviseUntilReady(child, {
+    name: 'Temporal server', address, logFile: o.logFile, timeoutMs: 120_000, pollMs: 500, forceKillMs: 15_000, whyExited: () => lastError(o.logFile),
   });
-  return { address, process: child, stop };
+  await register(o, address);
+  return server;
 }
 
 if (process.argv[1]?.endsWith('temporal-cluster.ts')) {

@@ -38,36 +38,46 @@ export function devServerArgs(o: DevServerOptions): string[] {
 export async function startDevServer(o: DevServerOptions): Promise<RunningDevServer> {
   mkdirSync(dirname(o.logFile), { recursive: true });
   if (o.dbFile) mkdirSync(dirname(o.dbFile), { recursive: true });
-  const log = createWriteStream(o.logFile, { flags: 'a' });
   // Own process group, so a terminal's Ctrl-C reaches only our orchestrating script, which stops it last.
   const child = spawn(o.cliPath, devServerArgs(o), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  return superviseUntilReady(child, { name: 'Temporal dev server', address: `127.0.0.1:${o.port}`, logFile: o.logFile, timeoutMs: 60_000, pollMs: 250, forceKillMs: 10_000 });
+}
+
+/**
+ * A Temporal server process (the dev server, or the server binary: scripts/temporal-cluster.ts) until its frontend
+ * answers: its output to `logFile`, the exit or the deadline as an error naming the log; then how to stop it (SIGTERM,
+ * SIGKILL after `forceKillMs`).
+ */
+export async function superviseUntilReady(
+  child: ChildProcess,
+  o: { name: string; address: string; logFile: string; timeoutMs: number; pollMs: number; forceKillMs: number; whyExited?: () => string },
+): Promise<RunningDevServer> {
+  const log = createWriteStream(o.logFile, { flags: 'a' });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  const address = `127.0.0.1:${o.port}`;
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
-
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + o.timeoutMs;
   for (;;) {
-    if (exited !== undefined) throw new Error(`Temporal dev server exited with code ${exited}; see ${o.logFile}`);
+    if (exited !== undefined) throw new Error(`${o.name} exited with code ${exited}${o.whyExited ? `: ${o.whyExited()}` : ''}; see ${o.logFile}`);
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      const conn = await Connection.connect({ address: o.address, connectTimeout: 1000 });
       await conn.workflowService.getSystemInfo({});
       await conn.close();
       break;
     } catch (err) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`Temporal dev server did not answer on ${address} within 60s (${(err as Error).message}); see ${o.logFile}`);
+        throw new Error(`${o.name} did not answer on ${o.address} within ${o.timeoutMs / 1000}s (${(err as Error).message}); see ${o.logFile}`);
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, o.pollMs));
     }
   }
 
   const stop = () =>
     new Promise<void>((resolve) => {
       if (exited !== undefined) return resolve();
-      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const force = setTimeout(() => child.kill('SIGKILL'), o.forceKillMs);
       child.once('exit', () => {
         clearTimeout(force);
         log.end();
@@ -75,5 +85,5 @@ export async function startDevServer(o: DevServerOptions): Promise<RunningDevSer
       });
       child.kill('SIGTERM');
     });
-  return { address, process: child, stop };
+  return { address: o.address, process: child, stop };
 }

@@ -50,6 +50,7 @@ import {
   centsToDollarsText, dollarsTextToCents, messagePage, payPage, resultPage,
   type CaptureOutcome, type FormErrors, type FormValues, type PayPageModel,
 } from './pages';
+import { jsonOrNull } from './json-body';
 
 export interface StandinOptions {
   /** Base of the links handed out for payment requests: `${publicBaseUrl}/pay/${requestId}`. */
@@ -247,13 +248,7 @@ export function createStandinApp(opts: StandinOptions): Standin {
         signal: AbortSignal.timeout(deliveryTimeoutMs),
         redirect: 'error',
       });
-      const text = await res.text();
-      let body: unknown = null;
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch {
-        body = null;
-      }
+      const body = await jsonOrNull(res);
       delivery = { status: res.status, body };
     } catch (err) {
       const e = err as { name?: string; cause?: { code?: unknown } };

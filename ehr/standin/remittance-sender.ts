@@ -11,6 +11,7 @@ import { readRemittance } from '../../edi/x835/validate';
 import { writeRemittance } from '../../edi/x835/write';
 import { instantToLocalDateTime } from './local-time';
 import { Not835, remittanceFile, STANDIN_PAYEE_NPI, type RemittanceClaim } from './remittance-835';
+import { jsonOrNull } from './json-body';
 
 export interface Payflow835Target {
   /** payflow's API base, e.g. http://localhost:3000. */
@@ -61,13 +62,7 @@ export function createRemittanceSender(deps: RemittanceSenderDeps) {
         signal: AbortSignal.timeout(deps.timeoutMs),
         redirect: 'error',
       });
-      const text = await res.text();
-      let body: unknown = null;
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch {
-        body = null;
-      }
+      const body = await jsonOrNull(res);
       return { status: res.status, body };
     } catch (err) {
       const e = err as { name?: string; cause?: { code?: unknown } };

@@ -25,6 +25,7 @@ import type { Logger } from '../../lib/logger';
 import { signWebhook, SIGNATURE_HEADER } from '../../lib/webhook-signature';
 import type { SmsEvent } from '../../contracts/webhooks';
 import { CONTENT_SECURITY_POLICY, html, page } from './html';
+import { jsonOrNull } from './json-body';
 
 export interface SmsStandinOptions {
   /** The bearer token senders must present (payflow's SMS_PROVIDER_TOKEN). */
@@ -110,13 +111,7 @@ export function createSmsStandin(o: SmsStandinOptions): SmsStandin {
           method: 'POST', body: raw, redirect: 'error', signal: AbortSignal.timeout(timeoutMs),
           headers: { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signWebhook(raw, o.webhookSecret, Math.floor(Date.now() / 1000)), 'User-Agent': 'payflow-sms-standin' },
         });
-        const text = await res.text();
-        let body: unknown = null;
-        try {
-          body = text ? JSON.parse(text) : null;
-        } catch {
-          body = null;
-        }
+        const body = await jsonOrNull(res);
         last = { status: res.status, body };
         if (res.status < 500) break;
       } catch {
