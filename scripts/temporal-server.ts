@@ -53,8 +53,10 @@ export async function superviseUntilReady(
   o: { name: string; address: string; logFile: string; timeoutMs: number; pollMs: number; forceKillMs: number; whyExited?: () => string },
 ): Promise<RunningDevServer> {
   const log = createWriteStream(o.logFile, { flags: 'a' });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Two sources into one file: neither may end it (the other could still write); it ends when both are closed.
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
   let exited: number | null | undefined;
   child.on('exit', (code) => (exited = code));
   const deadline = Date.now() + o.timeoutMs;
@@ -80,7 +82,6 @@ export async function superviseUntilReady(
       const force = setTimeout(() => child.kill('SIGKILL'), o.forceKillMs);
       child.once('exit', () => {
         clearTimeout(force);
-        log.end();
         resolve();
       });
       child.kill('SIGTERM');

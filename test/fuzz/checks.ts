@@ -69,7 +69,8 @@ export function legitimateWrite(r: FuzzRequest, a: Answer, tables: string[], new
   if ((r.op === 'POST /staff/sign-in' || r.op === 'POST /codec/session') && [401, 403, 429].includes(a.status)) {
     return tables.every((t) => limiter(t) || t === 'audit_log') && onlyAudit(/sign|login|lock|limit|rate/);
   }
-  if (/copay-collections|balance-collections/.test(r.op) && r.headers.some(([h, v]) => h === 'Idempotency-Key' && /^[A-Za-z0-9._:-]{8,100}$/.test(v))) {
+  // Routes that honour Idempotency-Key store their final answer, a 4xx included, so a retry gets it again (api/idempotency.ts).
+  if (/copay-collections|balance-collections|\/cancel$|\/resolve$/.test(r.op) && r.headers.some(([h, v]) => h === 'Idempotency-Key' && /^[A-Za-z0-9._:-]{8,100}$/.test(v))) {
     return tables.every((t) => t === 'idempotency_keys');
   }
   // A remittance file refused as a whole (422, 409) is remembered for staff: its hash and the problem (docs/remittances.md#staff-pages).

@@ -54,3 +54,11 @@ const invalid = (field: string, errors: FieldError[]): Interpolation => (errorFo
 /** An input's ` aria-describedby="…"` (its hint, its error) and, after an error, ` aria-invalid="true"`. */
 export const described = (field: string, errors: FieldError[]): SafeHtml =>
   html` aria-describedby="${describedBy(field, errors)}"${invalid(field, errors)}`;
+
+/** The date-of-birth field every sign-in form asks for (the portal's lookup, a pay link). */
+export const dateOfBirthField = (errors: FieldError[]): SafeHtml => html`<div class="field">
+<label for="dateOfBirth">Date of birth</label>
+<p class="hint" id="dateOfBirth-hint">The patient's date of birth, for example 03/12/1984.</p>
+${fieldError('dateOfBirth', errors)}
+<input type="date" id="dateOfBirth" name="dateOfBirth" autocomplete="bday" required${described('dateOfBirth', errors)}>
+</div>`;

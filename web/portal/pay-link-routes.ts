@@ -15,40 +15,13 @@ import express, { Router, type Request, type Response } from 'express';
 import { checkPayLink, signInWithPayLink } from '../../app/pay-links';
 import type { PortalPaymentDeps } from '../../app/portal-payments';
 import { clientAddress } from '../../http/client-address';
-import { html } from '../../lib/html';
-import { described, errorSummary, fieldError, layout, type FieldError } from './layout';
-import { messagePage } from './pages';
+import { messagePage, payLinkPage } from './pages';
 import { csrfOf, csrfValid, ensureCsrf, normaliseDateOfBirth, sessionCookieOf, startSession } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
 
 function send(res: Response, status: number, body: string): void {
   res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).send(body);
-}
-
-/** The date-of-birth form of a pay link; after a failed lookup the same bytes whatever went wrong. */
-export function payLinkPage(o: { csrf: string; action: string; failed?: boolean; errors?: FieldError[] }): string {
-  const errors = o.errors ?? [];
-  const failed = html`<div class="error-summary" role="alert" aria-labelledby="failed-title" tabindex="-1">
-<h2 id="failed-title">We could not confirm the date of birth</h2>
-<p>Check the patient's date of birth and try again. After several unsuccessful tries, online access to the account is paused for
-30 minutes. You can always pay by phone or by mail.</p>
-</div>`;
-  const body = html`<h1>Pay your bill online</h1>
-${o.failed ? failed : errorSummary(errors)}
-<p class="lead">You opened the pay link from your statement email. To keep your information private, confirm the patient's date of birth.</p>
-<form method="post" action="${o.action}" novalidate>
-<input type="hidden" name="csrf" value="${o.csrf}">
-<div class="field">
-<label for="dateOfBirth">Date of birth</label>
-<p class="hint" id="dateOfBirth-hint">The patient's date of birth, for example 03/12/1984.</p>
-${fieldError('dateOfBirth', errors)}
-<input type="date" id="dateOfBirth" name="dateOfBirth" autocomplete="bday" required${described('dateOfBirth', errors)}>
-</div>
-<button type="submit">Continue</button>
-</form>
-<p class="small">Not your statement, or the link does not work? <a href="/portal">Sign in with the account ID printed on your statement</a>.</p>`;
-  return layout({ title: o.failed ? 'Error: date of birth not confirmed' : errors.length > 0 ? 'Error: check the date of birth' : 'Confirm the date of birth' }, body);
 }
 
 type LinkCheck = { ok: true; linkId: string; statementId: string } | { ok: false; status: 404 | 410; page: string };

@@ -7,6 +7,7 @@ export { lookupPage, type LookupNotice, type LookupPageOptions } from './lookup'
 export { statementPage, type StatementPageModel } from './statement';
 export { receiptPage, type ReceiptModel } from './receipt';
 export { messagePage } from './message';
+export { payLinkPage } from './pay-link';
 export { printableStatementPage, type PrintableStatement } from './printable-statement';
 export { formatDate, formatInstant } from '../../format';
 export type { PortalLine } from '../lines';

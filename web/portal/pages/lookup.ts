@@ -4,7 +4,7 @@
  * same thing.
  */
 import { html } from '../../../lib/html';
-import { described, errorSummary, fieldError, layout, type FieldError } from '../layout';
+import { dateOfBirthField, described, errorSummary, fieldError, layout, type FieldError } from '../layout';
 
 export type LookupNotice = 'expired' | 'signed-out';
 
@@ -41,12 +41,7 @@ ${o.failed ? failedMessage : errorSummary(errors)}
 ${fieldError('accountId', errors)}
 <input type="text" id="accountId" name="accountId" value="${o.values?.accountId ?? ''}"${ACCOUNT_ID_INPUT}${described('accountId', errors)}>
 </div>
-<div class="field">
-<label for="dateOfBirth">Date of birth</label>
-<p class="hint" id="dateOfBirth-hint">The patient's date of birth, for example 03/12/1984.</p>
-${fieldError('dateOfBirth', errors)}
-<input type="date" id="dateOfBirth" name="dateOfBirth" autocomplete="bday" required${described('dateOfBirth', errors)}>
-</div>
+${dateOfBirthField(errors)}
 <button type="submit">Find my statement</button>
 </form>`;
   const title = o.failed ? 'Error: statement not found' : errors.length > 0 ? 'Error: check your details' : 'Find your statement';
