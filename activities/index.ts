@@ -5,11 +5,16 @@
 import type { Db } from '../db/connection';
 import type { EhrAdapter } from '../ehr/adapter';
 import { createOutboxNotifier, type Notifier } from '../lib/notifier';
+import type { CardProcessor } from '../processor/card-processor';
 import { createBalanceActivities } from './balance';
 import { createBenchActivities } from './bench';
+import { createCardChargeActivities } from './card-charges';
+import { createCreditNoticeActivities } from './credit-notices';
 import { createEhrActivities } from './ehr';
 import { createLedgerActivities } from './ledger';
 import { createReceiptActivities } from './receipts';
+import { createNotificationFallbackActivities } from './notification-fallback';
+import { createPaymentPlanActivities } from './payment-plans';
 import { createRefundActivities } from './refunds';
 import { createStatementActivities } from './statements';
 import { createWiringCheckActivities } from './wiring-check';
@@ -23,6 +28,10 @@ export interface ActivityDeps {
   reversalWatchMs?: number;
   /** PUBLIC_BASE_URL: the portal address in receipts (the statement path passes its run's own). */
   publicBaseUrl?: string;
+  /** Charges cards on file (issue 18: processor/); absent, a card-on-file charge waits (retried) until a worker has one. */
+  processor?: CardProcessor;
+  /** PAY_LINK_SECRET: signs the "pay another way" link of a card-on-file notice. */
+  linkSecret?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -33,8 +42,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createLedgerActivities(deps),
     ...createStatementActivities({ db: deps.db, notifier }),
     ...createReceiptActivities({ db: deps.db, notifier, publicBaseUrl: deps.publicBaseUrl }),
+    ...createNotificationFallbackActivities({ db: deps.db, notifier, publicBaseUrl: deps.publicBaseUrl }),
     ...createBalanceActivities(deps),
     ...createRefundActivities(deps),
+    ...createCardChargeActivities({ db: deps.db, notifier, processor: deps.processor, publicBaseUrl: deps.publicBaseUrl, linkSecret: deps.linkSecret }),
+    ...createCreditNoticeActivities({ db: deps.db, notifier, publicBaseUrl: deps.publicBaseUrl }),
+    ...createPaymentPlanActivities({ db: deps.db, processor: deps.processor }),
     ...createBenchActivities(),
   };
 }

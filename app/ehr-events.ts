@@ -10,13 +10,17 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
+import { usableAuthorisationsForClaim } from '../db/queries/card-on-file';
+import { applyPatientCredits } from '../db/queries/credits';
 import { reapplyReturnedMoney, reverseClaimForPayer, trimOverAppliedClaim } from '../db/queries/claim-reversals';
 import { findLiveCopayCollection, getCollection, isClosed } from '../db/queries/collections';
 import { upsertClaim, upsertPatient, upsertPractice, upsertVisit } from '../db/queries/reference-data';
 import { enqueueRunMessage } from '../db/queries/run-messages';
 import type { ClearinghouseEvent, EhrEvent } from '../ehr/events';
 import { AppError, conflict } from '../lib/errors';
+import { cardChargeWorkflowId, type CardChargeInput } from '../workflows/card-on-file-charge';
 import { captureUpdate, type ResponsibilityChange } from '../workflows/collection-messages';
+import { creditNoticeWorkflowId, type CreditNoticeInput } from '../workflows/credit-notice';
 
 const PAYER_REVERSAL_REASON = 'payer reprocessed the claim (CLP02 = 22)';
 
@@ -65,6 +69,19 @@ export async function recordClaimChange(deps: { db: Db; reversalWatchMs: number 
   const backWithPatient = outcome === 'updated' && e.data.responsibility === 'patient';
   const trimmed = backWithPatient ? await trimOverAppliedClaim(trx, { claimId: id, actor: 'clearinghouse' }) : undefined;
   const returned = backWithPatient ? await reapplyReturnedMoney(trx, { claimId: id, actor: 'clearinghouse' }) : undefined;
+  // The patient's now: their credits go onto the new balance first (db/queries/credits.ts), and they are told.
+  const credits = outcome !== 'stale' && e.data.responsibility === 'patient' ? await applyPatientCredits(trx, { claimId: id, actor: 'clearinghouse' }) : undefined;
+  if (credits?.appliedCents) {
+    const input: CreditNoticeInput = { claimId: id, claimVersion: e.data.version };
+    await enqueueRunMessage(trx, { key: `credit-notice:${id}:v${e.data.version}`, workflowId: creditNoticeWorkflowId(id, e.data.version), message: 'startCreditNotice', payload: input });
+  }
+  // The patient's now, with a card on file they authorised: its charge run starts (the run decides what, if anything, is owed).
+  if (outcome !== 'stale' && e.data.responsibility === 'patient') {
+    for (const a of await usableAuthorisationsForClaim(trx, id)) {
+      const input: CardChargeInput = { authorisationId: a.id, claimId: id };
+      await enqueueRunMessage(trx, { key: `card-charge:${a.id}:${id}:v${e.data.version}`, workflowId: cardChargeWorkflowId(a.id, id), message: 'startCardCharge', payload: input });
+    }
+  }
   if (outcome !== 'stale') {
     const collection = await findLiveCopayCollection(trx, visitId);
     if (collection) {
@@ -77,5 +94,6 @@ export async function recordClaimChange(deps: { db: Db; reversalWatchMs: number 
     ...(reversal ? { reversedApplications: reversal.reversedApplicationIds.length, tasksOpened: reversal.tasks.map((t) => t.taskId) } : {}),
     ...(trimmed?.trimmedCents ? { trimmedCents: trimmed.trimmedCents, tasksOpened: trimmed.taskIds } : {}),
     ...(returned?.reappliedCents ? { reappliedCents: returned.reappliedCents, tasksClosed: returned.closedTaskIds } : {}),
+    ...(credits?.appliedCents ? { creditAppliedCents: credits.appliedCents } : {}),
   };
 }

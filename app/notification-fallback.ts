@@ -5,17 +5,20 @@
  * failure is reported (an activity retry, a provider's repeated callback, two reports at the same moment) one letter
  * is written, and it is delivered once by the print-mail notifier (idempotent by that key).
  *
- * Called where a delivery failure is recorded: mail/smtp-notifier.ts (a 5xx refusal), and the SMS provider's status
- * webhook (a failed text): `fallBackOnce(db, notificationId, fallbackOptionsFromConfig(db, config))` once the text is
- * recorded `undelivered` (or `rejected`/`failed`), or `reportDeliveryFailure(db, id, 'BOUNCED', …)` to record it first. `send` is the postal-mail notifier
+ * Called where a delivery failure is recorded: mail/smtp-notifier.ts (a 5xx refusal, inside its activity). A failure
+ * reported later by a provider's webhook (a failed text: POST /webhooks/sms; a bounce: POST /webhooks/email) is recorded
+ * in the webhook's transaction and then handed to a DURABLE step in the worker (`startDurableFallback` → workflow
+ * `notificationFallback`, whose activity calls `fallBackOnce`), never sent from the webhook. `send` is the postal-mail notifier
  * (`printMailFallback(db, config)`); without it (no PRINT_MAIL_URL) the letter stays in the outbox, `sent` as every
  * outbox-only message. Receipts have no paper fallback (no paper receipt unless the patient asked for mail), and a
  * letter does not fall back.
  */
+import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import {
-  markOutboxDelivered, outboxRowById, putFallbackMessage, recordDeliveryFailure, statementMessageOn,
+  markOutboxDelivered, outboxRowById, putFallbackMessage, recordDeliveryFailure, statementMessageOn, wantsFallback,
 } from '../db/queries/notifications';
+import { notificationFallbackStart } from '../workflows/starts/notification-fallback';
 import { statementDocument } from '../db/queries/statements';
 import { fallbackChannel } from '../domain/receipt-channel';
 import { renderNotice } from '../activities/statement-notices';
@@ -64,10 +67,24 @@ export async function fallBackOnce(db: Db, notificationId: string, o: FallbackOp
  * A failure reported after the hand-over (a bounce, a text the carrier could not deliver): recorded on the message
  * (`rejected`, a reason code: never the provider's text), then the fallback, once.
  */
-export async function reportDeliveryFailure(db: Db, notificationId: string, reason: string, o: FallbackOptions): Promise<FallbackOutcome | undefined> {
+export async function reportDeliveryFailure(db: Db, notificationId: string, reason: string, o?: FallbackOptions, actor?: string): Promise<FallbackOutcome | undefined> {
   if (!/^[A-Z0-9_]{2,40}$/.test(reason)) throw new TypeError('reason must be a code like BOUNCED or UNDELIVERED');
-  await recordDeliveryFailure(db, notificationId, reason);
-  return fallBackOnce(db, notificationId, o);
+  await recordDeliveryFailure(db, notificationId, reason, actor);
+  // Without options: recorded only; the durable fallback (startDurableFallback) sends the letter from the worker.
+  return o ? fallBackOnce(db, notificationId, o) : undefined;
+}
+
+/**
+ * Starts the durable fallback of a failed message (workflows/notification-fallback.ts) when it still wants one
+ * (db/queries/notifications.ts wantsFallback): called by a webhook AFTER its transaction committed, and again on a
+ * redelivery (the stored answer does not say whether the start happened). A run under way is joined (USE_EXISTING).
+ * Temporal unreachable: the error is thrown (the route answers 503 with Retry-After, the provider retries).
+ */
+export async function startDurableFallback(deps: { db: Db; temporal: Client; taskQueue: string }, notificationId: string): Promise<boolean> {
+  if (!(await wantsFallback(deps.db, notificationId))) return false;
+  const start = notificationFallbackStart(notificationId, deps.taskQueue);
+  await deps.temporal.workflow.start(start.workflow, start.options);
+  return true;
 }
 
 /** The fallback's options from the service configuration: the print-mail notifier when PRINT_MAIL_URL is set. */

@@ -42,8 +42,11 @@ export function sampleMemory(pids: Record<string, number>, everyMs = 250) {
   const peak: Record<string, number> = {};
   const tick = () => {
     for (const [name, pid] of Object.entries(pids)) {
-      const { rssMiB } = memoryOf(pid);
-      peak[name] = Math.max(peak[name] ?? 0, rssMiB);
+      try {
+        peak[name] = Math.max(peak[name] ?? 0, memoryOf(pid).rssMiB);
+      } catch {
+        // the process ended: the run fails where it next needs it, with the stack's logs kept
+      }
     }
   };
   tick();
@@ -118,4 +121,22 @@ export function pidByCommandLine(needle: string): number | undefined {
     }
   }
   return undefined;
+}
+
+/** The database a PostgreSQL backend serves, from its process title (`postgres: <user> <database> <host> <state>`). */
+function backendDatabase(pid: number): string | undefined {
+  try {
+    return /^postgres: \S+ (\S+) /.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** PostgreSQL's processes split in two: the backends serving `databases` (the cluster engine's Temporal), and the
+ *  rest (the postmaster first, so the CPU of the backends it has reaped counts there, its background processes and
+ *  every other backend). */
+export function postgresSplit(rootPid: number, databases: string[]): { theirs: number[]; rest: number[] } {
+  const [root, ...children] = processFamily(rootPid);
+  const theirs = children.filter((pid) => databases.includes(backendDatabase(pid) ?? ''));
+  return { theirs, rest: [root!, ...children.filter((pid) => !theirs.includes(pid))] };
 }

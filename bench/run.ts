@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- [--n 20] [--count 400] [--rounds 4] [--warmup 40] [--park 10000] [--json out.json]`
+ * `npm run bench -- [--engine dev|cluster] [--n 20] [--count 400] [--rounds 4] [--warmup 40] [--park 10000] [--solo 100] [--json out.json]`
  *
  * Drives an isolated local stack (bench/stack.ts) through the HTTP API the way the billing system and the EHR do:
  * N copay collections in flight at once, each start → capture webhook → transfer webhook → applied. Then, on the
  * same Temporal server and worker, the bare engine (workflows/bench-baseline.ts) with the same messages and
  * activity count. Then parks K collections in their transfer wait and measures what that costs.
+ * `--engine cluster`: the Temporal server binary on PostgreSQL, two APIs and two workers (bench/stack.ts).
  * Prints a table and writes JSON. Figures are for the machine it ran on: report them as ratios.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,13 +13,15 @@ import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
+import { createDb } from '../db/connection';
 import { upsertClaim, upsertPatient, upsertPractice, upsertVisit, type ClaimRecord } from '../db/queries/reference-data';
 import { upsertStaff } from '../db/queries/staff';
 import { signWebhook } from '../lib/webhook-signature';
 import { dataConverterFor, payloadCodecFromEnv } from '../lib/codec';
 import { baselineCaptureUpdate, baselineStartUpdate, baselineTransferSignal, benchBaseline } from '../workflows/bench-baseline';
-import { BENCH_SECRETS, startBenchStack, type BenchStack } from './stack';
-import { cpuMeter, Latencies, memoryOf, processFamily, sampleMemory, sqliteBytes, timed } from './measure';
+import { BENCH_SECRETS, startBenchStack, TEMPORAL_DATABASES, type BenchStack, type Engine } from './stack';
+import { cpuMeter, Latencies, memoryOf, postgresSplit, sampleMemory, sqliteBytes, timed } from './measure';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,6 +31,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '40' },
     park: { type: 'string', default: '10000' },
     probe: { type: 'string', default: '100' },
+    solo: { type: 'string', default: '100' },
+    engine: { type: 'string', default: 'dev' },
     json: { type: 'string' },
     'max-cached-workflows': { type: 'string' },
     env: { type: 'string', multiple: true },
@@ -41,13 +46,16 @@ const ROUNDS = Math.max(1, Number(args.rounds));
 const WARMUP = Number(args.warmup);
 const PARK = Number(args.park);
 const PROBE = Number(args.probe);
+const SOLO = Number(args.solo);
+const ENGINE = args.engine as Engine;
+if (ENGINE !== 'dev' && ENGINE !== 'cluster') throw new Error(`--engine: dev or cluster, not ${String(args.engine)}`);
 const log = (line: string) => {
   if (!args.quiet) process.stderr.write(`${line}\n`);
 };
 
 const PRACTICE = 'bench-practice';
 const TOKEN = 'bench-front-desk-token-0001';
-const ALL_VISITS = WARMUP + COUNT + 2 * PROBE + PARK;
+const ALL_VISITS = WARMUP + COUNT + SOLO + 2 * PROBE + PARK;
 
 interface Visit { visitId: string; visitExternalId: string; claim: ClaimRecord }
 
@@ -75,17 +83,45 @@ async function seed(stack: BenchStack): Promise<Visit[]> {
   return visits;
 }
 
+/** Answers other than 2xx that the driver retried, by route and status (reported: on a busy machine the API may
+ *  answer 503, or 500 for an engine error it does not classify, e.g. "Workflow is busy."). */
+const retried: Record<string, number> = {};
+const RETRIES = 8;
+
+/** POSTs as a client does: a 5xx answer (or no answer) is retried the same way, a few times, after a pause (Collect
+ *  Now attaches to the visit's run, whose id is the visit's; a webhook is the same event again, a redelivery), after
+ *  its Retry-After. The time measured is the client's, retries
+ *  included. Other answers fail the run. */
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: text });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(json).slice(0, 300)}`);
-  return json;
+  const route = new URL(url).pathname.replace(/\/v1\/visits\/[^/]+/, '/v1/visits/{id}');
+  for (let attempt = 1; ; attempt++) {
+    let status = 0;
+    let retryAfter = 0;
+    let json: Record<string, unknown> = {};
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: text });
+      status = res.status;
+      retryAfter = Number(res.headers.get('retry-after') ?? 0);
+      json = (await res.json()) as Record<string, unknown>;
+      if (res.ok) return json;
+    } catch (err) {
+      json = { error: (err as Error).message };
+    }
+    if ((status !== 0 && status < 500) || attempt > RETRIES) throw new Error(`${url} answered ${status || 'nothing'}: ${JSON.stringify(json).slice(0, 300)}`);
+    retried[`${route} ${status || 'no answer'}`] = (retried[`${route} ${status || 'no answer'}`] ?? 0) + 1;
+    await new Promise((r) => setTimeout(r, Math.max(500 * attempt, retryAfter * 1000)));
+  }
 }
 
-async function paymentLinkOf(stack: BenchStack, collectionId: string): Promise<unknown> {
+let nextApi = 0;
+/** Collect Nows answered 202 (no EHR link within PAYMENT_LINK_WAIT): the driver then polls the collection every 200 ms,
+ *  which costs the API, PostgreSQL and the driver CPU the bare engine does not spend. */
+let linkPolled = 0;
+
+async function paymentLinkOf(apiUrl: string, collectionId: string): Promise<unknown> {
   for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
-    const res = await fetch(`${stack.apiUrl}/v1/collections/${collectionId}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`${apiUrl}/v1/collections/${collectionId}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
     const body = (await res.json()) as { paymentRequest?: unknown };
     if (res.ok && body.paymentRequest) return body.paymentRequest;
   }
@@ -109,20 +145,23 @@ const newCalls = (): Calls => ({ start: new Latencies(), capture: new Latencies(
 
 /** One copay collection through the API: start, capture webhook, (transfer webhook, wait until applied). */
 async function copayCollection(stack: BenchStack, v: Visit, calls: Calls, opts: { transfer: boolean }): Promise<void> {
+  // Each collection's calls go to one API; the collections alternate between the APIs (two on the cluster engine).
+  const apiUrl = stack.apiUrls[nextApi++ % stack.apiUrls.length]!;
   const started = await timed(calls.start, () =>
-    postJson(`${stack.apiUrl}/v1/visits/${v.visitId}/copay-collections`, { amountCents: 2500 }, { Authorization: `Bearer ${TOKEN}` }));
+    postJson(`${apiUrl}/v1/visits/${v.visitId}/copay-collections`, { amountCents: 2500 }, { Authorization: `Bearer ${TOKEN}` }));
   const collectionId = started.collectionId as string;
   // 202 (the EHR's payment link did not come within PAYMENT_LINK_WAIT, e.g. on a loaded machine): poll the
   // collection's Location as a client does; the link follows.
-  const request = (started.paymentRequest ?? (await paymentLinkOf(stack, collectionId))) as { requestId: string };
+  if (!started.paymentRequest) linkPolled++;
+  const request = (started.paymentRequest ?? (await paymentLinkOf(apiUrl, collectionId))) as { requestId: string };
   const captureSentAt = Date.now();
-  await timed(calls.capture, () => postJson(`${stack.apiUrl}/webhooks/ehr`, ...signed('ehr', {
+  await timed(calls.capture, () => postJson(`${apiUrl}/webhooks/ehr`, ...signed('ehr', {
     eventId: `evt_${randomUUID()}`, type: 'payment.captured', occurredAt: new Date().toISOString(),
     data: { requestId: request.requestId, collectionId, externalPaymentId: `pay_${randomUUID()}`, amountCents: 2500, method: 'card', paidAt: '2026-11-20T18:00:00Z' },
   })));
   if (!opts.transfer) return;
   const claim = { ...v.claim, version: 2, responsibility: 'patient' as const, payerStatus: 'adjudicated', patientResponsibilityCents: 4000 };
-  await timed(calls.transfer, () => postJson(`${stack.apiUrl}/webhooks/clearinghouse`, ...signed('clearinghouse', {
+  await timed(calls.transfer, () => postJson(`${apiUrl}/webhooks/clearinghouse`, ...signed('clearinghouse', {
     eventId: `evt_${randomUUID()}`, type: 'claim.upserted', occurredAt: new Date().toISOString(), data: claim,
   })));
   // Applied: the collection row's status, written by the workflow right after the application (its updated_at is
@@ -146,12 +185,18 @@ function appliedWatcher(stack: BenchStack) {
       if (row.status === 'applied') w.resolve(row.updated_at.getTime());
       else w.reject(new Error(`collection ended ${row.status}`));
     }
-    timer = waiting.size ? setTimeout(() => void poll(), 100) : undefined;
+    timer = waiting.size ? setTimeout(() => void pollOrFail(), 100) : undefined;
   };
+  // A failed poll (the run is already failing, its database closed) fails the waits, not the process.
+  const pollOrFail = () => poll().catch((err: Error) => {
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+    timer = undefined;
+  });
   watcher = {
     wait: (id: string) => new Promise<number>((resolve, reject) => {
       waiting.set(id, { resolve, reject });
-      timer ??= setTimeout(() => void poll(), 100);
+      timer ??= setTimeout(() => void pollOrFail(), 100);
     }),
   };
   return watcher;
@@ -174,10 +219,71 @@ async function baselineCollection(client: Client, taskQueue: string, calls: Call
 
 interface Phase { collections: number; seconds: number; cpuSeconds: Record<string, number> }
 
+/** The processes whose CPU is measured. On the cluster engine Temporal is its server process and the PostgreSQL
+ *  backends of its two databases (`temporalPostgres`); `postgres` is the rest of PostgreSQL (ours). */
+function cpuGroups(stack: BenchStack): Record<string, () => number[]> {
+  const { standin, temporal, postgres } = stack.pids;
+  const temporalDbs = Object.values(TEMPORAL_DATABASES);
+  return {
+    api: () => stack.apiPids, worker: () => stack.workerPids, temporal: () => [temporal],
+    ...(stack.engine === 'cluster' ? { temporalPostgres: () => postgresSplit(postgres, temporalDbs).theirs } : {}),
+    postgres: () => postgresSplit(postgres, temporalDbs).rest, standin: () => [standin], driver: () => [process.pid],
+  };
+}
+
+/** The workers' resident memory, summed (two workers on the cluster engine). */
+const workersRssMiB = (stack: BenchStack) => Math.round(stack.workerPids.reduce((sum, pid) => sum + memoryOf(pid).rssMiB, 0) * 10) / 10;
+
+/** Temporal's storage in bytes: the dev server's SQLite file, or the cluster's two PostgreSQL databases, with the
+ *  size of each table (heap, indexes and TOAST) so the growth can be placed. */
+async function temporalStorage(stack: BenchStack): Promise<{ bytes: number; tables: Record<string, number> }> {
+  if (stack.engine === 'dev') return { bytes: sqliteBytes(stack.temporalDbFile), tables: {} };
+  let bytes = 0;
+  const tables: Record<string, number> = {};
+  for (const url of stack.temporalDbUrls) {
+    const db = createDb(url, 1);
+    try {
+      const database = new URL(url).pathname.slice(1);
+      const size = await db.raw<{ rows: { size: string }[] }>('select pg_database_size(current_database()) as size');
+      bytes += Number(size.rows[0]!.size);
+      const rows = await db.raw<{ rows: { name: string; size: string }[] }>(
+        "select c.relname as name, pg_total_relation_size(c.oid) as size from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind = 'r' and n.nspname = 'public'");
+      for (const r of rows.rows) tables[`${database}.${r.name}`] = Number(r.size);
+    } finally {
+      await db.destroy();
+    }
+  }
+  return { bytes, tables };
+}
+
+/** The bytes of a run's history as the server stores it (each event serialized), by event type: where a history's
+ *  size goes. Payloads stay as stored (encrypted). */
+async function historyBreakdown(client: Client, workflowId: string) {
+  const byType: Record<string, { events: number; bytes: number }> = {};
+  let events = 0;
+  let bytes = 0;
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.getWorkflowExecutionHistory({ namespace: client.options.namespace, execution: { workflowId }, nextPageToken });
+    for (const event of page.history?.events ?? []) {
+      const size = proto.api.history.v1.HistoryEvent.encode(event).finish().length;
+      const marker = event.markerRecordedEventAttributes?.markerName;
+      const type = (proto.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, '') + (marker ? ` (${marker})` : '');
+      byType[type] ??= { events: 0, bytes: 0 };
+      byType[type].events++;
+      byType[type].bytes += size;
+      events++;
+      bytes += size;
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  const sorted = Object.fromEntries(Object.entries(byType).sort(([, a], [, b]) => b.bytes - a.bytes));
+  return { workflowId, events, bytes, byType: sorted };
+}
+
 /** Runs the jobs; returns how long they took and the CPU seconds each process used meanwhile. */
 async function measurePhase(stack: BenchStack, total: number, job: (i: number) => Promise<void>): Promise<Phase> {
-  const { api, worker, standin, temporal, postgres } = stack.pids;
-  const cpu = cpuMeter({ api: () => [api], worker: () => [worker], temporal: () => [temporal], postgres: () => processFamily(postgres), standin: () => [standin], driver: () => [process.pid] });
+  const cpu = cpuMeter(cpuGroups(stack));
   const t0 = performance.now();
   await inLanes(total, N, job);
   return { collections: total, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu.stop() };
@@ -189,12 +295,13 @@ function summarize(label: string, phases: Phase[]) {
   const seconds = phases.reduce((n, p) => n + p.seconds, 0);
   const cpu: Record<string, number> = {};
   for (const p of phases) for (const [k, v] of Object.entries(p.cpuSeconds)) cpu[k] = (cpu[k] ?? 0) + v;
-  const perSecond = Math.round((total / seconds) * 10) / 10;
+  const rate = total / seconds;
+  const perSecond = Math.round(rate * 100) / 100;
   const cpuMsPerCollection = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round((v / total) * 1000 * 10) / 10]));
   const cpuBusyPercent = Math.round((Object.values(cpu).reduce((a, b) => a + b, 0) / (seconds * cpus().length)) * 100);
-  const roundRates = phases.map((p) => Math.round((p.collections / p.seconds) * 10) / 10);
+  const roundRates = phases.map((p) => Math.round((p.collections / p.seconds) * 100) / 100);
   log(`${label}: ${total} in ${seconds.toFixed(1)} s = ${perSecond}/s (rounds ${roundRates.join(', ')}); CPU ms per collection ${JSON.stringify(cpuMsPerCollection)}; machine ${cpuBusyPercent}% busy (ours)`);
-  return { collections: total, seconds: Math.round(seconds * 10) / 10, perSecond, roundRates, cpuMsPerCollection, cpuBusyPercent };
+  return { collections: total, seconds: Math.round(seconds * 10) / 10, perSecond, rate, roundRates, cpuMsPerCollection, cpuBusyPercent };
 }
 
 async function dbBytes(stack: BenchStack): Promise<number> {
@@ -208,17 +315,18 @@ async function main() {
   const serviceEnv: Record<string, string> = Object.fromEntries((args.env ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   if (args['max-cached-workflows']) serviceEnv.WORKER_MAX_CACHED_WORKFLOWS = args['max-cached-workflows'];
   const cpuProf = args['cpu-prof'];
-  const stack = await startBenchStack({ serviceEnv, nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [] });
+  const stack = await startBenchStack({ engine: ENGINE, serviceEnv, nodeArgs: cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [] });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   // The worker encrypts payloads (lib/codec): this client must read them, like the API's.
   const client = new Client({ connection, dataConverter: dataConverterFor(payloadCodecFromEnv()) });
+  let failed = true;
   try {
     const visits = await seed(stack);
     // Seeding wrote thousands of rows: settle PostgreSQL's statistics now, not by autovacuum in the first round.
     await stack.db.raw('vacuum analyze');
     let cursor = 0;
     const take = (k: number) => visits.slice(cursor, (cursor += k));
-    const freshWorker = memoryOf(stack.pids.worker).rssMiB;
+    const freshWorker = workersRssMiB(stack);
 
     // Warm-up (not measured), then ours, then the bare engine.
     const warm = take(WARMUP);
@@ -226,9 +334,9 @@ async function main() {
     await inLanes(WARMUP, N, () => baselineCollection(client, stack.taskQueue, newCalls()));
     // The idle worker: warmed up (code compiled, pools and connections open), then quiet for a few seconds.
     await new Promise((r) => setTimeout(r, 5000));
-    const idleWorker = memoryOf(stack.pids.worker).rssMiB;
+    const idleWorker = workersRssMiB(stack);
 
-    const memory = sampleMemory(stack.pids);
+    const memory = sampleMemory(Object.fromEntries(Object.entries(stack.pids).filter((e): e is [string, number] => e[1] !== undefined)));
     // Ours and the bare engine take turns, round by round, so drift in the machine's other load hits both alike.
     const oursCalls = newCalls();
     const bareCalls = newCalls();
@@ -244,6 +352,17 @@ async function main() {
     const bare = summarize('bare', barePhases);
     const peakMiB = memory.stop();
 
+    // Unsaturated: one request at a time, Collect Now and the bare engine's update-with-start taking turns (the
+    // capture and the rest of each run follow, untimed, before the next; ours are left parked, like the probes).
+    const soloOurs = newCalls();
+    const soloBare = newCalls();
+    const solo = take(SOLO);
+    for (let i = 0; i < SOLO; i++) {
+      await copayCollection(stack, solo[i]!, soloOurs, { transfer: false });
+      await baselineCollection(client, stack.taskQueue, soloBare);
+    }
+    if (SOLO) log(`one at a time (${SOLO}): Collect Now p50 ${soloOurs.start.p(50)} p99 ${soloOurs.start.p(99)} ms; bare update-with-start p50 ${soloBare.start.p(50)} p99 ${soloBare.start.p(99)} ms`);
+
     // Parking: K collections captured and waiting for their transfer.
     const probe = async (visitsForProbe: Visit[]) => {
       const calls = newCalls();
@@ -251,8 +370,8 @@ async function main() {
       return { start: calls.start.summary(), capture: calls.capture.summary() };
     };
     const before = await probe(take(PROBE));
-    const workerBefore = memoryOf(stack.pids.worker).rssMiB;
-    const sqliteBefore = sqliteBytes(stack.temporalDbFile);
+    const workerBefore = workersRssMiB(stack);
+    const temporalBefore = await temporalStorage(stack);
     const pgBefore = await dbBytes(stack);
     // Parked in tenths, reading the worker's memory after each: a flat curve is what "nothing grows" means.
     const parkedAt = performance.now();
@@ -261,30 +380,48 @@ async function main() {
       const tenth = take(Math.min(Math.ceil(PARK / 10), PARK - parked));
       await inLanes(tenth.length, N, (i) => copayCollection(stack, tenth[i]!, newCalls(), { transfer: false }));
       parked += tenth.length;
-      workerCurve.push({ parked, rssMiB: memoryOf(stack.pids.worker).rssMiB });
+      workerCurve.push({ parked, rssMiB: workersRssMiB(stack) });
       log(`parked ${parked}: worker ${workerCurve.at(-1)!.rssMiB} MiB`);
     }
     const parkSeconds = (performance.now() - parkedAt) / 1000;
     log(`parked ${PARK} in ${parkSeconds.toFixed(1)} s`);
     // Let the last workflow tasks settle before reading memory and storage.
     await new Promise((r) => setTimeout(r, 5000));
-    const workerAfter = memoryOf(stack.pids.worker).rssMiB;
-    const sqliteAfter = sqliteBytes(stack.temporalDbFile);
+    const workerAfter = workersRssMiB(stack);
+    const temporalAfter = await temporalStorage(stack);
     const pgAfter = await dbBytes(stack);
     const after = await probe(take(PROBE));
+    const tableGrowth = Object.fromEntries(Object.entries(temporalAfter.tables)
+      .map(([t, b]) => [t, PARK ? Math.round((b - (temporalBefore.tables[t] ?? 0)) / PARK) : 0] as const)
+      .filter(([, b]) => b !== 0).sort(([, a], [, b]) => b - a));
+
+    // Where a run's history goes, event by event type: a parked collection, an applied one, a finished bare run.
+    const workflowOf = async (status: string) => (await stack.db('collections').where({ status }).orderBy('updated_at', 'desc').first<{ workflow_id: string } | undefined>('workflow_id'))?.workflow_id;
+    const bareRun = (await client.workflow.list({ query: `WorkflowType = 'benchBaseline' AND ExecutionStatus = 'Completed'` })[Symbol.asyncIterator]().next()).value as { workflowId: string } | undefined;
+    const history: Record<string, Awaited<ReturnType<typeof historyBreakdown>>> = {};
+    for (const [name, id] of [['oursParked', await workflowOf('awaiting_transfer')], ['oursApplied', await workflowOf('applied')], ['bareCompleted', bareRun?.workflowId]] as const) {
+      if (id) history[name] = await historyBreakdown(client, id);
+    }
 
     const report = {
+      engine: ENGINE,
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { inFlight: N, count: COUNT, rounds: ROUNDS, warmup: WARMUP, park: PARK, probe: PROBE, serviceEnv },
+      settings: { engine: ENGINE, apis: stack.apiUrls.length, workers: stack.workerPids.length, inFlight: N, count: COUNT, rounds: ROUNDS, warmup: WARMUP, park: PARK, probe: PROBE, solo: SOLO, serviceEnv },
       ours: { ...ours, start: oursCalls.start.summary(), captureWebhook: oursCalls.capture.summary(), transferWebhook: oursCalls.transfer.summary(), captureToApplied: oursCalls.captureToApplied.summary() },
       bare: { ...bare, start: bareCalls.start.summary(), captureUpdate: bareCalls.capture.summary(), transferSignal: bareCalls.transfer.summary(), captureToDone: bareCalls.captureToApplied.summary() },
       headline: {
-        throughputRatio: Math.round((ours.perSecond / bare.perSecond) * 100) / 100,
+        throughputRatio: Math.round((ours.rate / bare.rate) * 100) / 100,
         startP99Ratio: Math.round((oursCalls.start.p(99) / bareCalls.start.p(99)) * 100) / 100,
         captureP99Ratio: Math.round((oursCalls.capture.p(99) / bareCalls.capture.p(99)) * 100) / 100,
         transferP99Ratio: Math.round((oursCalls.transfer.p(99) / bareCalls.transfer.p(99)) * 100) / 100,
+        cpuTotalRatio: Math.round((sum(ours.cpuMsPerCollection) / sum(bare.cpuMsPerCollection)) * 100) / 100,
+        soloStartP50Ratio: Math.round((soloOurs.start.p(50) / soloBare.start.p(50)) * 100) / 100,
+        soloStartP99Ratio: Math.round((soloOurs.start.p(99) / soloBare.start.p(99)) * 100) / 100,
       },
+      retried,
+      answered202ThenPolled: linkPolled,
+      unsaturated: { count: SOLO, collectNow: soloOurs.start.summary(), bareUpdateWithStart: soloBare.start.summary() },
       peakMemoryMiB: peakMiB,
       parked: {
         collections: PARK,
@@ -292,22 +429,28 @@ async function main() {
         workerGrowthPercent: Math.round(((workerAfter - workerBefore) / workerBefore) * 1000) / 10,
         workerOverIdlePercent: Math.round(((workerAfter - idleWorker) / idleWorker) * 1000) / 10,
         workerCurve, parkSeconds: Math.round(parkSeconds),
-        temporalBytesPerCollection: PARK ? Math.round((sqliteAfter - sqliteBefore) / PARK) : 0,
+        temporalBytesPerCollection: PARK ? Math.round((temporalAfter.bytes - temporalBefore.bytes) / PARK) : 0,
+        temporalTableBytesPerCollection: tableGrowth,
+        temporalTablesBytes: { before: sum(temporalBefore.tables), after: sum(temporalAfter.tables) },
         postgresBytesPerCollection: PARK ? Math.round((pgAfter - pgBefore) / PARK) : 0,
         apiBefore: before, apiAfter: after,
       },
+      history,
     };
     printTable(report);
     const json = JSON.stringify(report, null, 2);
     if (args.json) writeFileSync(args.json, `${json}\n`);
     process.stdout.write(`${json}\n`);
+    failed = false;
   } finally {
     await connection.close();
-    await stack.stop();
+    await stack.stop(failed);
   }
 }
 
-function printTable(r: { ours: Record<string, unknown>; bare: Record<string, unknown>; headline: Record<string, number>; peakMemoryMiB: Record<string, number>; parked: Record<string, unknown> }) {
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+
+function printTable(r: { retried: Record<string, number>; answered202ThenPolled: number; ours: Record<string, unknown>; bare: Record<string, unknown>; headline: Record<string, number>; peakMemoryMiB: Record<string, number>; parked: Record<string, unknown>; unsaturated: Record<string, unknown>; history: Record<string, unknown> }) {
   const row = (name: string, s: unknown) => {
     const v = s as { p50: number; p95: number; p99: number };
     return `  ${name.padEnd(26)} ${String(v.p50).padStart(8)} ${String(v.p95).padStart(8)} ${String(v.p99).padStart(8)}`;
@@ -324,8 +467,14 @@ function printTable(r: { ours: Record<string, unknown>; bare: Record<string, unk
   log(row('bare: signal', r.bare.transferSignal));
   log(row('bare: capture → done', r.bare.captureToDone));
   log(`  p99 ratios ours/bare: start ${r.headline.startP99Ratio}, capture ${r.headline.captureP99Ratio}, transfer ${r.headline.transferP99Ratio}`);
+  log(`  CPU per collection, total ours/bare: ${r.headline.cpuTotalRatio}`);
+  log(row('one at a time: Collect Now', r.unsaturated.collectNow));
+  log(row('one at a time: bare u-w-s', r.unsaturated.bareUpdateWithStart));
+  log(`  one at a time, ours/bare: p50 ${r.headline.soloStartP50Ratio}, p99 ${r.headline.soloStartP99Ratio}`);
+  log(`  retried answers: ${JSON.stringify(r.retried)}; Collect Now answered 202, link polled: ${r.answered202ThenPolled}`);
   log(`  peak RSS (MiB): ${JSON.stringify(r.peakMemoryMiB)}`);
   log(`  parked: ${JSON.stringify(r.parked)}`);
+  log(`  history bytes: ${JSON.stringify(r.history)}`);
 }
 
 main().catch((err: Error) => {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { apiTokenOperations } from './api-tokens';
+import { cardOnFileOperations } from './card-on-file';
 import { engineerOperations, engineerSecuritySchemes } from './codec';
 import { collectionOperations } from './collections';
 import { diagnosticsOperations } from './diagnostics';
@@ -13,6 +14,7 @@ import { identityProviderOperations } from './identity-provider';
 import { manualTaskOperations } from './manual-tasks';
 import type { Operation } from './operation';
 import { patientOperations } from './patients';
+import { paymentPlanOperations } from './payment-plans';
 import { platformOperations, platformPageOperations, platformSecuritySchemes } from './platform';
 import { portalOperations } from './portal';
 import { remittanceOperations } from './remittances';
@@ -48,6 +50,8 @@ export function allOperations(events: { ehr: z.ZodType; clearinghouse: z.ZodType
     ...webhookOperations(events),
     ...collectionOperations,
     ...patientOperations,
+    ...cardOnFileOperations,
+    ...paymentPlanOperations,
     ...diagnosticsOperations,
     ...statementOperations,
     ...portalOperations,

@@ -86,6 +86,41 @@ export const portalOperations: Operation[] = [
     },
     responses: { 200: htmlPage('unsubscribed (a second time: the same page)'), 404: htmlPage('tampered or unknown link'), 413: htmlPage('form too large') },
   },
+  {
+    ...portal, method: 'get', path: '/portal/preferences',
+    summary: "The signed-in patient's contact preferences: a preferred channel among those on file, billing email and texts on or off (channels only, never the contact details)",
+    request: { query: z.object({ saved: z.literal('1').optional() }) },
+    responses: { 200: htmlPage('preferences form'), 303: seeOther('no or expired session: to /portal') },
+  },
+  {
+    ...portal, method: 'post', path: '/portal/preferences',
+    summary: 'Saves the preferences at once: consent and the preferred channel, source portal, each change audited',
+    request: {
+      body: portalForm({
+        preferredChannel: z.enum(['', 'email', 'text', 'mail']).optional().meta({ description: 'empty: no preference; a channel must be on file' }),
+        email: z.enum(['on', 'off']).optional(), text: z.enum(['on', 'off']).optional(),
+      }),
+    },
+    responses: {
+      303: seeOther('saved: to /portal/preferences?saved=1; no or expired session: to /portal'), 403: htmlPage('the form expired (CSRF)'),
+      413: htmlPage('form too large'), 422: htmlPage('refused, the error tied to its field (a channel not on file, a preferred channel turned off)'),
+    },
+  },
+  {
+    ...portal, method: 'get', path: '/portal/card-on-file',
+    summary: "The signed-in patient's cards on file (issue 18): each authorisation's card (brand, last 4), cap per visit, scope, notice channel, status and charged so far, with Revoke",
+    request: { query: z.object({ revoked: z.literal('1').optional() }) },
+    responses: { 200: htmlPage('cards on file'), 303: seeOther('no or expired session: to /portal') },
+  },
+  {
+    ...portal, method: 'post', path: '/portal/card-on-file/{authorisationId}/revoke',
+    summary: 'Revokes one of the patient\'s own authorisations (actor patient:<id>, via portal, audited): no charge under it from now on; another patient\'s: 404',
+    request: { params: z.object({ authorisationId: z.uuid() }), body: portalForm({}) },
+    responses: {
+      303: seeOther('revoked: to /portal/card-on-file?revoked=1; no or expired session: to /portal'), 403: htmlPage('the form expired (CSRF)'),
+      404: htmlPage('not one of the patient\'s authorisations'), 413: htmlPage('form too large'),
+    },
+  },
   { ...portal, method: 'get', path: '/portal/static/portal.css', summary: "The portal's stylesheet", responses: { 200: stylesheet('text/css') } },
   {
     ...portal, method: 'get', path: '/portal/static/statement.css', summary: "The printable statement's stylesheet (print media rules)",

@@ -109,6 +109,15 @@ export const staffPageOperations: Operation[] = [
     request: { params: pathIds('patientId') }, responses: { 200: htmlPage('patient'), 404: htmlPage('not found') },
   },
   {
+    ...pages, method: 'post', path: '/staff/patients/{patientId}/consent',
+    summary: `Withdraw or restore the patient's email or text consent (the patient page's Contact and consent card): source staff, audited as the staff member. ${session}`,
+    request: {
+      params: pathIds('patientId'),
+      body: pageForm({ channel: z.enum(['email', 'text']), allowed: z.enum(['yes', 'no']) }, ['channel', 'allowed']),
+    },
+    responses: { ...formAnswers, 422: htmlPage('channel or allowed refused (mail cannot be withdrawn)') },
+  },
+  {
     ...pages, method: 'post', path: '/staff/patients/{patientId}/collect',
     summary: `Collect Now on the patient billing page: starts (or finds) the outstanding-balance collection; 303 to it (Process Payment opens the pre-filled EHR request). ${session}`,
     request: {
@@ -127,6 +136,44 @@ export const staffPageOperations: Operation[] = [
     summary: `Collect Now on the superbill: starts (or finds) the visit's copay collection; 303 to it. ${session}`,
     request: { params: pathIds('visitId'), body: pageForm({ amount: dollars('dollars') }, ['amount']) },
     responses: { ...formAnswers, 422: htmlPage('amount refused') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/visits/{visitId}/card-setup',
+    summary: `Save a card on file at the superbill (front desk, billing; issue 18): starts a setup with the processor and answers a page that goes on by itself to the processor's card-entry page, whose return_url is /staff/patients/{patientId}/card-on-file/new?visitId=… (a page rather than a redirect: form-action 'self' applies to a form post's redirects). ${session}`,
+    request: { params: pathIds('visitId'), body: pageForm() },
+    responses: {
+      200: htmlPage("on to the processor's card-entry page"), 403: htmlPage('CSRF, another origin, or a role that may not save cards'), 404: htmlPage('not found'),
+      501: htmlPage('the processor has no hosted card-entry page (Stripe: Stripe.js through the API)'), 503: htmlPage('no processor configured, or it cannot be reached'),
+    },
+  },
+  {
+    ...pages, method: 'get', path: '/staff/patients/{patientId}/card-on-file/new',
+    summary: `Where the processor's card-entry page sends the browser back: the saved card (brand, last 4, expiry, read from the processor) and the authorisation form (cap per visit, this visit or every visit for a year, notice channel, the patient's agreement) (front desk, billing). ${session}`,
+    request: {
+      params: pathIds('patientId'),
+      query: z.object({
+        setup_intent: z.string().meta({ description: "the processor's setup reference" }), visitId: z.uuid().optional().meta({ description: 'the visit the card is saved at' }),
+        redirect_status: z.string().optional().meta({ description: "the processor's, ignored: the card is read from the processor" }),
+      }),
+    },
+    responses: { 200: htmlPage('the card and the authorisation form'), 403: htmlPage('a role that may not save cards'), 404: htmlPage('not found'), 409: htmlPage('the processor has no completed card for this setup') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/patients/{patientId}/card-on-file',
+    summary: `Record the patient's authorisation for the saved card (front desk, billing; app/card-on-file.ts authoriseCard, once per setup, audited); 303 to the patient page. ${session}`,
+    request: {
+      params: pathIds('patientId'),
+      body: pageForm({
+        setupRef: z.string(), visitId: z.uuid(), cap: dollars('the cap per visit, dollars'), scope: z.enum(['visit', 'year']), noticeChannel: z.enum(['email', 'text', 'mail']),
+        agreed: z.literal('yes').meta({ description: 'the patient agrees to be charged after a notice' }),
+      }, ['setupRef', 'cap', 'scope', 'noticeChannel', 'agreed']),
+    },
+    responses: { ...formAnswers, 409: htmlPage('the card is not saved yet, or this setup was authorised for another patient'), 422: htmlPage('a field refused, next to it') },
+  },
+  {
+    ...pages, method: 'post', path: '/staff/patients/{patientId}/card-authorisations/{authorisationId}/revoke',
+    summary: `Revoke a card-on-file authorisation (any staff role): no charge under it from now on, even one already announced; audited. ${session}`,
+    request: { params: pathIds('patientId', 'authorisationId'), body: pageForm() }, responses: formAnswers,
   },
   {
     ...pages, method: 'get', path: '/staff/collections/{collectionId}',

@@ -29,6 +29,7 @@ export const claimAnswerSchema = z.strictObject({
   trimmedCents: centsOut.optional().meta({ description: 'a lowered responsibility: money taken off the claim' }),
   reappliedCents: centsOut.optional().meta({ description: "back with the patient: money a reversal had sent to staff, put back on the claim" }),
   tasksClosed: z.array(id()).optional(),
+  creditAppliedCents: centsOut.optional().meta({ description: "the patient's now: their credits put onto their open balance (issue 18)" }),
   ...redelivery,
 });
 
@@ -67,6 +68,32 @@ export const smsAnswerSchema = z.strictObject({
   ...redelivery,
 });
 
+// ── the email provider's event webhook (POST /webhooks/email; locally mail/local-smtp.ts plays the provider) ──
+/**
+ * What became of an email after the SMTP server accepted it, shaped like the common providers' event webhooks (SES,
+ * Postmark, SendGrid): `bounce` (the receiving server refused it later: permanent or transient) or `complaint` (the
+ * recipient marked it as spam). `messageId` is the email's Message-ID as we set it (mail/message-id.ts), with or
+ * without the angle brackets. No address in the event: the Message-ID names the message.
+ */
+export const emailEventSchema = z.strictObject({
+  eventId: smsId, type: z.enum(['bounce', 'complaint'], { error: 'must be bounce or complaint' }), occurredAt: smsInstant,
+  data: z.strictObject({
+    messageId: z.string().regex(/^<?[A-Za-z0-9._+-]{1,200}@[A-Za-z0-9.-]{1,200}>?$/, { error: 'must be a Message-ID, e.g. <abc123@payflow.local>' }),
+    bounceType: z.enum(['permanent', 'transient'], { error: 'must be permanent or transient' }).optional()
+      .meta({ description: 'bounce: permanent (a hard bounce: the address does not take mail; the default) or transient (a soft bounce, the provider retries)' }),
+    code: z.string().regex(/^[A-Za-z0-9._-]{1,20}$/, { error: 'must be 1-20 characters of A-Z a-z 0-9 . _ -' }).optional()
+      .meta({ description: "the receiving server's status code, e.g. 5.1.1 (never its text, which may quote the address)" }),
+  }),
+});
+export type EmailEvent = z.infer<typeof emailEventSchema>;
+
+export const emailAnswerSchema = z.strictObject({
+  status: z.enum(['recorded', 'unchanged', 'unknown_message', 'opted_out', 'ignored']).meta({
+    description: 'bounce: recorded (the message is rejected, its postal fallback started), unchanged, unknown_message, ignored (a transient bounce); complaint: opted_out (email consent withdrawn), unchanged',
+  }),
+  ...redelivery,
+});
+
 const signature = z.object({
   'Payflow-Signature': z.string().meta({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawBody">' }),
 });
@@ -89,6 +116,13 @@ export function webhookOperations(events: { ehr: z.ZodType; clearinghouse: z.Zod
       security: [],
       request: { headers: signature, body: jsonBody(smsEventSchema) },
       responses: { 200: json('recorded, opted out or in, help, ignored or duplicate', smsAnswerSchema), ...apiErrors },
+    },
+    {
+      method: 'post', path: '/webhooks/email',
+      summary: "The email provider's events after the SMTP hand-over: bounce (the message is rejected and a statement's goes by postal mail, once) and complaint (email consent withdrawn)",
+      security: [],
+      request: { headers: signature, body: jsonBody(emailEventSchema) },
+      responses: { 200: json('recorded, unchanged, unknown_message, opted_out, ignored or duplicate', emailAnswerSchema), ...apiErrors },
     },
   ];
 }

@@ -6,7 +6,7 @@ import { CREDIT_REFUND_DEADLINE_DAYS } from './task-resolution';
 
 /** Why a task is opened: the one list (the schema's check constraint was written from it, db/migrations/001). */
 export const MANUAL_REASONS = [
-  'date_mismatch', 'credit_remaining', 'transfer_timeout', 'claim_reversed', 'amount_mismatch', 'no_open_balance', 'statement_unpaid',
+  'date_mismatch', 'credit_remaining', 'transfer_timeout', 'claim_reversed', 'amount_mismatch', 'no_open_balance', 'statement_unpaid', 'card_expired', 'plan_defaulted',
 ] as const;
 export type ManualReason = (typeof MANUAL_REASONS)[number];
 export const isManualReason = (value: string): value is ManualReason => (MANUAL_REASONS as readonly string[]).includes(value);
@@ -20,6 +20,8 @@ export const REASON_LABELS: Record<ManualReason, string> = {
   amount_mismatch: 'Amount mismatch',
   no_open_balance: 'No open balance',
   statement_unpaid: 'Statement unpaid',
+  card_expired: 'Card on file expired',
+  plan_defaulted: 'Payment plan in default',
 };
 
 /** A task's age in the reports (days since it was opened): the columns staff read across, the last past the deadline. */

@@ -6,7 +6,8 @@
 export const NOTIFICATION_CHANNELS = ['email', 'text', 'mail'] as const;
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 
-export const NOTIFICATION_KINDS = ['statement', 'reminder', 'receipt'] as const;
+/** card_notice: before a card on file is charged, and after a charge that could not be made; credit_notice: a credit went onto a new balance (issue 18). */
+export const NOTIFICATION_KINDS = ['statement', 'reminder', 'receipt', 'card_notice', 'credit_notice'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /**

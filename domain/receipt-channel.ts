@@ -2,8 +2,9 @@
  * Which channel a message goes by (pure). The patient's preferred channel (patients.preferred_channel) when its
  * contact is on file; otherwise the default order.
  *
- * `receiptChannel(patient)` is THE hook for channel consent (issue 17): consent is wired here later (a channel the
- * patient withdrew consent for is skipped), so every receipt decision goes through this one function.
+ * `receiptChannel(patient)` consults channel consent (issue 17): a channel the patient withdrew consent for (SMS STOP,
+ * the email's unsubscribe link, the portal, staff) is skipped and the receipt goes by the next allowed channel in the
+ * same order, rather than being written and suppressed. Every receipt decision goes through this one function.
  */
 import type { NotificationChannel } from './notices';
 
@@ -13,19 +14,24 @@ export interface ReachablePatient {
   phone: string | null;
   /** Whether a mailing address of record is on file. */
   hasMailingAddress: boolean;
+  /** The channels whose consent the patient withdrew (domain/channel-consent.ts; mail cannot be withdrawn). */
+  withdrawn?: readonly NotificationChannel[];
 }
 
 const onFile = (p: ReachablePatient, c: NotificationChannel): boolean =>
   c === 'email' ? !!p.email : c === 'text' ? !!p.phone : p.hasMailingAddress;
+/** On file and not withdrawn (mail is the statement of record: never withdrawn). */
+const usable = (p: ReachablePatient, c: NotificationChannel): boolean => onFile(p, c) && (c === 'mail' || !(p.withdrawn ?? []).includes(c));
 
 /**
- * The channel of a payment receipt, or undefined (no receipt): the preferred channel when its contact is on file;
- * else email if on file, else text if on file, else none. No paper receipt unless the patient asked for mail.
+ * The channel of a payment receipt, or undefined (no receipt): the preferred channel when its contact is on file and
+ * allowed; else email if on file and allowed, else text if on file and allowed, else none. A withdrawn channel is
+ * skipped (re-routed to the next allowed one). No paper receipt unless the patient asked for mail.
  */
 export function receiptChannel(patient: ReachablePatient): NotificationChannel | undefined {
-  if (patient.preferredChannel && onFile(patient, patient.preferredChannel)) return patient.preferredChannel;
-  if (onFile(patient, 'email')) return 'email';
-  if (onFile(patient, 'text')) return 'text';
+  if (patient.preferredChannel && usable(patient, patient.preferredChannel)) return patient.preferredChannel;
+  if (usable(patient, 'email')) return 'email';
+  if (usable(patient, 'text')) return 'text';
   return undefined;
 }
 

@@ -48,6 +48,15 @@ export type { PaymentMethod };
 
 const text = (max: number) => z.string().trim().min(1, { error: 'must not be empty' }).max(max, { error: `must be at most ${max} characters` });
 
+/** A US-style postal address; every part trimmed, required parts non-empty. PHI: never echoed in an error. */
+export const mailingAddressSchema = z.strictObject({
+  line1: text(200),
+  line2: text(200).nullish(),
+  city: text(100),
+  state: z.string().trim().regex(/^[A-Za-z]{2}$/, { error: 'must be a two-letter state code, e.g. CA' }).transform((v) => v.toUpperCase()),
+  postalCode: z.string().trim().regex(/^[0-9]{5}(-[0-9]{4})?$/, { error: 'must be a ZIP code, e.g. 94607 or 94607-1234' }),
+});
+
 // ── reference data (the record types of db/queries/reference-data.ts) ────────────────────────────────────────
 export const practiceRecordSchema = z.strictObject({
   externalId: externalIdSchema,
@@ -65,6 +74,10 @@ export const patientRecordSchema = z.strictObject({
   dateOfBirth: localDateSchema,
   email: z.email({ error: 'must be an email address' }).max(254).nullish(),
   phone: z.string().regex(/^\+?[0-9 ().-]{3,30}$/, { error: 'must be a phone number' }).nullish(),
+  /** How the patient wants to hear about their bill (issue 17); absent: unchanged, null: no preference. */
+  preferredChannel: z.enum(['email', 'text', 'mail'], { error: 'must be email, text or mail' }).nullish(),
+  /** The mailing address of record (statements and letters by post); absent: unchanged, null: none on file. */
+  mailingAddress: mailingAddressSchema.nullish(),
 }) satisfies z.ZodType<PatientRecord>;
 
 export const visitRecordSchema = z.strictObject({

@@ -132,15 +132,32 @@ export const serviceEnvSchema = z.object({
   SMS_WEBHOOK_SECRETS: secretList.default(['dev-sms-webhook-secret']),
   // Where the provider reports delivery statuses (our POST /webhooks/sms); unset: PUBLIC_BASE_URL/webhooks/sms.
   SMS_STATUS_CALLBACK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://pay.example.com/webhooks/sms' }).optional(),
+  // The email provider's event webhook (POST /webhooks/email: bounces and complaints after the SMTP hand-over),
+  // verified with EMAIL_WEBHOOK_SECRETS (comma-separated for a rotation). Locally mail/local-smtp.ts plays the provider.
+  EMAIL_WEBHOOK_SECRETS: secretList.default(['dev-email-webhook-secret']),
   // Postal mail (mail/print-mail-notifier.ts): a print-and-mail service over HTTP; unset PRINT_MAIL_URL → letters stay
   // in the notification outbox. Locally: the stand-in's /print-mail (ehr/standin/print-mail.ts).
   PRINT_MAIL_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:3100/print-mail' }).optional(),
   PRINT_MAIL_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-print-mail-token-not-for-production'),
+  // Cards on file (issue 18, processor/): the processor that holds patients' cards. `standin`: the EHR stand-in's
+  // /processor (ehr/standin/processor.ts); `stripe`: Stripe through its official SDK (processor/stripe-processor.ts).
+  PROCESSOR: z.enum(['standin', 'stripe'], { error: 'must be standin or stripe' }).default('standin'),
+  PROCESSOR_STANDIN_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://localhost:3100/processor' }).default('http://localhost:3100/processor'),
+  PROCESSOR_STANDIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-processor-standin-token-not-for-production'),
+  PROCESSOR_TIMEOUT: duration.refine((ms) => ms >= 1000 && ms <= 60_000, { error: 'must be between 1s and 60s' }).default(parseDuration('15s')!),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{3,}$/, { error: 'must be a Stripe secret key (sk_live_…, sk_test_…) or restricted key (rk_live_…, rk_test_…)' }).optional(),
+  // Where the Stripe API is: unset, Stripe itself; stripe-mock in tests (scripts/stripe-mock.ts).
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL without a path, e.g. http://localhost:12111' })
+    .refine((v) => /^https?:\/\/[^/?#]+\/?$/.test(v), { error: 'must be an http(s) URL without a path, e.g. http://localhost:12111' }).optional(),
   STATEMENT_REMINDER_INTERVAL: duration.default(parseDuration('14d')!),
   STATEMENT_REMINDER_LIMIT: z.coerce.number({ error: 'must be a whole number from 0 to 52' }).int({ error: 'must be a whole number from 0 to 52' })
     .min(0, { error: 'must be a whole number from 0 to 52' }).max(52, { error: 'must be a whole number from 0 to 52' }).default(3),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV === 'production') productionPolicy(c, ctx);
+  if (c.PROCESSOR === 'stripe' && !c.STRIPE_SECRET_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'is required when PROCESSOR is stripe' });
+  }
+  if (c.NODE_ENV === 'production') processorPolicy(c, ctx);
   if (c.NODE_ENV === 'production' && c.STAFF_TOKEN_SIGN_IN === true) {
     ctx.addIssue({ code: 'custom', path: ['STAFF_TOKEN_SIGN_IN'], message: "must not be true in production: staff sign in with their practice's identity provider" });
   }
@@ -156,7 +173,9 @@ export const SECRET_VARIABLES = [
   'IDP_SECRET_KEY',
   'PAY_LINK_SECRET',
   'SMS_PROVIDER_TOKEN', 'SMS_WEBHOOK_SECRETS',
+  'EMAIL_WEBHOOK_SECRETS',
   'PRINT_MAIL_TOKEN',
+  'PROCESSOR_STANDIN_TOKEN',
 ] as const;
 
 /**
@@ -185,6 +204,20 @@ function productionPolicy(
   }
   if (!c.PUBLIC_BASE_URL.startsWith('https://')) {
     ctx.addIssue({ code: 'custom', path: ['PUBLIC_BASE_URL'], message: 'must be an https:// URL in production (session cookies are Secure only over https)' });
+  }
+}
+
+/**
+ * Production and Stripe: a live key only (a test key, stripe-mock's included, charges nobody), and the API over https
+ * (STRIPE_API_BASE is for stripe-mock). The stand-in's token is held to the secret policy above like every secret.
+ */
+function processorPolicy(c: { PROCESSOR: 'standin' | 'stripe'; STRIPE_SECRET_KEY?: string | undefined; STRIPE_API_BASE?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (c.PROCESSOR !== 'stripe') return;
+  if (c.STRIPE_SECRET_KEY && !/^(sk|rk)_live_/.test(c.STRIPE_SECRET_KEY)) {
+    ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'must be a live key (sk_live_… or rk_live_…) in production: a test key charges nobody' });
+  }
+  if (c.STRIPE_API_BASE && !c.STRIPE_API_BASE.startsWith('https://')) {
+    ctx.addIssue({ code: 'custom', path: ['STRIPE_API_BASE'], message: 'must be unset (Stripe itself) or an https:// URL in production' });
   }
 }
 

@@ -37,7 +37,9 @@ export const PUBLIC_SECRETS: readonly string[] = [
   'demo-front-desk-token', 'demo-billing-token', 'demo-admin-token',
   'dev-sms-provider-token', 'dev-sms-webhook-secret', 'compose-sms-provider-token-change-me', 'compose-sms-webhook-secret-change-me',
   'test-sms-provider-token', 'test-sms-webhook-secret',
+  'dev-email-webhook-secret', 'test-email-webhook-secret', 'compose-email-webhook-secret-change-me',
   'dev-print-mail-token-not-for-production', 'compose-print-mail-token-change-me', 'test-print-mail-token-000000',
+  'dev-processor-standin-token-not-for-production', 'compose-processor-standin-token-change-me', 'test-processor-standin-token-0000',
 ];
 
 /** Payload keys this repository has printed: the development key (lib/codec/payload-keys.ts) and the compose file's. */

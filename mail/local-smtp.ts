@@ -7,12 +7,32 @@
  *
  * `stopSmtp()` / `startSmtp()` take the SMTP listener down and up again on the same port while the inbox and its
  * messages stay: how the tests show that an outage loses and doubles nothing.
+ *
+ * It also plays the email PROVIDER's event webhook (`events`: payflow's POST /webhooks/email and one of its
+ * EMAIL_WEBHOOK_SECRETS): a message to a recipient at the reserved domain `bounce.invalid` (RFC 2606: never a real
+ * mailbox) is accepted, kept in the inbox marked bounced, and then reported as a permanent bounce (status 5.1.1) by a
+ * signed event naming its Message-ID, as SES, Postmark or SendGrid report a bounce after they accepted a message.
+ * A refused or unreachable webhook is retried a few times with backoff, as providers do.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { randomUUID } from 'node:crypto';
 import { html, htmlDocument } from '../lib/html';
+import { signWebhook, SIGNATURE_HEADER } from '../lib/webhook-signature';
+
+/** The reserved domain whose recipients bounce (after acceptance) when an event webhook is configured. */
+export const BOUNCE_DOMAIN = 'bounce.invalid';
+
+export interface EmailEventsWebhook {
+  /** payflow's POST /webhooks/email */
+  url: string;
+  /** One of payflow's EMAIL_WEBHOOK_SECRETS. */
+  secret: string;
+  /** Delay before the report (providers report a bounce seconds to minutes later); default 50 ms. */
+  delayMs?: number;
+}
 
 export interface ReceivedAttachment { filename: string; contentType: string; size: number; content: Buffer }
 
@@ -28,6 +48,8 @@ export interface ReceivedMessage {
   text: string;
   html: string | undefined;
   attachments: ReceivedAttachment[];
+  /** Reported bounced to the events webhook (a recipient at bounce.invalid): `reported` once payflow answered 2xx. */
+  bounce?: { reported: boolean; attempts: number; status?: number };
 }
 
 export interface LocalSmtp {
@@ -50,7 +72,7 @@ export interface LocalSmtp {
 const KEEP = 500;
 const addressText = (a: AddressObject | AddressObject[] | undefined) => [a ?? []].flat().map((x) => x.text).join(', ');
 
-export async function startLocalSmtp(opts: { smtpPort?: number; inboxPort?: number; host?: string } = {}): Promise<LocalSmtp> {
+export async function startLocalSmtp(opts: { smtpPort?: number; inboxPort?: number; host?: string; events?: EmailEventsWebhook } = {}): Promise<LocalSmtp> {
   const host = opts.host ?? '127.0.0.1';
   const received: ReceivedMessage[] = [];
   const waiters = new Set<{ match: (m: ReceivedMessage) => boolean; resolve: (m: ReceivedMessage) => void }>();
@@ -71,13 +93,19 @@ export async function startLocalSmtp(opts: { smtpPort?: number; inboxPort?: numb
       simpleParser(stream)
         .then((parsed) => {
           const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-          store({
-            id: next++, receivedAt: new Date(), envelope: { from: envelopeFrom, to: session.envelope.rcptTo.map((r) => r.address) },
+          const to = session.envelope.rcptTo.map((r) => r.address);
+          const bounces = !!opts.events && to.some((a) => a.toLowerCase().endsWith(`@${BOUNCE_DOMAIN}`));
+          const message: ReceivedMessage = {
+            id: next++, receivedAt: new Date(), envelope: { from: envelopeFrom, to },
             messageId: parsed.messageId, from: addressText(parsed.from), to: addressText(parsed.to), subject: parsed.subject ?? '',
             text: parsed.text ?? '', html: typeof parsed.html === 'string' ? parsed.html : undefined,
             attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? 'attachment', contentType: a.contentType, size: a.size, content: a.content })),
-          });
+            ...(bounces ? { bounce: { reported: false, attempts: 0 } } : {}),
+          };
+          store(message);
           callback();
+          // Accepted first (the sender's SMTP conversation ends with 250), reported bounced afterwards.
+          if (bounces && opts.events) reportBounce(opts.events, message);
         })
         .catch((err: Error) => callback(err));
     },
@@ -149,6 +177,39 @@ export async function startLocalSmtp(opts: { smtpPort?: number; inboxPort?: numb
   };
 }
 
+// ── the provider's event webhook ──
+const BOUNCE_ATTEMPTS = 6;
+
+/** Reports a permanent bounce of `m` to payflow, signed; retried with backoff until a 2xx (or a 4xx: never again). */
+function reportBounce(events: EmailEventsWebhook, m: ReceivedMessage): void {
+  if (!m.messageId || !m.bounce) return;
+  const raw = JSON.stringify({
+    eventId: `bounce-${randomUUID()}`, type: 'bounce', occurredAt: new Date().toISOString(),
+    data: { messageId: m.messageId, bounceType: 'permanent', code: '5.1.1' },
+  });
+  const bounce = m.bounce;
+  const attempt = async (n: number): Promise<void> => {
+    bounce.attempts = n;
+    try {
+      const res = await fetch(events.url, {
+        method: 'POST', body: raw, signal: AbortSignal.timeout(10_000),
+        headers: { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signWebhook(raw, events.secret, Math.floor(Date.now() / 1000)), 'User-Agent': 'payflow-local-smtp' },
+      });
+      bounce.status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) {
+        bounce.reported = true;
+        return;
+      }
+      if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) return;
+    } catch {
+      // payflow unreachable: retried below
+    }
+    if (n < BOUNCE_ATTEMPTS) setTimeout(() => void attempt(n + 1), Math.min(250 * 2 ** n, 5000)).unref();
+  };
+  setTimeout(() => void attempt(1), events.delayMs ?? 50).unref();
+}
+
 // ── the web inbox ──
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...extra });
@@ -167,10 +228,11 @@ function inbox(req: IncomingMessage, res: ServerResponse, received: ReceivedMess
     return send(res, 200, 'application/json', JSON.stringify(received.map((m) => ({
       id: m.id, receivedAt: m.receivedAt, messageId: m.messageId, from: m.from, to: m.to, subject: m.subject, text: m.text, html: m.html,
       attachments: m.attachments.map((a, i) => ({ filename: a.filename, contentType: a.contentType, size: a.size, url: `/messages/${m.id}/attachments/${i}` })),
+      ...(m.bounce ? { bounce: { reported: m.bounce.reported, attempts: m.bounce.attempts } } : {}),
     }))));
   }
   if (url.pathname === '/') {
-    const rows = [...received].reverse().map((m) => html`<tr><td>${m.receivedAt.toISOString()}</td><td>${m.to}</td><td><a href="/messages/${String(m.id)}">${m.subject || '(no subject)'}</a></td><td>${String(m.attachments.length)}</td></tr>`);
+    const rows = [...received].reverse().map((m) => html`<tr><td>${m.receivedAt.toISOString()}</td><td>${m.to}</td><td><a href="/messages/${String(m.id)}">${m.subject || '(no subject)'}</a>${m.bounce ? html` <strong>(bounced${m.bounce.reported ? ', reported' : ''})</strong>` : ''}</td><td>${String(m.attachments.length)}</td></tr>`);
     return send(res, 200, 'text/html; charset=utf-8', page('Local inbox', html`<h1>Local inbox</h1>
 <p>Every email the local stack sent (kept in memory, newest first). JSON: <a href="/api/messages">/api/messages</a>.</p>
 <table><thead><tr><th>Received</th><th>To</th><th>Subject</th><th>Attachments</th></tr></thead><tbody>${rows}</tbody></table>`));

@@ -20,16 +20,18 @@ export const demoPractice = (standinPublicUrl: string): PracticeRecord => ({
   paymentPageUrl: `${standinPublicUrl.replace(/\/+$/, '')}/hosted-pay`,
 });
 
-const patient = (externalId: string, firstName: string, lastName: string, dateOfBirth: string): PatientRecord => ({
+/** Each demo patient has a (made-up) mailing address of record: statements by post, the postal fallback of a failed message. */
+const patient = (externalId: string, firstName: string, lastName: string, dateOfBirth: string, line1: string): PatientRecord => ({
   practiceExternalId: PRACTICE, externalId, version: 1, firstName, lastName, dateOfBirth,
   email: `${firstName.toLowerCase()}@example.com`, phone: '+15555550100',
+  mailingAddress: { line1, line2: null, city: 'Los Angeles', state: 'CA', postalCode: '90026' },
 });
 
 export const demoPatients: PatientRecord[] = [
-  patient('pt-1001', 'Ada', 'Reyes', '1984-03-12'),
-  patient('pt-1002', 'Ben', 'Okafor', '1990-07-30'),
-  patient('pt-1003', 'Chloe', 'Nguyen', '1975-11-02'),
-  patient('pt-1004', 'Dev', 'Patel', '2001-01-19'),
+  patient('pt-1001', 'Ada', 'Reyes', '1984-03-12', '1200 Sunset Blvd'),
+  patient('pt-1002', 'Ben', 'Okafor', '1990-07-30', '455 Echo Park Ave'),
+  patient('pt-1003', 'Chloe', 'Nguyen', '1975-11-02', '88 Alvarado St'),
+  patient('pt-1004', 'Dev', 'Patel', '2001-01-19', '2310 Glendale Blvd'),
 ];
 
 const visit = (externalId: string, patientExternalId: string, dateOfService: string): VisitRecord => ({
@@ -121,6 +123,9 @@ export async function loadDemoData(db: Db, standinUrl: string, standinPublicUrl 
   // not a payer's remittance, so the JSON event (an 835 only ever carries an adjudication).
   for (const claim of demoClaims) await push(`${api}/api/remittances`, { claim, format: 'json' });
   const practice = await practiceId(db, PRACTICE);
+  // Card on file (issue 18; docs/card-on-file-and-plans.md), shortened by configuration for the demo: the charge follows
+  // its notice after a minute (default 3 days), and a declined card is tried again after 1 and 2 minutes (default 0, 3, 7 days).
+  await db.raw(`update practices set card_notice_wait = interval '1 minute', card_retry_schedule = '{0, 1 minute, 2 minutes}'::interval[] where id = ?`, [practice]);
   for (const s of DEMO_STAFF) await upsertStaff(db, { practiceId: practice, ...s });
   await upsertStaff(db, { practiceId: practice, ...DEMO_CLEARINGHOUSE });
   // A system, not a person: it signs in nowhere (staff pages list it as a system).

@@ -177,7 +177,11 @@ async function main() {
   const apiUrl = `http://localhost:${config.PORT}`;
   // Patients' email goes to a real SMTP server in this process, read in its web inbox (mail/local-smtp.ts), unless
   // SMTP_URL names another one.
-  const localMail = process.env.SMTP_URL ? undefined : await startLocalSmtp({ smtpPort: config.SMTP_PORT, inboxPort: config.MAIL_INBOX_PORT });
+  // It also reports mail to …@bounce.invalid as bounced to the API's POST /webhooks/email (the dev secret), as a provider does.
+  const localMail = process.env.SMTP_URL ? undefined : await startLocalSmtp({
+    smtpPort: config.SMTP_PORT, inboxPort: config.MAIL_INBOX_PORT,
+    events: { url: `${apiUrl}/webhooks/email`, secret: process.env.EMAIL_WEBHOOK_SECRETS?.split(',')[0]?.trim() || 'dev-email-webhook-secret' },
+  });
   if (localMail) cleanups.unshift(() => localMail.close());
   const inboxUrl = localMail ? `http://localhost:${config.MAIL_INBOX_PORT}/` : undefined;
   const standinUrl = `http://localhost:${config.EHR_STANDIN_PORT}`;
@@ -190,6 +194,7 @@ async function main() {
     SMS_PROVIDER_URL: process.env.SMS_PROVIDER_URL ?? `${standinUrl}/sms/api`,
     // Letters go to the stand-in's print-and-mail service (ehr/standin/print-mail.ts; its token is the dev default).
     PRINT_MAIL_URL: process.env.PRINT_MAIL_URL ?? `${standinUrl}/print-mail`,
+    PROCESSOR_STANDIN_URL: process.env.PROCESSOR_STANDIN_URL ?? `${standinUrl}/processor`,
   };
   startService('worker', entry('worker'), serviceEnv);
   startService('api', entry('server'), serviceEnv);
@@ -250,6 +255,7 @@ ${CLUSTER ? `  API (second)   ${secondApiUrl}   (the cluster topology: two APIs,
   First run      ${uiUrl}/namespaces/default/workflows/${workflowId}`}
   EHR stand-in   ${standinUrl}   (payment pages, captures, remittances as 835 files with ${DEMO_CLEARINGHOUSE.token})
   Email inbox    ${inboxUrl ? `${inboxUrl}   (every email sent: statements with their PDF and pay link; SMTP on :${config.SMTP_PORT})` : 'SMTP_URL is set: email goes to that server'}
+  Card processor ${process.env.PROCESSOR === 'stripe' ? 'PROCESSOR=stripe: cards are saved and charged with Stripe' : `${standinUrl}/processor   (saved cards and charges; card-on-file: docs/card-on-file-and-plans.md)`}
   Letters        ${process.env.PRINT_MAIL_URL ? 'PRINT_MAIL_URL is set: letters go to that service' : `${standinUrl}/print-mail   (every letter handed to print-and-mail, with its PDF and address)`}
   Text inbox     ${process.env.SMS_PROVIDER_URL ? 'SMS_PROVIDER_URL is set: texts go to that provider' : `${standinUrl}/sms/inbox   (every text sent, 08:00-21:00 practice time; reply STOP: POST ${standinUrl}/sms/api/inbound)`}
   Staff tokens   ${DEMO_STAFF.map((s) => `${s.role}: ${s.token}`).join('   ')}

@@ -9,6 +9,7 @@ bash scripts/install.sh || exit 1
 node node_modules/tsx/dist/cli.mjs scripts/temporal-cli.ts >/dev/null || exit 1
 node node_modules/tsx/dist/cli.mjs scripts/temporal-test-server.ts >/dev/null || exit 1  # the time-skipping tier's Java test server (Maven Central), cached the same way
 node node_modules/tsx/dist/cli.mjs scripts/temporal-cluster.ts >/dev/null || exit 1  # the Temporal server binary and temporal-sql-tool (the cluster test), built with Go and cached the same way
+node node_modules/tsx/dist/cli.mjs scripts/stripe-mock.ts >/dev/null || exit 1  # Stripe's mock server (the Stripe adapter's tests), built with Go and cached the same way
 bash scripts/ensure-chromium.sh || exit 1
 
 passed=0; failed=0

@@ -38,6 +38,9 @@ import { webhookRoutes, type WebhookSecrets } from '../api/routes/webhooks';
 import { codecSessionPage } from '../web/codec/session-page';
 import { platformPages } from '../web/platform/routes';
 import { portalRoutes } from '../web/portal/routes';
+import { cardOnFileRoutes } from '../api/routes/card-on-file';
+import { paymentPlanRoutes } from '../api/routes/payment-plans';
+import type { CardProcessor } from '../processor/card-processor';
 import { staffPages } from '../web/staff/routes';
 import { statementPrintRoutes } from '../web/staff/statement-print';
 import { createApiMetrics, routeOf, type ApiMetrics } from './metrics';
@@ -79,6 +82,8 @@ export interface AppDeps {
    * on when PAYFLOW_CHECK_RESPONSES=1 (the jest global setup sets it) and NODE_ENV is not production.
    */
   checkResponses?: boolean;
+  /** Saves cards on file with the processor (issue 18: processor/); the card-setup route answers 503 without one. */
+  processor?: CardProcessor;
 }
 
 export const DEFAULT_TEMPORAL_REQUEST_TIMEOUT_MS = 4000;
@@ -160,13 +165,14 @@ export function createApp(deps: AppDeps): Express {
   // Public: probes, the API description, and webhooks (they carry their own HMAC signature).
   app.use(healthRoutes({ db: deps.db, temporal: deps.temporal, isDraining: deps.isDraining ?? (() => false) }));
   app.use(openApiRoutes(openApiDocument));
-  app.use(webhookRoutes({ db: deps.db, temporal: deps.temporal, secrets: deps.webhookSecrets, reversalWatchMs: deps.windows.reversalWatchMs }));
+  app.use(webhookRoutes({ db: deps.db, temporal: deps.temporal, secrets: deps.webhookSecrets, reversalWatchMs: deps.windows.reversalWatchMs, taskQueue: deps.taskQueue }));
   // The patient portal: public pages, its own sessions, CSRF tokens and lock-outs.
   const statementDeps = { db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, settings: statements, captureWindowMs: deps.windows.captureWindowMs };
   app.use(portalRoutes({ ...statementDeps, log: deps.log }));
   // The staff pages (work queue, billing pages): their own server-side sessions and CSRF tokens (web/staff/).
   app.use(staffPages({
     db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows, log: deps.log, apiTokenPepper: deps.apiTokenPepper, credentials,
+    ...(deps.processor ? { processor: deps.processor } : {}),
     signIn: {
       idpSecretKey: deps.staffSignIn?.idpSecretKey, tokenSignIn: deps.staffSignIn?.tokenSignIn ?? true,
       redirectUri: `${statements.publicBaseUrl.replace(/\/+$/, '')}/staff/oidc/callback`,
@@ -190,6 +196,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(collectionRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows }));
   app.use(balanceCollectionRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, windows: deps.windows }));
   app.use(patientRoutes({ db: deps.db }));
+  app.use(cardOnFileRoutes({ db: deps.db, processor: deps.processor }));
+  app.use(paymentPlanRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue }));
   app.use(taskRoutes({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue, log: deps.log }));
   app.use(reportRoutes({ db: deps.db }));
   app.use(settingsRoutes({ db: deps.db, idpSecretKey: deps.staffSignIn?.idpSecretKey }));

@@ -1,6 +1,7 @@
 /** The API process: the HTTP server of server/app.ts (JSON API, staff pages, portal). On SIGTERM/SIGINT: readiness
  *  turns 503, the server stops accepting, in-flight requests finish (up to SHUTDOWN_GRACE_SECONDS), then connections to
  *  PostgreSQL and Temporal close. */
+import { createCardProcessor } from '../processor';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { dataConverterFor, payloadCodecFor } from '../lib/codec';
@@ -33,8 +34,9 @@ async function main() {
   const metrics = createApiMetrics({ db, log });
   const app = createApp({
     db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining, metrics,
-    webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS, sms: config.SMS_WEBHOOK_SECRETS },
+    webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS, sms: config.SMS_WEBHOOK_SECRETS, email: config.EMAIL_WEBHOOK_SECRETS },
     windows: collectionWindowsOf(config),
+    processor: createCardProcessor(config),
     statements: statementsSettingsFromConfig(config),
     temporalRequestTimeoutMs: config.TEMPORAL_REQUEST_TIMEOUT, idempotencyLeaseMs: config.IDEMPOTENCY_LEASE, apiTokenPepper: config.API_TOKEN_PEPPER,
     operatorTokens: config.PLATFORM_OPERATOR_TOKENS,

@@ -111,7 +111,7 @@ export function createHttpSmsNotifier(o: HttpSmsNotifierOptions): Notifier {
       // 1. Written first (once per key), as it will be sent.
       const row = await putPendingText(o.db, {
         practiceId: m.practiceId, patientId: m.patientId, statementId: m.statementId, channel: m.channel, kind: m.kind, sequence: m.sequence,
-        recipient: m.recipient, subject: null, body: m.body, businessKey: m.businessKey,
+        recipient: m.recipient, subject: null, body: m.body, businessKey: m.businessKey, paymentId: m.paymentId ?? null,
       });
       // 2. Handed over once, if consent stands.
       const outcome = await deliverText(o.db, row.id, handOver(m.businessKey), classifySmsError);

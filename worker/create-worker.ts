@@ -33,7 +33,9 @@ export function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     ...(o.workflowBundlePath
       ? { workflowBundle: { codePath: o.workflowBundlePath } }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ db: o.db, ehr: o.ehr, reversalWatchMs: o.reversalWatchMs, notifier: o.notifier, publicBaseUrl: o.publicBaseUrl }),
+    activities: createActivities({
+      db: o.db, ehr: o.ehr, reversalWatchMs: o.reversalWatchMs, notifier: o.notifier, publicBaseUrl: o.publicBaseUrl, processor: o.processor, linkSecret: o.linkSecret,
+    }),
     ...(o.dataConverter ? { dataConverter: o.dataConverter } : {}),
     interceptors: {
       // A prebuilt bundle carries its workflow interceptors (worker/bundle.ts).

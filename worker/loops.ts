@@ -30,7 +30,7 @@ export interface WorkerLoops {
 }
 
 export function startWorkerLoops(o: WorkerLoopsOptions): WorkerLoops {
-  const relay = startOutboxRelay({ db: o.db, databaseUrl: o.databaseUrl, client: o.client, log: o.log, pollIntervalMs: o.outboxPollIntervalMs });
+  const relay = startOutboxRelay({ db: o.db, databaseUrl: o.databaseUrl, client: o.client, taskQueue: o.taskQueue, log: o.log, pollIntervalMs: o.outboxPollIntervalMs });
   const reconciler = startStartingReconciler({ db: o.db, client: o.client, taskQueue: o.taskQueue, windows: o.windows, log: o.log, afterMs: o.reconcileStartingAfterMs });
   return {
     relay,

@@ -1,5 +1,6 @@
 /** Worker process: registers the workflows and activities on our task queue. Stops gracefully on SIGTERM/SIGINT
  *  (the SDK stops polling, lets in-flight activities finish within SHUTDOWN_GRACE_SECONDS, then exits). */
+import { createCardProcessor } from '../processor';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { dataConverterFor, payloadCodecFor } from '../lib/codec';
@@ -55,6 +56,8 @@ async function main() {
     reversalWatchMs: config.COPAY_REVERSAL_WATCH,
     notifier: notifierFromConfig(db, config, log),
     publicBaseUrl: config.PUBLIC_BASE_URL,
+    processor: createCardProcessor(config),
+    linkSecret: config.PAY_LINK_SECRET,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,

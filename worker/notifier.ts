@@ -30,7 +30,7 @@ export function createChannelNotifier(db: Db, adapters: Partial<Record<Notificat
       if (!(await allowed(m.patientId, m.channel))) {
         const { id, created } = await suppressOutboxMessage(db, {
           practiceId: m.practiceId, patientId: m.patientId, statementId: m.statementId, channel: m.channel, kind: m.kind, sequence: m.sequence,
-          recipient: m.recipient, subject: m.subject, body: m.body, businessKey: m.businessKey,
+          recipient: m.recipient, subject: m.subject, body: m.body, businessKey: m.businessKey, paymentId: m.paymentId ?? null,
         });
         // A statement or reminder the patient stopped by text goes by email instead, when they have an address and may
         // get email. Under that round's own email key: a round that went by email already is not sent twice.

@@ -7,17 +7,35 @@
  * notifications and its own restarts, Temporal's and PostgreSQL's. Several relays (one per worker) share the work
  * (SKIP LOCKED). Delivery is at least once; receivers deduplicate by event id.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import {
   claimDueRunMessages, listenForRunMessages, markRunMessageDelivered, markRunMessageFailed, type RunMessage,
 } from '../db/queries/run-messages';
 import { safeError, type Logger } from '../lib/logger';
+import { cardChargeStopSignal, type CardChargeInput } from '../workflows/card-on-file-charge';
 import { responsibilityChangedSignal, type ResponsibilityChange } from '../workflows/collection-messages';
+import { cardChargeStart } from '../workflows/starts/card-charge';
+import { creditNoticeStart } from '../workflows/starts/credit-notice';
+import type { CreditNoticeInput } from '../workflows/credit-notice';
 
 /** How each message kind reaches its run. A message name the relay does not know is an error kept in the outbox. */
-const deliverers: Record<string, (client: Client, m: RunMessage) => Promise<void>> = {
+const deliverers: Record<string, (client: Client, m: RunMessage, taskQueue: string) => Promise<void>> = {
   responsibilityChanged: (client, m) => client.workflow.getHandle(m.workflow_id).signal(responsibilityChangedSignal, m.payload as ResponsibilityChange),
+  // A claim moved to a patient with a card on file: its charge run starts (or the one already waiting is kept).
+  startCardCharge: async (client, m, taskQueue) => {
+    const { workflow, options } = cardChargeStart(m.payload as CardChargeInput, taskQueue);
+    await client.workflow.start(workflow, options);
+  },
+  // Credits went onto a new balance: the patient is told (once per claim version: a finished notice is not started again).
+  startCreditNotice: async (client, m, taskQueue) => {
+    const { workflow, options } = creditNoticeStart(m.payload as CreditNoticeInput, taskQueue);
+    await client.workflow.start(workflow, options).catch((err: unknown) => {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    });
+  },
+  // The patient objected or the authorisation was revoked: the waiting charge run wakes and finds it in the database.
+  stopCardCharge: (client, m) => client.workflow.getHandle(m.workflow_id).signal(cardChargeStopSignal),
 };
 
 export interface OutboxRelayOptions {
@@ -25,6 +43,8 @@ export interface OutboxRelayOptions {
   /** For LISTEN (a dedicated connection); without it the relay only polls. */
   databaseUrl?: string;
   client: Client;
+  /** Where runs the relay starts are scheduled (a card-on-file charge). */
+  taskQueue: string;
   log: Logger;
   /** Fallback poll (and retry granularity). */
   pollIntervalMs?: number;
@@ -59,7 +79,7 @@ export function startOutboxRelay(o: OutboxRelayOptions): OutboxRelay {
     const send = deliverers[m.message];
     try {
       if (!send) throw new TypeError(`unknown message ${m.message}`);
-      await o.client.withDeadline(Date.now() + callTimeoutMs, () => send(o.client, m));
+      await o.client.withDeadline(Date.now() + callTimeoutMs, () => send(o.client, m, o.taskQueue));
       await markRunMessageDelivered(o.db, m.id, 'delivered');
     } catch (err) {
       // The run has finished: it needs no news (the database holds the truth for whoever reads it next).

@@ -6,3 +6,7 @@ export { benchBaseline } from './bench-baseline';
 export { billingStatement } from './statement';
 export { statementBatch } from './statement-batch';
 export { ehrRefundRequest } from './ehr-refund';
+export { notificationFallback } from './notification-fallback';
+export { cardOnFileCharge } from './card-on-file-charge';
+export { creditNotice } from './credit-notice';
+export { paymentPlan } from './payment-plan';

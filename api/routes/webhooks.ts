@@ -1,6 +1,6 @@
 /**
- * Signed webhooks from the EHR (payments, reference data), the clearinghouse (claims and remittances) and the SMS
- * provider (delivery statuses, replies: STOP / START).
+ * Signed webhooks from the EHR (payments, reference data), the clearinghouse (claims and remittances), the SMS
+ * provider (delivery statuses, replies: STOP / START) and the email provider (bounces, complaints).
  * Order of work: verify the signature (401, nothing stored) → validate (400/422, nothing stored) → claim the event in
  * the inbox by its id (a redelivery gets the stored answer; a concurrent duplicate waits for it) → act → store the answer.
  * A claim change is stored with its message to the waiting run in one transaction; the relay delivers it.
@@ -16,8 +16,9 @@ import { clearinghouseEventSchema, ehrEventSchema, type EhrEvent } from '../../e
 import { recordCapture, recordClaimChange, upsertReferenceData } from '../../app/ehr-events';
 import { updateFailureToAppError } from '../../app/temporal-errors';
 import type { ResponseBody } from '../../contracts/operation';
-import { claimAnswerSchema, ehrAnswerSchema, smsAnswerSchema, smsEventSchema } from '../../contracts/webhooks';
-import { recordSmsEvent } from '../../app/channel-consents';
+import { claimAnswerSchema, ehrAnswerSchema, emailAnswerSchema, emailEventSchema, smsAnswerSchema, smsEventSchema } from '../../contracts/webhooks';
+import { bouncedEmailOf, failedTextOf, recordEmailEvent, recordSmsEvent } from '../../app/channel-consents';
+import { startDurableFallback } from '../../app/notification-fallback';
 import { AppError, unauthorized, unavailable } from '../../lib/errors';
 import { parseBody } from '../../lib/validate';
 import { verifyWebhook } from '../../lib/webhook-signature';
@@ -28,6 +29,8 @@ export interface WebhookSecrets {
   clearinghouse: string[];
   /** SMS_WEBHOOK_SECRETS: the SMS provider's delivery statuses and replies; none configured, /webhooks/sms refuses every event (401). */
   sms?: string[];
+  /** EMAIL_WEBHOOK_SECRETS: the email provider's bounce and complaint reports; none configured, /webhooks/email refuses every event (401). */
+  email?: string[];
 }
 interface Deps {
   db: Db;
@@ -35,6 +38,8 @@ interface Deps {
   secrets: WebhookSecrets;
   /** COPAY_REVERSAL_WATCH: how long a copay run watches for a reversal (db/queries/claim-reversals.ts). */
   reversalWatchMs: number;
+  /** The task queue of the durable postal fallback (workflows/notification-fallback.ts) a failed text or bounce starts. */
+  taskQueue?: string;
 }
 
 /** Reference data out of order (a visit before its patient): not stored, so the sender's retry succeeds later. */
@@ -71,10 +76,14 @@ export function webhookRoutes(deps: Deps): Router {
    */
   async function handle(
     source: string, req: Request, res: Response, eventId: string, type: string,
-    act: (db: Db) => Promise<StoredAnswer>, opts: { inTransaction?: boolean } = {},
+    act: (db: Db) => Promise<StoredAnswer>, opts: { inTransaction?: boolean; afterCommit?: () => Promise<void> } = {},
   ) {
     const receipt = await claimOrAwait(source, eventId, type, req.body);
-    if (receipt.kind === 'answered') return send(res, { ...receipt.answer, body: { ...(receipt.answer.body as object), duplicate: true } });
+    if (receipt.kind === 'answered') {
+      // A redelivery: the stored answer does not say whether the follow-up (a durable fallback's start) happened.
+      if (receipt.answer.status < 300) await opts.afterCommit?.();
+      return send(res, { ...receipt.answer, body: { ...(receipt.answer.body as object), duplicate: true } });
+    }
     let result: StoredAnswer;
     try {
       result = opts.inTransaction
@@ -93,6 +102,9 @@ export function webhookRoutes(deps: Deps): Router {
       throw err;
     }
     if (!opts.inTransaction) await recordAnswer(deps.db, source, eventId, result);
+    // After the commit, outside the transaction: e.g. the durable postal fallback of a failed message. Temporal down
+    // throws (503 + Retry-After): the sender retries, its redelivery gets the stored answer and runs this again.
+    if (result.status < 300) await opts.afterCommit?.();
     send(res, result);
   }
 
@@ -143,7 +155,35 @@ export function webhookRoutes(deps: Deps): Router {
     if (secrets.length === 0) throw unauthorized('Webhook signature rejected (no SMS webhook secret is configured).');
     const event = verified(req, secrets, smsEventSchema);
     const ref = typeof req.query.ref === 'string' ? req.query.ref : undefined;
-    await handle('sms', req, res, event.eventId, event.type, async (trx) => accepted(smsAnswerSchema, await recordSmsEvent(trx, event, ref)), { inTransaction: true });
+    await handle('sms', req, res, event.eventId, event.type, async (trx) => accepted(smsAnswerSchema, await recordSmsEvent(trx, event, ref)), {
+      inTransaction: true,
+      // A text reported undelivered or failed: its postal fallback, durably in the worker (workflows/notification-fallback.ts).
+      afterCommit: async () => {
+        const failed = await failedTextOf(deps.db, event, ref);
+        if (failed) await fallbackOf(failed);
+      },
+    });
   });
+  // The email provider's events after the SMTP hand-over (locally mail/local-smtp.ts plays it): a permanent bounce marks
+  // the message rejected (audited) in the transaction, then its postal fallback starts durably; a complaint withdraws
+  // email consent. Signed as the other webhooks, with EMAIL_WEBHOOK_SECRETS.
+  router.post('/webhooks/email', async (req, res) => {
+    const secrets = deps.secrets.email ?? [];
+    if (secrets.length === 0) throw unauthorized('Webhook signature rejected (no email webhook secret is configured).');
+    const event = verified(req, secrets, emailEventSchema);
+    await handle('email', req, res, event.eventId, event.type, async (trx) => accepted(emailAnswerSchema, (await recordEmailEvent(trx, event)).answer), {
+      inTransaction: true,
+      afterCommit: async () => {
+        const bounced = await bouncedEmailOf(deps.db, event);
+        if (bounced) await fallbackOf(bounced);
+      },
+    });
+  });
+
+  /** Starts the durable fallback of a failed message (no task queue configured: none, the outbox shows the failure). */
+  async function fallbackOf(notificationId: string): Promise<void> {
+    if (!deps.taskQueue) return;
+    await startDurableFallback({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue }, notificationId);
+  }
   return router;
 }

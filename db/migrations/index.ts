@@ -19,6 +19,9 @@ import * as m017 from './017_remittance_matching';
 import * as m018 from './018_notification_delivery';
 import * as m019 from './019_receipts_and_mail';
 import * as m020 from './020_channel_consent';
+import * as m021 from './021_channel_preferences';
+import * as m022 from './022_card_on_file';
+import * as m023 from './023_payment_plans';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -42,6 +45,9 @@ const migrations: Record<string, Migration> = {
   '018_notification_delivery': m018,
   '019_receipts_and_mail': m019,
   '020_channel_consent': m020,
+  '021_channel_preferences': m021,
+  '022_card_on_file': m022,
+  '023_payment_plans': m023,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

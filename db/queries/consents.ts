@@ -7,6 +7,7 @@
  */
 import type { Db } from '../connection';
 import { consentChanges, type ChannelConsent, type ConsentableChannel, type ConsentSource } from '../../domain/channel-consent';
+import type { NotificationChannel } from '../../domain/notices';
 import { writeAudit } from './audit';
 
 interface ConsentRow { patient_id: string; practice_id: string; channel: ConsentableChannel; allowed: boolean; source: ConsentSource; changed_at: Date }
@@ -97,4 +98,54 @@ export async function setTextConsentByPhone(
     if (r.changed) changed.push(patientId);
   }
   return { matched: patients.length, changed };
+}
+
+export type PreferenceSource = 'reference_data' | 'portal' | 'staff';
+
+/** What the preferences pages show: which contacts are on file (not the contacts themselves), the preference, consents. */
+export interface ContactPreferences {
+  patientId: string;
+  practiceId: string;
+  practiceName: string;
+  firstName: string;
+  onFile: { email: boolean; text: boolean; mail: boolean };
+  preferredChannel: NotificationChannel | null;
+  preferredChannelSource: PreferenceSource | null;
+  preferredChannelChangedAt: Date | null;
+  consents: Partial<Record<ConsentableChannel, ChannelConsent>>;
+}
+
+export async function contactPreferencesOf(db: Db, patientId: string): Promise<ContactPreferences | undefined> {
+  const p = await db('patients as pt').join('practices as pr', 'pr.id', 'pt.practice_id').where('pt.id', patientId).first<{
+    id: string; practice_id: string; practice_name: string; first_name: string; email: string | null; phone: string | null; mailing_line1: string | null; mailing_city: string | null; mailing_postal_code: string | null;
+    preferred_channel: NotificationChannel | null; preferred_channel_source: PreferenceSource | null; preferred_channel_changed_at: Date | null;
+  } | undefined>(
+    'pt.id', 'pt.practice_id', 'pr.name as practice_name', 'pt.first_name', 'pt.email', 'pt.phone', 'pt.mailing_line1', 'pt.mailing_city', 'pt.mailing_postal_code',
+    'pt.preferred_channel', 'pt.preferred_channel_source', 'pt.preferred_channel_changed_at',
+  );
+  if (!p) return undefined;
+  return {
+    patientId: p.id, practiceId: p.practice_id, practiceName: p.practice_name, firstName: p.first_name,
+    onFile: { email: !!p.email, text: !!p.phone, mail: !!(p.mailing_line1 && p.mailing_city && p.mailing_postal_code) },
+    preferredChannel: p.preferred_channel, preferredChannelSource: p.preferred_channel_source, preferredChannelChangedAt: p.preferred_channel_changed_at,
+    consents: await consentsOfPatient(db, p.id),
+  };
+}
+
+/** Sets the preferred channel (null: none), audited `preference.changed`; `changed: false` when it already was so. */
+export async function setPreferredChannel(
+  db: Db, c: { patientId: string; channel: NotificationChannel | null; source: Exclude<PreferenceSource, 'reference_data'>; actor: string; requestId?: string | null },
+): Promise<{ changed: boolean }> {
+  return db.transaction(async (trx) => {
+    const p = await trx('patients').where({ id: c.patientId }).forUpdate()
+      .first<{ practice_id: string; preferred_channel: NotificationChannel | null; preferred_channel_source: PreferenceSource | null } | undefined>('practice_id', 'preferred_channel', 'preferred_channel_source');
+    if (!p || p.preferred_channel === c.channel) return { changed: false };
+    await trx('patients').where({ id: c.patientId }).update({ preferred_channel: c.channel, preferred_channel_source: c.source, preferred_channel_changed_at: trx.fn.now() });
+    await writeAudit(trx, {
+      practiceId: p.practice_id, actor: c.actor, action: 'preference.changed', entityType: 'patient', entityId: c.patientId,
+      before: { preferredChannel: p.preferred_channel, source: p.preferred_channel_source }, after: { preferredChannel: c.channel, source: c.source },
+      requestId: c.requestId ?? null,
+    });
+    return { changed: true };
+  });
 }

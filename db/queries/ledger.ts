@@ -70,12 +70,12 @@ function requireText(value: unknown, field: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Sums and locks
 
-const STANDING = 'not exists (select 1 from application_reversals r where r.application_id = a.id)';
+export const STANDING = 'not exists (select 1 from application_reversals r where r.application_id = a.id)';
 
 /** SQL for a payment's standing applications and its refunds (`p` is the payment), and a claim's standing applications (`c`). */
-const PAYMENT_APPLIED = `(select coalesce(sum(a.amount_cents), 0) from payment_applications a where a.payment_id = p.id and ${STANDING})`;
-const PAYMENT_REFUNDED = '(select coalesce(sum(f.amount_cents), 0) from refunds f where f.payment_id = p.id)';
-const CLAIM_APPLIED = `(select coalesce(sum(a.amount_cents), 0) from payment_applications a where a.claim_id = c.id and ${STANDING})`;
+export const PAYMENT_APPLIED = `(select coalesce(sum(a.amount_cents), 0) from payment_applications a where a.payment_id = p.id and ${STANDING})`;
+export const PAYMENT_REFUNDED = '(select coalesce(sum(f.amount_cents), 0) from refunds f where f.payment_id = p.id)';
+export const CLAIM_APPLIED = `(select coalesce(sum(a.amount_cents), 0) from payment_applications a where a.claim_id = c.id and ${STANDING})`;
 
 /** What a payment has left and a claim has open, in one round trip (under the caller's locks). */
 async function unappliedAndOpen(db: Db, paymentId: string, claimId: string): Promise<{ unapplied: Cents; open: Cents }> {

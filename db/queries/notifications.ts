@@ -12,6 +12,7 @@
  * message (`fallback_of`, unique: once).
  */
 import type { Db } from '../connection';
+import { writeAudit } from './audit';
 import type { DeliveryState, NotificationChannel, NotificationKind } from '../../domain/notices';
 
 export interface OutboxMessage {
@@ -199,9 +200,18 @@ export async function markOutboxDelivered(db: Db, id: string): Promise<void> {
  * A failure reported after the hand-over (a bounce, a text the carrier could not deliver): the message is `rejected`
  * with a reason code (never the provider's text). Returns whether the row changed.
  */
-export async function recordDeliveryFailure(db: Db, id: string, reason: string): Promise<boolean> {
-  const changed = await db('notification_outbox').where({ id }).whereNot({ state: 'rejected' }).update({ state: 'rejected', last_error: reason });
-  return changed > 0;
+export async function recordDeliveryFailure(db: Db, id: string, reason: string, actor = 'system:delivery-report'): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const row = await trx('notification_outbox').where({ id }).forUpdate().first<{ practice_id: string; state: DeliveryState; channel: NotificationChannel } | undefined>('practice_id', 'state', 'channel');
+    // Nothing to report on a message already rejected, or one never sent on purpose (suppressed).
+    if (!row || row.state === 'rejected' || row.state === 'suppressed') return false;
+    await trx('notification_outbox').where({ id }).update({ state: 'rejected', last_error: reason, status_at: trx.fn.now() });
+    await writeAudit(trx, {
+      practiceId: row.practice_id, actor, action: 'notification.status', entityType: 'notification', entityId: id,
+      before: { state: row.state }, after: { channel: row.channel, state: 'rejected', reason },
+    });
+    return true;
+  });
 }
 
 /** What a receipt needs: the payment, the patient's contact details and preference, the practice, where the money went. */
@@ -209,7 +219,7 @@ export interface ReceiptFacts {
   paymentId: string; practiceId: string; patientId: string; amountCents: number; paymentDate: string; method: 'card' | 'cash' | 'check';
   reason: 'copay' | 'outstanding_balance'; appliedCents: number; appliedClaims: number; visitDateOfService: string | null;
   practiceName: string; timeZone: string;
-  patient: { firstName: string; lastName: string; email: string | null; phone: string | null; preferredChannel: NotificationChannel | null; hasMailingAddress: boolean };
+  patient: { firstName: string; lastName: string; email: string | null; phone: string | null; preferredChannel: NotificationChannel | null; hasMailingAddress: boolean; withdrawn: NotificationChannel[] };
 }
 
 export async function receiptFacts(db: Db, paymentId: string): Promise<ReceiptFacts | undefined> {
@@ -234,13 +244,14 @@ export async function receiptFacts(db: Db, paymentId: string): Promise<ReceiptFa
       where a.payment_id = ? and not exists (select 1 from application_reversals r where r.application_id = a.id)`,
     [paymentId],
   );
+  const withdrawn = await db('channel_consents').where({ patient_id: row.patient_id, allowed: false }).pluck<NotificationChannel[]>('channel');
   return {
     paymentId: row.id, practiceId: row.practice_id, patientId: row.patient_id, amountCents: row.amount_cents, paymentDate: row.payment_date, method: row.method,
     reason: row.reason, appliedCents: rows[0]?.applied ?? 0, appliedClaims: rows[0]?.claims ?? 0, visitDateOfService: row.date_of_service,
     practiceName: row.name, timeZone: row.time_zone,
     patient: {
       firstName: row.first_name, lastName: row.last_name, email: row.email, phone: row.phone, preferredChannel: row.preferred_channel,
-      hasMailingAddress: !!(row.mailing_line1 && row.mailing_city && row.mailing_postal_code),
+      hasMailingAddress: !!(row.mailing_line1 && row.mailing_city && row.mailing_postal_code), withdrawn,
     },
   };
 }
@@ -298,4 +309,48 @@ export async function completePendingLetter(db: Db, id: string, letter: { recipi
 /** Whether a letter's PDF is written. */
 export async function letterHasPdf(db: Db, id: string): Promise<boolean> {
   return (await db('notification_outbox').where({ id }).whereNotNull('attachment').first<{ id: string } | undefined>('id')) !== undefined;
+}
+
+/** The failed states a fallback may follow (app/notification-fallback.ts). */
+const FAILED_STATES = ['rejected', 'failed', 'undelivered'];
+
+/**
+ * Whether this message still wants its postal fallback: a statement's or reminder's email or text that failed and whose
+ * letter is not written and handed over yet. The durable fallback (workflows/notification-fallback.ts) is started for
+ * these only; it decides again itself (fallBackOnce).
+ */
+export async function wantsFallback(db: Db, id: string): Promise<boolean> {
+  const row = await db('notification_outbox as n')
+    .leftJoin('notification_outbox as f', 'f.fallback_of', 'n.id')
+    .where('n.id', id)
+    .first<{ state: DeliveryState; channel: NotificationChannel; kind: NotificationKind; statement_id: string | null; fallback_of: string | null; fallback_state: DeliveryState | null } | undefined>(
+      'n.state', 'n.channel', 'n.kind', 'n.statement_id', 'n.fallback_of', 'f.state as fallback_state',
+    );
+  if (!row || row.fallback_of || !row.statement_id || row.channel === 'mail') return false;
+  if (row.kind !== 'statement' && row.kind !== 'reminder') return false;
+  if (!FAILED_STATES.includes(row.state)) return false;
+  return row.fallback_state === null || row.fallback_state === 'pending' || row.fallback_state === 'failed';
+}
+
+/** The outbox row of a text by the provider's message id (`ref`: the row id the status callback carried, preferred). */
+export async function textRowOf(db: Db, providerId: string, ref?: string): Promise<string | undefined> {
+  if (ref && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(ref)) {
+    const byRef = await db('notification_outbox').where({ id: ref, channel: 'text', message_id: providerId }).first<{ id: string } | undefined>('id');
+    if (byRef) return byRef.id;
+  }
+  const row = await db('notification_outbox').where({ channel: 'text', message_id: providerId }).first<{ id: string } | undefined>('id');
+  return row?.id;
+}
+
+/** The outbox row of an email by its Message-ID (with or without the angle brackets), or undefined. */
+export async function emailRowByMessageId(db: Db, messageId: string): Promise<{ id: string; patient_id: string; state: DeliveryState } | undefined> {
+  const bare = messageId.trim().replace(/^<|>$/g, '');
+  return db('notification_outbox').where({ channel: 'email' }).whereIn('message_id', [`<${bare}>`, bare])
+    .first<{ id: string; patient_id: string; state: DeliveryState } | undefined>('id', 'patient_id', 'state');
+}
+
+/** A letter written by the fallback and still `pending` after the outbox-only notifier took it: the row is its delivery. */
+export async function markPendingDelivered(db: Db, id: string): Promise<void> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return;
+  await db('notification_outbox').where({ id, state: 'pending' }).update({ state: 'sent', sent_at: db.fn.now() });
 }

@@ -12,7 +12,12 @@ export interface PracticeRecord { externalId: string; name: string; timeZone: st
 export interface PatientRecord {
   practiceExternalId: string; externalId: string; version: number;
   firstName: string; lastName: string; dateOfBirth: LocalDate; email?: string | null; phone?: string | null;
+  /** Absent: left as stored; null: cleared. The EHR's value never overrides a choice the patient or staff made. */
+  preferredChannel?: 'email' | 'text' | 'mail' | null;
+  /** Absent: left as stored; null: cleared. */
+  mailingAddress?: MailingAddressRecord | null;
 }
+export interface MailingAddressRecord { line1: string; line2?: string | null; city: string; state: string; postalCode: string }
 export interface VisitRecord {
   practiceExternalId: string; patientExternalId: string; externalId: string; version: number;
   dateOfService: LocalDate; providerName?: string | null;
@@ -51,8 +56,8 @@ async function patientOfPractice(db: Db, practice: string, externalId: string): 
 }
 
 /** insert … on conflict do update … where stored.version < incoming.version; tells which happened. */
-async function versionedUpsert(db: Db, table: string, row: Record<string, unknown>, updatable: string[]): Promise<{ id: string; outcome: UpsertOutcome }> {
-  const sets = updatable.map((c) => `${c} = excluded.${c}`).join(', ');
+async function versionedUpsert(db: Db, table: string, row: Record<string, unknown>, updatable: string[], extraSets?: string): Promise<{ id: string; outcome: UpsertOutcome }> {
+  const sets = [...updatable.map((c) => `${c} = excluded.${c}`), ...(extraSets ? [extraSets] : [])].join(', ');
   const result = await db.raw<{ rows: { id: string; inserted: boolean }[] }>(
     `? on conflict (practice_id, external_id) do update set ${sets}, updated_at = now()
        where ${table}.source_version < excluded.source_version
@@ -67,14 +72,34 @@ async function versionedUpsert(db: Db, table: string, row: Record<string, unknow
 
 export async function upsertPatient(db: Db, p: PatientRecord): Promise<{ id: string; outcome: UpsertOutcome }> {
   const practice = await practiceId(db, p.practiceExternalId);
-  const row = {
+  const row: Record<string, unknown> = {
     practice_id: practice, external_id: p.externalId, source_version: p.version,
     first_name: p.firstName, last_name: p.lastName, date_of_birth: p.dateOfBirth, email: p.email ?? null, phone: p.phone ?? null,
   };
+  const updatable = ['first_name', 'last_name', 'date_of_birth', 'email', 'phone', 'source_version'];
+  // Sent (a value or null): stored; absent: left as stored (an EHR that does not know these fields changes nothing).
+  if (p.mailingAddress !== undefined) {
+    const a = p.mailingAddress;
+    Object.assign(row, {
+      mailing_line1: a?.line1 ?? null, mailing_line2: a?.line2 ?? null, mailing_city: a?.city ?? null, mailing_state: a?.state ?? null, mailing_postal_code: a?.postalCode ?? null,
+    });
+    updatable.push('mailing_line1', 'mailing_line2', 'mailing_city', 'mailing_state', 'mailing_postal_code');
+  }
+  // The preferred channel from the EHR only while no person chose one (the portal's or staff's choice stands).
+  const preferred = p.preferredChannel !== undefined
+    ? { channel: p.preferredChannel, sets: `preferred_channel = case when patients.preferred_channel_source in ('portal', 'staff') then patients.preferred_channel else excluded.preferred_channel end, `
+      + `preferred_channel_source = case when patients.preferred_channel_source in ('portal', 'staff') then patients.preferred_channel_source when excluded.preferred_channel is null then null else 'reference_data' end, `
+      + `preferred_channel_changed_at = case when patients.preferred_channel_source in ('portal', 'staff') or patients.preferred_channel is not distinct from excluded.preferred_channel then patients.preferred_channel_changed_at else now() end` }
+    : undefined;
+  if (preferred) {
+    Object.assign(row, {
+      preferred_channel: preferred.channel, preferred_channel_source: preferred.channel ? 'reference_data' : null, preferred_channel_changed_at: preferred.channel ? db.fn.now() : null,
+    });
+  }
   // The account id is ours, minted once on insert; a collision (about 1 in 10^15 per pair) just retries.
   for (let attempt = 0; ; attempt++) {
     try {
-      return await versionedUpsert(db, 'patients', { ...row, account_id: newAccountId() }, ['first_name', 'last_name', 'date_of_birth', 'email', 'phone', 'source_version']);
+      return await versionedUpsert(db, 'patients', { ...row, account_id: newAccountId() }, updatable, preferred?.sets);
     } catch (err) {
       if (attempt < 3 && (err as { constraint?: string }).constraint === 'patients_account_id_unique') continue;
       throw err;

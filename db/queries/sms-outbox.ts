@@ -35,7 +35,7 @@ export async function putPendingText(db: Db, m: OutboxMessage): Promise<{ id: st
   const [row] = await db('notification_outbox')
     .insert({
       practice_id: m.practiceId, patient_id: m.patientId, statement_id: m.statementId, channel: m.channel, kind: m.kind,
-      sequence: m.sequence, recipient: m.recipient, subject: m.subject, body: m.body, business_key: m.businessKey, state: 'pending',
+      sequence: m.sequence, recipient: m.recipient, subject: m.subject, body: m.body, business_key: m.businessKey, state: 'pending', payment_id: m.paymentId ?? null,
     })
     .onConflict('business_key')
     .ignore()
@@ -96,7 +96,7 @@ export async function suppressOutboxMessage(db: Db, m: OutboxMessage): Promise<{
     const [inserted] = await trx('notification_outbox')
       .insert({
         practice_id: m.practiceId, patient_id: m.patientId, statement_id: m.statementId, channel: m.channel, kind: m.kind, sequence: m.sequence,
-        recipient: m.recipient, subject: m.subject, body: m.body, business_key: m.businessKey, state: 'suppressed', last_error: 'consent_withdrawn',
+        recipient: m.recipient, subject: m.subject, body: m.body, business_key: m.businessKey, state: 'suppressed', last_error: 'consent_withdrawn', payment_id: m.paymentId ?? null,
       })
       .onConflict('business_key')
       .ignore()

@@ -20,6 +20,8 @@
  * Pages (what staff click): GET /pay/:requestId, POST /pay/:requestId/capture (form).
  * The SMS provider: /sms/api/messages, /sms/api/inbound, /sms/inbox (./sms.ts).
  * The print-and-mail service: /print-mail/v1/letters, /print-mail (the letters, their PDFs) (./print-mail.ts).
+ * The card processor: /processor/v1/… (customers, setups, charges, refunds), /processor/setup/:setupRef (the card-entry
+ * page), /processor (its dashboard) (./processor.ts).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -46,6 +48,7 @@ import { Not835, type PatientShare } from './remittance-835';
 import { createRemittanceSender, type Payflow835Target, type SentRemittance } from './remittance-sender';
 import { createSmsStandin, type SmsStandin, type SmsStandinOptions } from './sms';
 import { createPrintMailStandin, type PrintMailStandin } from './print-mail';
+import { createProcessorStandin, type ProcessorStandin } from './processor';
 import {
   centsToDollarsText, dollarsTextToCents, messagePage, payPage, resultPage,
   type CaptureOutcome, type FormErrors, type FormValues, type PayPageModel,
@@ -81,6 +84,8 @@ export interface StandinOptions {
   sms?: Partial<Pick<SmsStandinOptions, 'token' | 'webhookSecret' | 'inboundUrl' | 'defaultNumber' | 'callbackDelayMs'>>;
   /** The print-and-mail stand-in at /print-mail (./print-mail.ts): the token senders present (development value unless told). */
   printMailToken?: string;
+  /** The card processor stand-in at /processor (./processor.ts): the token callers present (development value unless told). */
+  processorToken?: string;
   log?: Logger;
 }
 
@@ -133,6 +138,8 @@ export interface Standin {
   sms: SmsStandin;
   /** The print-and-mail stand-in (/print-mail): its letters, failure switch. */
   printMail: PrintMailStandin;
+  /** The card processor stand-in (/processor): customers, saved cards, charges, outage switch. */
+  processor: ProcessorStandin;
 }
 
 const JSON_LIMIT = '256kb';
@@ -535,6 +542,9 @@ export function createStandinApp(opts: StandinOptions): Standin {
   // The print-and-mail service (postal letters; ./print-mail.ts).
   const printMail = createPrintMailStandin({ token: opts.printMailToken ?? 'dev-print-mail-token-not-for-production', now, log });
   app.use('/print-mail', printMail.router);
+  // The card processor (cards on file, off-session charges; ./processor.ts).
+  const processor = createProcessorStandin({ token: opts.processorToken ?? 'dev-processor-standin-token-not-for-production', publicBaseUrl: publicBase, now, log });
+  app.use('/processor', processor.router);
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));
@@ -548,6 +558,7 @@ export function createStandinApp(opts: StandinOptions): Standin {
     refundRequests: () => [...refunds.values()].map((r) => structuredClone(r)),
     sms,
     printMail,
+    processor,
     paymentRequest: (requestId) => {
       const found = requests.get(requestId);
       return found && structuredClone(found);

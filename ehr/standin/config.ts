@@ -32,5 +32,7 @@ export const standinEnvSchema = z.object({
   SMS_WEBHOOK_SECRET: secret.default('dev-sms-webhook-secret'),
   // The print-and-mail stand-in (./print-mail.ts, under /print-mail): the bearer token payflow's worker sends (PRINT_MAIL_TOKEN).
   PRINT_MAIL_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-print-mail-token-not-for-production'),
+  // The card processor stand-in (./processor.ts, under /processor): the bearer token payflow sends (its PROCESSOR_STANDIN_TOKEN).
+  PROCESSOR_STANDIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).default('dev-processor-standin-token-not-for-production'),
 });
 

@@ -7,3 +7,5 @@ export type { FileContext, PatientShare, RemittanceClaim } from './remittance-83
 export type { Payflow835Target, SentRemittance } from './remittance-sender';
 export { createSmsStandin } from './sms';
 export type { SmsMessage, SmsStandin, SmsStandinOptions } from './sms';
+export { createProcessorStandin, TEST_CARDS } from './processor';
+export type { ProcessorStandin, ProcessorStandinOptions, StandinCard, StandinCharge, StandinRefund, StandinSetup } from './processor';

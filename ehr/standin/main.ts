@@ -24,6 +24,7 @@ async function main() {
     paymentLinkSecret: env.PAYMENT_LINK_SECRET,
     sms: { token: env.SMS_PROVIDER_TOKEN, webhookSecret: env.SMS_WEBHOOK_SECRET, inboundUrl: `${base}/webhooks/sms` },
     printMailToken: env.PRINT_MAIL_TOKEN,
+    processorToken: env.PROCESSOR_STANDIN_TOKEN,
     payflow835: { apiUrl: env.PAYFLOW_API_URL ?? base, token: env.PAYFLOW_API_TOKEN },
     remittanceFormat: env.EHR_STANDIN_REMITTANCE_FORMAT,
     seed: { practices: [demoPractice(env.EHR_STANDIN_PUBLIC_URL)], patients: demoPatients, visits: demoVisits },

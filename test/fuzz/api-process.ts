@@ -49,6 +49,8 @@ export class ApiProcess {
         TEMPORAL_TASK_QUEUE: this.stack.taskQueue, LOG_LEVEL: 'warn', PUBLIC_BASE_URL: this.url, PORTAL_TRUSTED_PROXY_HOPS: '1',
         EHR_WEBHOOK_SECRETS: TEST_SECRETS.ehr, CLEARINGHOUSE_WEBHOOK_SECRETS: TEST_SECRETS.clearinghouse,
         PORTAL_SECRET: FUZZ_PORTAL_SECRET, PAYMENT_LINK_SECRET: FUZZ_PAYMENT_LINK_SECRET,
+        // The card processor: the harness's stand-in (its development token), so card-on-file routes answer as in production.
+        PROCESSOR_STANDIN_URL: `${this.stack.standin.url}/processor`,
         // A busy shared machine: a Temporal call may be slow without anything being down (as the harness's apps).
         TEMPORAL_REQUEST_TIMEOUT: '30s', PAYMENT_LINK_WAIT: '10s', DB_POOL_MAX: '5',
       },

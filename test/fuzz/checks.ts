@@ -55,8 +55,8 @@ export async function quiet(db: Db, timeoutMs = 15_000): Promise<Fingerprint> {
  * - a failed portal lookup (403) counts the failure against the account and the client address, may lock them,
  *   and is audited (docs: lock-out tables; issue 13 item 6 narrows the audit to one row per lock);
  * - a refused staff or codec sign-in (401/429) may count the attempt (rate limit of issue 13 item 8);
- * - a Collect Now request with a well-formed Idempotency-Key stores its final answer, 4xx included, so a retry
- *   replays it (api/idempotency.ts);
+ * - a Collect Now request (a card authorisation, a payment plan) with a well-formed Idempotency-Key stores its final
+ *   answer, 4xx included, so a retry replays it (api/idempotency.ts);
  * - a signed, valid webhook event is stored once by its id with its answer, a refusal (409/422) included, so a
  *   redelivery gets the same answer (api/routes/webhooks.ts); an invalid one (400/401/413/415, validation) is not.
  */
@@ -70,7 +70,7 @@ export function legitimateWrite(r: FuzzRequest, a: Answer, tables: string[], new
     return tables.every((t) => limiter(t) || t === 'audit_log') && onlyAudit(/sign|login|lock|limit|rate/);
   }
   // Routes that honour Idempotency-Key store their final answer, a 4xx included, so a retry gets it again (api/idempotency.ts).
-  if (/copay-collections|balance-collections|\/cancel$|\/resolve$/.test(r.op) && r.headers.some(([h, v]) => h === 'Idempotency-Key' && /^[A-Za-z0-9._:-]{8,100}$/.test(v))) {
+  if (/copay-collections|balance-collections|card-authorisations|payment-plans|\/cancel$|\/resolve$/.test(r.op) && r.headers.some(([h, v]) => h === 'Idempotency-Key' && /^[A-Za-z0-9._:-]{8,100}$/.test(v))) {
     return tables.every((t) => t === 'idempotency_keys');
   }
   // A remittance file refused as a whole (422, 409) is remembered for staff: its hash and the problem (docs/remittances.md#staff-pages).

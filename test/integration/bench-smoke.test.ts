@@ -1,6 +1,7 @@
 /**
- * A tiny run of the benchmark (N = 5), so it never rots. It checks that the run completes and reports every
- * figure; it asserts nothing about speed (figures are measured on demand: bench/README.md).
+ * A tiny run of the benchmark (N = 5), so it never rots, on each engine: the dev server, and the cluster topology
+ * (the Temporal server binary on PostgreSQL, two APIs, two workers). It checks that the run completes and reports
+ * every figure; it asserts nothing about speed (figures are measured on demand: bench/README.md).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,16 +11,24 @@ import { promisify } from 'node:util';
 
 const ROOT = join(__dirname, '../..');
 
+async function bench(args: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-smoke-'));
+  const out = join(dir, 'report.json');
+  try {
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args, '--quiet', '--json', out], {
+      cwd: ROOT, timeout: 240_000, maxBuffer: 10 * 1024 * 1024,
+    });
+    return JSON.parse(readFileSync(out, 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('benchmark (tiny run)', () => {
   it('drives the stack and the bare engine and reports throughput, percentiles, memory and parking costs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-smoke-'));
-    const out = join(dir, 'report.json');
-    try {
-      await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--n', '5', '--count', '5', '--warmup', '1', '--park', '10', '--probe', '3', '--quiet', '--json', out], {
-        cwd: ROOT, timeout: 240_000, maxBuffer: 10 * 1024 * 1024,
-      });
-      const report = JSON.parse(readFileSync(out, 'utf8'));
-      expect(report.settings).toMatchObject({ inFlight: 5, count: 5, rounds: 4, park: 10 });
+    {
+      const report = await bench(['--n', '5', '--count', '5', '--warmup', '1', '--park', '10', '--probe', '3', '--solo', '2']);
+      expect(report.settings).toMatchObject({ engine: 'dev', apis: 1, workers: 1, inFlight: 5, count: 5, rounds: 4, park: 10 });
       for (const side of [report.ours, report.bare]) {
         expect(side.collections).toBe(5);
         expect(side.perSecond).toBeGreaterThan(0);
@@ -39,8 +48,32 @@ describe('benchmark (tiny run)', () => {
       expect(report.parked.temporalBytesPerCollection).toBeGreaterThan(0);
       expect(report.parked.postgresBytesPerCollection).toBeGreaterThanOrEqual(0);
       expect(report.parked.apiAfter.start.count).toBe(3);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      expectUnsaturatedAndHistory(report);
     }
   }, 300_000);
+
+  it('runs on the cluster topology: two APIs, two workers, the server binary and its storage in PostgreSQL', async () => {
+    const report = await bench(['--engine', 'cluster', '--n', '3', '--count', '2', '--rounds', '1', '--warmup', '0', '--park', '4', '--probe', '1', '--solo', '2']);
+    expect(report.settings).toMatchObject({ engine: 'cluster', apis: 2, workers: 2, count: 2, park: 4 });
+    for (const side of [report.ours, report.bare]) {
+      expect(side.collections).toBe(2);
+      // Temporal's CPU is its server process and the PostgreSQL backends of its own databases.
+      expect(Object.keys(side.cpuMsPerCollection)).toEqual(expect.arrayContaining(['api', 'worker', 'temporal', 'temporalPostgres', 'postgres']));
+    }
+    expect(report.peakMemoryMiB).toMatchObject({ api2: expect.any(Number), worker2: expect.any(Number) });
+    expect(report.parked.temporalBytesPerCollection).toBeGreaterThan(0);
+    expect(Object.keys(report.parked.temporalTableBytesPerCollection)).toContain('temporal.history_node');
+    expectUnsaturatedAndHistory(report);
+  }, 300_000);
 });
+
+/** Collect Now one at a time against the bare update-with-start, and a parked run's history by event type. */
+function expectUnsaturatedAndHistory(report: any) {
+  expect(report.unsaturated.collectNow.count).toBe(2);
+  expect(report.unsaturated.bareUpdateWithStart.count).toBe(2);
+  expect(Number.isFinite(report.headline.soloStartP99Ratio)).toBe(true);
+  expect(Number.isFinite(report.headline.cpuTotalRatio)).toBe(true);
+  expect(report.history.oursParked.bytes).toBeGreaterThan(0);
+  expect(report.history.oursParked.byType.WORKFLOW_EXECUTION_STARTED.events).toBe(1);
+  expect(report.history.bareCompleted.bytes).toBeGreaterThan(0);
+}

@@ -155,7 +155,8 @@ describe('postal mail', () => {
       expect(letter.kind).toBe('statement');
       const rows = await eventually(async () => {
         const r = await rowsOf(statement.statementId);
-        return r.length === 2 && r.every((x) => x.state !== 'pending') ? r : undefined;
+        // The letter's first hand-over fails (503 above): wait for its retry to be recorded, not the failure before it.
+        return r.length === 2 && r.every((x) => x.state !== 'pending' && x.state !== 'failed') ? r : undefined;
       }, 30_000, 'the email and its fallback');
       const email = rows.find((r) => r.channel === 'email')!;
       const mail = rows.find((r) => r.channel === 'mail')!;

@@ -50,9 +50,17 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
     ['balance payment, the payer lowers the patient responsibility (trim), then raises it (the money goes back)', [new ClaimEvent(0, 'transfer', 5000, 'once'), new CollectBalance(4000), new Capture(-1, true, 'once'), new ClaimEvent(0, 'lower', 1500, 'once'), new ClaimEvent(0, 'raise', 3000, 'once')]],
     ['copay applied, lowered while its run watches, reversed, transferred again', [new CollectCopay(1, 3000), new Capture(-1, true, 'once'), new ClaimEvent(1, 'transfer', 4000, 'once'), new ClaimEvent(1, 'lower', 1000, 'once'), new ClaimEvent(1, 'reverse', 0, 'once'), new ClaimEvent(1, 'transfer', 5000, 'once')]],
     ['staff apply a copay by hand, the payer lowers the responsibility below it (claim_reversed), staff close it', [new CollectCopay(0, 2500), new Capture(-1, false, 'once'), new ClaimEvent(0, 'transfer', 5000, 'once'), new Resolve(-1, 'apply'), new ClaimEvent(0, 'lower', 1000, 'once'), new Resolve(-1, 'credit')]],
-    ['staff credit, then refund, reversed money before the claims come back (it stays where they put it)', [
+    ['staff credit, then refund, reversed money before the claims come back (the credit goes onto the new balance by itself; the refund stays refunded)', [
       new ClaimEvent(2, 'transfer', 4000, 'once'), new CollectBalance(3000), new Capture(-1, true, 'once'), new ClaimEvent(2, 'reverse', 0, 'once'), new Resolve(-1, 'credit'), new ClaimEvent(2, 'transfer', 4000, 'once'),
       new CollectCopay(0, 3000), new Capture(-1, true, 'once'), new ClaimEvent(0, 'transfer', 1000, 'once'), new ClaimEvent(0, 'reverse', 0, 'once'), new Resolve(-1, 'refund'), new ClaimEvent(0, 'transfer', 3000, 'once'),
+    ]],
+    // Issue 18: a credit staff kept for the patient goes onto the next balance by itself, the copay held for its visit first.
+    ['a credit kept by staff goes onto a claim that moves to the patient later', [
+      new ClaimEvent(0, 'transfer', 2000, 'once'), new CollectBalance(5000), new Capture(-1, true, 'once'), new Resolve(-1, 'credit'), new ClaimEvent(1, 'transfer', 2500, 'once'),
+    ]],
+    ['a credit and a copay waiting for the same transfer: the copay takes its share first', [
+      new ClaimEvent(0, 'transfer', 2000, 'once'), new CollectBalance(5000), new Capture(-1, true, 'once'), new Resolve(-1, 'credit'),
+      new CollectCopay(1, 2500), new Capture(-1, true, 'once'), new ClaimEvent(1, 'transfer', 4000, 'once'),
     ]],
     // The statement path (portal): its payment goes to the statement's claims first; the amount due follows the claims.
     ['statement paid in part, one of its claims reversed and back: the amount due follows it both ways', [

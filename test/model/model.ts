@@ -292,6 +292,7 @@ export function claimChanged(m: Model, i: number, version: number, responsibilit
   if (was.responsibility === 'patient') note(m, cents < was.cents ? 'lowered' : cents > was.cents ? 'raised' : 'same responsibility');
   trim(m, i, version);
   returnReversed(m, i);
+  applyCredits(m);
   for (const c of m.collections) if (c.path === 'copay' && c.visit === i && c.status === 'awaiting_transfer') placeCopay(m, c);
 }
 
@@ -387,6 +388,44 @@ function returnReversed(m: Model, i: number): void {
     t.returnedCents = (t.returnedCents ?? 0) + cents;
     note(m, 'returned');
     if (t.returnedCents === t.amountCents || unapplied(p) === 0) Object.assign(t, { open: false, resolution: 'applied' });
+  }
+}
+
+const IN_FLIGHT: CollectionStatus[] = ['starting', 'awaiting_capture', 'awaiting_transfer', 'needs_attention'];
+const FREE_TASK_REASONS = ['credit_remaining', 'no_open_balance', 'transfer_timeout'];
+
+/**
+ * Issue 18, credits that apply themselves (docs/card-on-file-and-plans.md): in the same transaction, the patient's credits (money
+ * unapplied that no live run holds and no staff decision is pending on) go onto the patient's open balance, oldest
+ * credit first: a copay only onto its own visit on its date of service, any other oldest date of service first. The open
+ * balance a live copay's held money will take is not offered. A payment whose money is all placed closes its open tasks.
+ */
+function applyCredits(m: Model): void {
+  const live = (p: MPayment) => IN_FLIGHT.includes(m.collections.find((c) => c.key === p.collectionKey)!.status);
+  const credits = m.payments.filter((p) => unapplied(p) > 0 && !live(p)
+    && !m.tasks.some((t) => t.open && t.paymentKey === p.key && !FREE_TASK_REASONS.includes(t.reason)));
+  if (credits.length === 0) return;
+  const heldFor = (i: number) => m.payments.filter((p) => live(p)).filter((p) => m.collections.find((c) => c.key === p.collectionKey)!.visit === i)
+    .reduce((s, p) => s + unapplied(p), 0);
+  const room = (i: number) => (m.claims[i]!.responsibility === 'patient' ? Math.max(0, openBalance(m, i) - heldFor(i)) : 0);
+  // Credits of the same date are ordered by their ids in the product (unknown here): when they compete, the model is inexact.
+  const byDate = new Map<string, number>();
+  for (const p of credits) byDate.set(p.paymentDate, (byDate.get(p.paymentDate) ?? 0) + 1);
+  const totalRoom = m.claims.reduce((s, _, i) => s + room(i), 0);
+  if ([...byDate.values()].some((n) => n > 1) && credits.reduce((s, p) => s + unapplied(p), 0) > totalRoom) m.inexact ??= 'credits of one date compete for the open balance';
+  credits.sort((a, b) => (a.paymentDate < b.paymentDate ? -1 : a.paymentDate > b.paymentDate ? 1 : 0));
+  for (const p of credits) {
+    const col = m.collections.find((c) => c.key === p.collectionKey)!;
+    const targets = p.reason === 'copay'
+      ? (col.visit !== undefined && m.claims[col.visit]!.dateOfService === p.paymentDate ? [col.visit] : [])
+      : m.claims.map((_, i) => i); // claims are indexed in date-of-service order
+    for (const i of targets) {
+      const cents = Math.min(unapplied(p), room(i));
+      if (cents <= 0) continue;
+      applyMoney(m, p, i, cents, 'auto');
+      note(m, 'credit applied');
+    }
+    if (unapplied(p) === 0) for (const t of m.tasks) if (t.open && t.paymentKey === p.key) Object.assign(t, { open: false, resolution: 'applied' });
   }
 }
 

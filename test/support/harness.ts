@@ -2,6 +2,8 @@
  * Per-test-file isolation on the shared stack: each file gets its own database (cloned from the migrated
  * template) and its own task queue, and everything it opened is closed in afterAll.
  */
+import type { CardProcessor } from '../../processor/card-processor';
+import type { Notifier } from '../../lib/notifier';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -78,7 +80,7 @@ export interface TestStack {
   /** Another app on the same database and task queue, e.g. with other collection windows. */
   makeApp(overrides?: Partial<AppDeps>): Express;
   /** Starts (again) a worker on this file's task queue, by default with the stand-in as its EHR; returns it. */
-  startWorker(opts?: { ehr?: EhrAdapter; shutdownGraceSeconds?: number }): Promise<Worker>;
+  startWorker(opts?: { ehr?: EhrAdapter; shutdownGraceSeconds?: number; processor?: CardProcessor; notifier?: Notifier }): Promise<Worker>;
   /** The outbox relay beside the running worker (worker/outbox-relay.ts): `drain()` delivers what is due now. */
   relay?: OutboxRelay;
   /** Stops the running worker, if any, letting in-flight tasks finish; rejects if the worker gives up (create-worker.ts). */
@@ -123,7 +125,7 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
       webhooks: { ehrUrl: `${ctx.apiUrl}/webhooks/ehr`, clearinghouseUrl: `${ctx.apiUrl}/webhooks/clearinghouse` },
       secrets: TEST_SECRETS,
     });
-    ctx.startWorker = async ({ ehr, shutdownGraceSeconds = 5 } = {}) => {
+    ctx.startWorker = async ({ ehr, shutdownGraceSeconds = 5, processor, notifier } = {}) => {
       workerConnection ??= await NativeConnection.connect({ address: stack.temporalAddress });
       const worker = await createWorker({
         connection: workerConnection,
@@ -135,6 +137,8 @@ export function useTestStack(opts: { worker?: boolean; windows?: Partial<Collect
         shutdownGraceSeconds,
         dataConverter: TEST_DATA_CONVERTER,
         reversalWatchMs: { ...DEFAULT_TEST_WINDOWS, ...opts.windows }.reversalWatchMs,
+        ...(processor ? { processor } : {}),
+        ...(notifier ? { notifier } : {}),
       });
       // The outbox relay and the reconciler run beside the worker, as in worker/main.ts.
       const loops = startWorkerLoops({

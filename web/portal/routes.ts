@@ -41,6 +41,9 @@ import {
 import { portalStylesheets } from './static';
 import { payLinkRoutes } from './pay-link-routes';
 import { unsubscribeRoutes } from './unsubscribe-routes';
+import { preferencesRoutes } from './preferences-routes';
+import { cardNoticeRoutes } from './card-notice-routes';
+import { cardOnFileRoutes } from './card-on-file-routes';
 
 export type PortalRouteDeps = PortalPaymentDeps;
 
@@ -83,6 +86,9 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
   router.use('/portal', noStore);
   router.use(payLinkRoutes(deps)); // GET/POST /portal/link/:token: the pay link from a statement email (pay-link-routes.ts)
   router.use(unsubscribeRoutes(deps)); // GET/POST /portal/unsubscribe/:token: the email's unsubscribe link (unsubscribe-routes.ts)
+  router.use(preferencesRoutes(deps)); // GET/POST /portal/preferences: the signed-in patient's contact preferences (preferences-routes.ts)
+  router.use(cardNoticeRoutes(deps)); // GET/POST /portal/card-notice/:token: a card-on-file notice's "pay another way" (card-notice-routes.ts)
+  router.use(cardOnFileRoutes(deps)); // GET /portal/card-on-file, POST …/:authorisationId/revoke: the signed-in patient's cards on file (card-on-file-routes.ts)
 
   router.get('/portal', (req, res) => {
     const notice = req.query.notice === 'expired' || req.query.notice === 'signed-out' ? req.query.notice : undefined;

@@ -46,7 +46,11 @@ import {
 } from './pages';
 import { signInChoices } from '../../app/staff-sign-in';
 import { oidcSignInRoutes, type SignInSettings } from './sign-in-routes';
+import { changeConsentByStaff, preferencesOf } from '../../app/channel-consents';
 import { csrfValid, endSessionCookie, loadSession, requireSession, sameOrigin, sessionCookieOf, setSessionCookie, STAFF_SESSION_TTL_MS } from './session';
+import type { CardProcessor } from '../../processor/card-processor';
+import { authorisationsOf } from '../../app/card-on-file';
+import { staffCardOnFileRoutes } from './card-on-file-routes';
 
 export interface StaffPageDeps {
   db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows; log: Logger;
@@ -56,6 +60,8 @@ export interface StaffPageDeps {
   credentials?: CredentialGuard;
   /** Sign-in with the practice's identity provider (sign-in-routes.ts); the token form only, to localhost:3000, when omitted. */
   signIn?: SignInSettings;
+  /** Saves cards on file (issue 18, card-on-file-routes.ts); saving a card answers 503 without one. */
+  processor?: CardProcessor;
 }
 
 const STATIC_DIR = join(__dirname, 'static');
@@ -290,11 +296,16 @@ export function staffPages(deps: StaffPageDeps): Router {
 
   async function renderPatient(req: Request, res: Response, status: number, patientId: string, extra: { form?: CollectFormState; notice?: Notice } = {}) {
     const page = await patientPageOf(deps, staffOf(req), patientId);
-    send(res, status, patientPage(ctxOf(req), { ...page, creditAge: (c) => creditAge(c.paymentDate, c.ageDays), ...extra }));
+    const contact = await preferencesOf(deps.db, page.patient.patientId);
+    const { authorisations: cards } = await authorisationsOf(deps, staffOf(req), page.patient.patientId);
+    send(res, status, patientPage(ctxOf(req), { ...page, creditAge: (c) => creditAge(c.paymentDate, c.ageDays), ...(contact ? { contact } : {}), cards, ...extra }));
   }
 
   router.get('/staff/patients/:patientId', async (req, res) => {
-    await renderPatient(req, res, 200, idParam(req.params.patientId, 'patient'));
+    const done = str(req.query.done) === 'consent' ? { notice: { kind: 'ok', title: 'Consent changed', text: 'The change is recorded and audited; the next message follows it.' } satisfies Notice }
+      : str(req.query.done) === 'card-authorised' ? { notice: { kind: 'ok', title: 'Card on file authorised', text: 'After the insurance has paid, what the patient owes is charged to it, up to the cap, after a notice.', focus: true } satisfies Notice }
+        : str(req.query.done) === 'card-revoked' ? { notice: { kind: 'ok', title: 'Card authorisation revoked', text: 'No charge is made under it from now on, even one already announced.', focus: true } satisfies Notice } : {};
+    await renderPatient(req, res, 200, idParam(req.params.patientId, 'patient'), done);
   });
 
   router.post('/staff/patients/:patientId/collect', form, formGuard, async (req, res) => {
@@ -311,6 +322,15 @@ export function staffPages(deps: StaffPageDeps): Router {
       if (err instanceof AppError && err.status === 422) return renderPatient(req, res, 422, patientId, { form: { ...state, error: err.message } });
       throw err;
     }
+  });
+
+  // Contact consent (issue 17): staff withdraw or restore a patient's email or text consent (source `staff`, audited).
+  router.post('/staff/patients/:patientId/consent', form, formGuard, async (req, res) => {
+    const patientId = idParam(req.params.patientId, 'patient');
+    const raw = req.body as Record<string, unknown>;
+    const outcome = await changeConsentByStaff(deps.db, staffOf(req), patientId, { channel: str(raw.channel), allowed: str(raw.allowed) }, typeof req.id === 'string' ? req.id : null);
+    if (!outcome.ok) return renderPatient(req, res, 422, patientId, { notice: { kind: 'bad', title: 'Consent not changed', text: outcome.message, focus: true } });
+    res.redirect(303, `/staff/patients/${patientId}?done=consent`);
   });
 
   async function renderVisit(req: Request, res: Response, status: number, visitId: string, extra: { form?: CollectFormState; notice?: Notice } = {}) {
@@ -335,6 +355,9 @@ export function staffPages(deps: StaffPageDeps): Router {
       throw err;
     }
   });
+
+  // Card on file (issue 18): save a card at the superbill, authorise it, revoke it (card-on-file-routes.ts).
+  router.use(staffCardOnFileRoutes(deps, { form, formGuard, pageRole }));
 
   router.get('/staff/collections/:collectionId', async (req, res) => {
     const { c, ledger } = await collectionPageOf(deps, staffOf(req), idParam(req.params.collectionId, 'collection'));

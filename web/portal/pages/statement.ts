@@ -62,7 +62,8 @@ ${m.paidCents > 0 ? html`<dt>Paid online since this statement</dt><dd>−${forma
 <h2 id="pay-heading">Pay online</h2>
 ${pay}
 </section>
-<p><a href="/portal/statement/print">View or print your statement</a></p>`;
+<p><a href="/portal/statement/print">View or print your statement</a> · <a href="/portal/preferences">How we contact you</a>
+ · <a href="/portal/card-on-file">Your card on file</a></p>`;
   const title = m.problem || errors.length > 0 ? 'Error: your statement' : 'Your statement';
   return layout({ title, heading: m.practiceName, csrf: m.csrf, signedIn: true }, body);
 }

@@ -10,6 +10,10 @@ import { localDateOf } from '../../../domain/dates';
 import { REASON_LABELS, type CreditAge } from '../../../domain/manual-tasks';
 import { html, type SafeHtml } from '../../../lib/html';
 import { numTd, th } from '../../table';
+import type { ContactPreferences } from '../../../app/channel-consents';
+import { consentSection } from './patient-consent';
+import type { AuthorisationView } from '../../../app/card-on-file';
+import { cardsOnFileSection } from './card-on-file';
 import {
   ariaInvalid, collectError, csrfField, deadline, dollarsInput, formatDate, money, notice, page, reasonLabel, statusBadge,
   type CollectFormState, type Notice, type PageContext,
@@ -26,6 +30,10 @@ export interface PatientPageModel {
   creditAge: (c: OpenCredit) => CreditAge;
   form?: CollectFormState;
   notice?: Notice;
+  /** Contact preferences and consent (patient-consent.ts); absent: the card is not shown. */
+  contact?: ContactPreferences;
+  /** Card-on-file authorisations (issue 18, card-on-file.ts); absent: the card is not shown. */
+  cards?: AuthorisationView[];
 }
 
 const COLLECT_HINT = html`Defaults to the open balance. The EHR's Patient Payment tool opens pre-filled for this patient (reason: Outstanding Balance).`;
@@ -138,5 +146,7 @@ ${notice(o.notice)}
 ${balanceSection(ctx, o)}
 ${creditsSection(o)}
 </div>
-${visitsSection(o)}`);
+${visitsSection(o)}
+${o.cards ? cardsOnFileSection(ctx, o.patient.patientId, o.cards, o.patient.timeZone) : ''}
+${o.contact ? consentSection(ctx, o.contact, o.patient.timeZone) : ''}`);
 }

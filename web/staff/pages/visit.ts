@@ -11,6 +11,7 @@ import {
   ariaInvalid, collectError, csrfField, dollarsInput, formatDate, formatInstant, money, notice, page, statusBadge, type CollectFormState, type Notice,
   type PageContext,
 } from '../layout';
+import { saveCardForm } from './card-on-file';
 
 export interface VisitPageModel {
   panel: VisitPanel; copays: CollectionSummary[]; form?: CollectFormState; notice?: Notice;
@@ -97,6 +98,7 @@ ${notice(o.notice)}
 <section class="card" aria-labelledby="copay-h"><h2 id="copay-h">Copayment Collected</h2>
 ${o.copays.length > 0 ? copaysTable(o) : html`<p class="muted">No copay collected for this visit yet.</p>`}
 ${live ? html`<p>${open}</p>` : collectForm(ctx, o)}
+${saveCardForm(ctx, visit.visitId)}
 </section>
 <section class="card" aria-labelledby="claim-h"><h2 id="claim-h">Claim</h2>
 ${claim ? html`${claimFacts(claim)}

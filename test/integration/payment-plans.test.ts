@@ -1,0 +1,273 @@
+/**
+ * Payment plans (issue 18) on the real stack: real PostgreSQL, a real Temporal server, the worker, and the stand-in
+ * processor over HTTP. The front desk saves a card through the processor's hosted form with a yearly authorisation, and
+ * turns the patient's open balance into a plan whose installments are seconds apart (`intervalSeconds`, accepted under
+ * NODE_ENV=test only). Each installment is charged once under its key, recorded and applied oldest first with a
+ * receipt; skip, pause/resume and cancel act through the run's updates (audited); a declined card is retried on the
+ * practice's schedule, then the installments fail and the plan defaults with a task; a lost processor answer and a
+ * worker restart never charge twice; the run continues as new and keeps its state.
+ */
+import { Client, Connection } from '@temporalio/client';
+import request from 'supertest';
+import { upsertClaim, upsertVisit, type ClaimRecord } from '../../db/queries/reference-data';
+import { deadlineAwareRetryInterceptor } from '../../lib/temporal';
+import { createStandinProcessor } from '../../processor/standin-processor';
+import { paymentPlanWorkflowId, planStatusQuery, type PaymentPlanResult } from '../../workflows/payment-plan';
+import { TEST_DATA_CONVERTER } from '../support/codec';
+import { eventually, seedScenario, type Scenario } from '../support/fixtures';
+import { freePort } from '../support/global-setup';
+import { useTestStack } from '../support/harness';
+
+/** The stand-in's development token (ehr/standin/app.ts default), which the harness's stand-in uses. */
+const DEV_PROCESSOR_TOKEN = 'dev-processor-standin-token-not-for-production';
+const CARDS = { ok: '4242424242424242', declined: '4000000000000002' };
+
+describe('payment plans', () => {
+  const stack = useTestStack({ worker: false });
+  let app: ReturnType<typeof stack.makeApp>;
+  const processor = () => createStandinProcessor({ baseUrl: `${stack.standin.url}/processor`, token: DEV_PROCESSOR_TOKEN, timeoutMs: 5000 });
+
+  beforeAll(async () => {
+    app = stack.makeApp({ processor: processor() });
+    await stack.startWorker({ processor: processor() });
+  });
+
+  /**
+   * A patient owing on three claims (oldest first: $30.00 on 2026-09-01, $40.00 on 2026-10-01, $50.00 on 2026-11-01),
+   * stored as the clearinghouse would but with no message to any run (no card-on-file charge is started for them);
+   * the practice retries a decline after 1 second.
+   */
+  async function scenario(): Promise<Scenario & { claims: string[] }> {
+    const s = await seedScenario(stack.db, { dateOfService: '2026-11-01' });
+    await stack.db('patients').where({ id: s.patientId }).update({ email: `plan-${s.patientId.slice(0, 8)}@example.test` });
+    await stack.db.raw(`update practices set card_notice_wait = interval '60 days', card_retry_schedule = '{0, 1 second}'::interval[] where id = ?`, [s.practiceId]);
+    const claims: string[] = [];
+    const owed: [string, number][] = [['2026-09-01', 3000], ['2026-10-01', 4000], ['2026-11-01', 5000]];
+    for (const [i, [dos, cents]] of owed.entries()) {
+      const visitExternalId = i === 2 ? s.visitExternalId : `${s.visitExternalId}-${i}`;
+      if (i < 2) await upsertVisit(stack.db, { practiceExternalId: s.practiceExternalId, patientExternalId: s.patientExternalId, externalId: visitExternalId, version: 1, dateOfService: dos });
+      const claim: ClaimRecord = {
+        ...s.claim, visitExternalId, externalId: i === 2 ? s.claimExternalId : `${s.claimExternalId}-${i}`, version: i === 2 ? s.claim.version + 1 : 1,
+        responsibility: 'patient', payerStatus: 'adjudicated', patientResponsibilityCents: cents,
+        lines: s.claim.lines.map((l) => ({ ...l, insurerPaidCents: 18000 - cents, patientResponsibilityCents: cents })),
+      };
+      claims.push((await upsertClaim(stack.db, claim)).id);
+    }
+    return { ...s, claims };
+  }
+
+  /** The front desk saves a card on the processor's hosted form and records a yearly authorisation. */
+  async function authorise(s: Scenario, card: string): Promise<string> {
+    const setup = await request(app).post(`/v1/patients/${s.patientId}/card-setups`).set(s.auth('frontDesk')).send({});
+    expect(setup.status).toBe(201);
+    const typed = await fetch(setup.body.entryUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ cardNumber: card, expiry: '12 / 30' }) });
+    expect(typed.status).toBe(200);
+    const res = await request(app).post(`/v1/patients/${s.patientId}/card-authorisations`).set(s.auth('frontDesk'))
+      .send({ setupRef: setup.body.setupRef, capCents: 10_000, scope: 'year', noticeChannel: 'email', agreed: true });
+    expect(res.status).toBe(201);
+    return res.body.authorisationId as string;
+  }
+
+  /** A date on the practice's calendar (Los Angeles), `days` from today. */
+  const localDay = (days = 0) => new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Los_Angeles' }).format(new Date(Date.now() + days * 86_400_000));
+  function createPlan(s: Scenario, body: Record<string, unknown>, key?: string, on = app) {
+    const req = request(on).post(`/v1/patients/${s.patientId}/payment-plans`).set(s.auth('billing'));
+    if (key) void req.set('Idempotency-Key', key);
+    return req.send({ firstDueDate: localDay(), ...body });
+  }
+  const act = (s: Scenario, planId: string, action: string, on = app) => request(on).post(`/v1/payment-plans/${planId}/${action}`).set(s.auth('frontDesk')).send({});
+  const handleOf = (planId: string) => stack.client.workflow.getHandle(paymentPlanWorkflowId(planId));
+  const resultOf = (planId: string) => eventually(async () => {
+    const d = await handleOf(planId).describe().catch(() => undefined);
+    return d && d.status.name === 'COMPLETED' ? handleOf(planId).result() as Promise<PaymentPlanResult> : undefined;
+  }, 90_000, 'the plan run to end');
+  const chargesAt = (planId: string) => stack.standin.processor.charges().filter((c) => c.metadata?.planId === planId);
+  const installments = (planId: string) => stack.db('payment_plan_installments').where({ plan_id: planId }).orderBy('sequence');
+  const paymentsOf = (s: Scenario) => stack.db('payments').where({ patient_id: s.patientId }).orderBy('paid_at');
+
+  it('refuses a plan outside the practice limits or the card authorisation, naming the field; changes nothing', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    const later = localDay(7); // nothing falls due during this test
+    const below = await createPlan(s, { authorisationId: auth, installmentCents: 2000, firstDueDate: later });
+    expect(below.status).toBe(422);
+    expect(below.headers['content-type']).toContain('application/problem+json');
+    expect(below.body.errors).toEqual([{ field: 'installmentCents', reason: "makes installments of $20.00, below the practice's minimum of $25.00" }]);
+    const long = await createPlan(s, { authorisationId: auth, installmentCents: 2500, interval: { unit: 'week', count: 2 }, totalCents: 12_000, firstDueDate: later });
+    expect(long.status).toBe(201); // 5 installments every 2 weeks: well within 12 months
+    expect(long.body.installments.map((i: { amountCents: number }) => i.amountCents)).toEqual([2500, 2500, 2500, 2500, 2000]);
+    await act(s, long.body.planId, 'cancel').expect(200);
+    // PostgreSQL keeps the schedule whole: the installments that are not skipped add up to the total (checked at commit).
+    await expect(stack.db('payment_plan_installments').where({ plan_id: long.body.planId, sequence: 1 }).update({ amount_cents: 1 })).rejects.toThrow(/payment_plan_installments_sum|sum to/);
+    await expect(stack.db('payment_plan_installments').where({ plan_id: long.body.planId, sequence: 1 }).update({ amount_cents: 0 })).rejects.toThrow(/payment_plan_installments_amount/);
+    const tooLong = await createPlan(s, { authorisationId: auth, installments: 13, firstDueDate: later });
+    expect(tooLong.body.errors).toEqual([
+      { field: 'installments', reason: "makes installments of $9.23, below the practice's minimum of $25.00" },
+      { field: 'installments', reason: "makes a plan of 13 installments monthly, longer than the practice's limit of 12 months" },
+    ]);
+    const both = await createPlan(s, { authorisationId: auth, installments: 3, installmentCents: 4000, firstDueDate: '2020-01-01' });
+    expect(both.body.errors.map((e: { field: string }) => e.field)).toEqual(['installmentCents']);
+    const past = await createPlan(s, { authorisationId: auth, installments: 3, firstDueDate: '2020-01-01' });
+    expect(past.body.errors).toEqual([{ field: 'firstDueDate', reason: expect.stringContaining('must be today') }]);
+    const over = await createPlan(s, { authorisationId: auth, installments: 3, totalCents: 12_001, firstDueDate: later });
+    expect(over.body.errors).toEqual([{ field: 'totalCents', reason: 'must not exceed the open balance ($120.00)' }]);
+    // A visit authorisation cannot carry a plan.
+    const setup = await request(app).post(`/v1/patients/${s.patientId}/card-setups`).set(s.auth('frontDesk')).send({});
+    await fetch(setup.body.entryUrl, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ cardNumber: CARDS.ok, expiry: '12 / 30' }) });
+    const visitAuth = await request(app).post(`/v1/patients/${s.patientId}/card-authorisations`).set(s.auth('frontDesk'))
+      .send({ setupRef: setup.body.setupRef, capCents: 10_000, scope: 'visit', visitId: s.visitId, noticeChannel: 'email', agreed: true });
+    const visitOnly = await createPlan(s, { authorisationId: visitAuth.body.authorisationId, installments: 3, firstDueDate: later });
+    expect(visitOnly.body.errors).toEqual([{ field: 'authorisationId', reason: 'is for one visit only; a plan needs a yearly authorisation' }]);
+    expect(await stack.db('payment_plans').where({ patient_id: s.patientId, status: 'active' })).toHaveLength(0);
+    expect(chargesAt(long.body.planId)).toHaveLength(0);
+  });
+
+  it('a 3-installment plan: each charged once on its due, applied oldest first, a receipt each; readable in Temporal', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    const created = await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 3 }, `plan-${s.patientId}`);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'active', totalCents: 12_000, installmentCount: 3, installmentCents: 4000, paidCents: 0 });
+    expect(created.body.installments.map((i: { amountCents: number; state: string }) => [i.amountCents, i.state])).toEqual([[4000, 'scheduled'], [4000, 'scheduled'], [4000, 'scheduled']]);
+    const planId = created.body.planId as string;
+    // The same request again (its key): the same answer; a plan of other terms while this one runs: 409.
+    const again = await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 3 }, `plan-${s.patientId}`);
+    expect(again.body.planId).toBe(planId);
+    expect((await createPlan(s, { authorisationId: auth, installments: 4 })).status).toBe(409);
+
+    const d = await handleOf(planId).describe();
+    expect(await d.staticSummary()).toBe(`Payment plan ${planId}: $120.00 in 3 installments, every 3 seconds`);
+    const details = await eventually(async () => {
+      const m = await handleOf(planId).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      return /installment 1 of 3, \$40\.00, due \d{4}-\d{2}-\d{2}/.test(m.currentDetails) ? m.currentDetails : undefined;
+    }, 20_000, 'the details');
+    expect(details).toContain('card ending 4242');
+    expect(await handleOf(planId).query(planStatusQuery)).toMatchObject({ status: 'active', next: { sequence: 1, position: 1, count: 3, amountCents: 4000 } });
+
+    await expect(resultOf(planId)).resolves.toEqual({ status: 'completed', paidCents: 12_000, installmentsPaid: 3 });
+    expect(chargesAt(planId)).toHaveLength(3);
+    const rows = await installments(planId);
+    expect(rows.map((r) => [r.state, r.business_key])).toEqual([1, 2, 3].map((n) => ['paid', `plan:${planId}:installment:${n}:a0`]));
+    const payments = await paymentsOf(s);
+    expect(payments.map((p) => [p.amount_cents, p.method, p.reason])).toEqual([[4000, 'card', 'outstanding_balance'], [4000, 'card', 'outstanding_balance'], [4000, 'card', 'outstanding_balance']]);
+    // Oldest first: $30 + $10 of the first, then $30 + $10, then $40.
+    const applied = await stack.db('payment_applications').whereIn('payment_id', payments.map((p) => p.id));
+    const on = (paymentId: string) => applied.filter((a) => a.payment_id === paymentId).map((a) => [s.claims.indexOf(a.claim_id), a.amount_cents]).sort();
+    expect(payments.map((p) => on(p.id))).toEqual([[[0, 3000], [1, 1000]], [[1, 3000], [2, 1000]], [[2, 4000]]]);
+    await eventually(async () => ((await stack.db('notification_outbox').whereIn('payment_id', payments.map((p) => p.id)).where({ kind: 'receipt' })).length === 3 ? true : undefined), 30_000, 'three receipts');
+    const plan = await request(app).get(`/v1/payment-plans/${planId}`).set(s.auth('billing'));
+    expect(plan.body).toMatchObject({ status: 'completed', paidCents: 12_000, next: null });
+    const list = await request(app).get(`/v1/patients/${s.patientId}/payment-plans`).set(s.auth('frontDesk'));
+    expect(list.body.plans.map((p: { planId: string }) => p.planId)).toEqual([planId]);
+    const audit = await stack.db('audit_log').where({ entity_id: planId }).orderBy('id');
+    expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['payment_plan.created', 'payment_plan.installment_paid', 'payment_plan.completed']));
+    expect(JSON.stringify(audit)).not.toMatch(/Casey|Testpatient|1980-02-03/);
+  });
+
+  it('skip moves the next installment to the end; the run continues as new and keeps its state', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    const created = await createPlan(s, { authorisationId: auth, installments: 4, intervalSeconds: 3 });
+    const planId = created.body.planId as string;
+    const skipped = await act(s, planId, 'skip');
+    expect(skipped.status).toBe(200);
+    expect(skipped.body.installments.map((i: { sequence: number; state: string }) => [i.sequence, i.state])).toEqual([[1, 'skipped'], [2, 'scheduled'], [3, 'scheduled'], [4, 'scheduled'], [5, 'scheduled']]);
+    expect(skipped.body.next).toMatchObject({ sequence: 2 });
+    const firstRun = (await handleOf(planId).describe()).runId;
+
+    await expect(resultOf(planId)).resolves.toEqual({ status: 'completed', paidCents: 12_000, installmentsPaid: 4 });
+    expect(chargesAt(planId)).toHaveLength(4);
+    expect((await installments(planId)).map((r) => r.state)).toEqual(['skipped', 'paid', 'paid', 'paid', 'paid']);
+    // Continued as new after 3 installments: the last run is not the first, and it started from the carried state.
+    const last = await handleOf(planId).describe();
+    expect(last.runId).not.toBe(firstRun);
+    const history = await handleOf(planId).fetchHistory();
+    expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
+    const audit = await stack.db('audit_log').where({ entity_id: planId, action: 'payment_plan.installment_skipped' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0].actor).toMatch(/^staff:/);
+  });
+
+  it('pause holds the charge past its due; resume charges it; cancel stops the rest', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    const planId = (await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 3 })).body.planId as string;
+    expect((await act(s, planId, 'pause')).body.status).toBe('paused');
+    expect((await act(s, planId, 'pause')).status).toBe(409); // already paused: the run refuses
+    await new Promise((r) => setTimeout(r, 5000)); // the first installment falls due while paused
+    expect(chargesAt(planId)).toHaveLength(0);
+    expect((await handleOf(planId).query(planStatusQuery)).status).toBe('paused');
+    expect((await act(s, planId, 'resume')).body.status).toBe('active');
+    await eventually(async () => ((await installments(planId))[0].state === 'paid' ? true : undefined), 30_000, 'the first installment paid');
+    const cancelled = await act(s, planId, 'cancel');
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    await expect(resultOf(planId)).resolves.toMatchObject({ status: 'cancelled', installmentsPaid: 1, paidCents: 4000 });
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(chargesAt(planId)).toHaveLength(1);
+    expect((await act(s, planId, 'resume')).status).toBe(409);
+    const actions = (await stack.db('audit_log').where({ entity_id: planId }).orderBy('id')).map((a) => a.action);
+    expect(actions).toEqual(expect.arrayContaining(['payment_plan.paused', 'payment_plan.resumed', 'payment_plan.cancelled']));
+  });
+
+  it('a declined card is retried on the schedule; N failed installments default the plan with a task', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.declined);
+    const planId = (await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 2 })).body.planId as string;
+    await expect(resultOf(planId)).resolves.toEqual({ status: 'defaulted', paidCents: 0, installmentsPaid: 0 });
+    // Two attempts (0 and 1 second) per installment, two installments failed (the practice's default N = 2).
+    const charges = await stack.db('payment_plan_charges').where({ plan_id: planId }).orderBy(['sequence', 'attempt']);
+    expect(charges.map((c) => [c.sequence, c.attempt, c.state, c.decline_code])).toEqual([
+      [1, 0, 'declined', 'card_declined'], [1, 1, 'declined', 'card_declined'], [2, 0, 'declined', 'card_declined'], [2, 1, 'declined', 'card_declined'],
+    ]);
+    expect((await installments(planId)).map((r) => r.state)).toEqual(['failed', 'failed', 'scheduled']);
+    const task = await stack.db('manual_tasks').where({ patient_id: s.patientId, reason: 'plan_defaulted' }).first();
+    expect(task).toMatchObject({ status: 'open', workflow_id: paymentPlanWorkflowId(planId) });
+    expect(await paymentsOf(s)).toHaveLength(0);
+    expect((await request(app).get(`/v1/payment-plans/${planId}`).set(s.auth('billing'))).body).toMatchObject({ status: 'defaulted', failedInstallments: 2 });
+  });
+
+  it('a lost processor answer and a worker restart mid-plan: every installment charged exactly once', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    stack.standin.processor.loseAnswers(1);
+    const planId = (await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 4 })).body.planId as string;
+    await eventually(async () => ((await installments(planId))[0].state === 'paid' ? true : undefined), 40_000, 'the first installment paid');
+    await stack.stopWorker();
+    await new Promise((r) => setTimeout(r, 6000)); // the second installment falls due with no worker
+    expect(chargesAt(planId)).toHaveLength(1);
+    await stack.startWorker({ processor: processor() });
+    await expect(resultOf(planId)).resolves.toEqual({ status: 'completed', paidCents: 12_000, installmentsPaid: 3 });
+    expect(chargesAt(planId)).toHaveLength(3);
+    expect(await paymentsOf(s)).toHaveLength(3);
+    expect(await stack.db('payment_plan_charges').where({ plan_id: planId })).toHaveLength(3);
+  });
+
+  it('Temporal unreachable: 503 problem+json with Retry-After; the plan written meanwhile gets its run when staff act or the create is retried', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [deadlineAwareRetryInterceptor()] });
+    try {
+      const down = stack.makeApp({ temporal: new Client({ connection, dataConverter: TEST_DATA_CONVERTER }), temporalRequestTimeoutMs: 2000, processor: processor() });
+      const body = { authorisationId: auth, installments: 3, firstDueDate: localDay(14) };
+      const res = await createPlan(s, body, undefined, down);
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.headers['retry-after']).toBe('5');
+      // The plan was written, its run not started: staff acting on it start the run first.
+      const planId = (await stack.db('payment_plans').where({ patient_id: s.patientId }).first()).id as string;
+      expect((await act(s, planId, 'pause')).body.status).toBe('paused');
+      expect((await handleOf(planId).describe()).status.name).toBe('RUNNING');
+      // The caller's retry of the create answers the same plan.
+      const retried = await createPlan(s, body);
+      expect(retried.status).toBe(200);
+      expect(retried.body).toMatchObject({ planId, status: 'paused' });
+      const resume = await act(s, planId, 'resume', down);
+      expect(resume.status).toBe(503);
+      expect(resume.headers['retry-after']).toBe('5');
+      await act(s, planId, 'cancel').expect(200);
+    } finally {
+      await connection.close();
+    }
+  });
+});
