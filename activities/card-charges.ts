@@ -15,6 +15,7 @@ import {
   type ChargeContext,
 } from '../db/queries/card-on-file';
 import { inTransaction } from '../db/connection';
+import { claimBilledByPlan } from '../db/queries/payment-plans';
 import {
   authorisationUsable, cardChargeKey, cardExpired, chargeFailedText, chargeNoticeSms, chargeNoticeText, noticeChannel, planCharge,
   type DeclineCode,
@@ -39,7 +40,7 @@ export interface CardChargeDeps {
 export interface CardChargeRef { authorisationId: string; claimId: string }
 
 export type CardChargePlan =
-  | { charge: false; reason: 'revoked' | 'expired' | 'other_visit' | 'objected' | 'payer_holds_claim' | 'nothing_owed' | 'cap_used' | 'already_tried' }
+  | { charge: false; reason: 'revoked' | 'expired' | 'other_visit' | 'objected' | 'payer_holds_claim' | 'nothing_owed' | 'cap_used' | 'already_tried' | 'in_payment_plan' }
   | {
     charge: true; amountCents: Cents; aboveCapCents: Cents; last4: string; claimVersion: number; visitId: string;
     noticeWaitMs: number; retryScheduleMs: number[]; timeZone: string; cardExpired: boolean;
@@ -52,13 +53,18 @@ export type CardChargeOutcome =
 
 const DEFAULT_BASE = 'http://localhost:3000';
 
-/** The plan from the database now (the same rules at the start of the run and at the moment of each charge). */
-function planFrom(ctx: ChargeContext, now: Date): CardChargePlan {
+/**
+ * The plan from the database now (the same rules at the start of the run and at the moment of each charge).
+ * `billedByPlan`: the claim is in the patient's live payment plan, or their live plan takes new charges (`join_plan`):
+ * the plan's installments collect it, never this card charge too.
+ */
+function planFrom(ctx: ChargeContext, now: Date, billedByPlan: boolean): CardChargePlan {
   const a = ctx.authorisation;
   const usable = authorisationUsable({ scope: a.scope, visitId: a.visit_id, validUntil: a.valid_until, revokedAt: a.revoked_at }, ctx.claim.visitId, now);
   if (!usable.usable) return { charge: false, reason: usable.reason };
   if (ctx.objected) return { charge: false, reason: 'objected' };
   if (ctx.claim.responsibility !== 'patient') return { charge: false, reason: 'payer_holds_claim' };
+  if (billedByPlan) return { charge: false, reason: 'in_payment_plan' };
   const plan = planCharge({ claimOpenCents: ctx.claim.openCents, heldForVisitCents: ctx.heldForVisitCents, capCents: a.cap_cents, chargedOnVisitCents: ctx.chargedOnVisitCents });
   if (!plan.charge) return plan;
   return {
@@ -90,7 +96,7 @@ export function createCardChargeActivities(deps: CardChargeDeps) {
       const ctx = await chargeContext(db, ref);
       // A run started again for a claim version whose charge already ended (a message delivered twice): nothing to do.
       if (ctx.versionTried) return { charge: false, reason: 'already_tried' };
-      return planFrom(ctx, new Date());
+      return planFrom(ctx, new Date(), await claimBilledByPlan(db, ref.claimId));
     },
 
     /** The notice before the charge, once per (authorisation, claim version): by the channel the patient chose, else one that reaches them. */
@@ -120,7 +126,7 @@ export function createCardChargeActivities(deps: CardChargeDeps) {
       if (!charge) {
         const reserved = await inTransaction(db, async (trx) => {
           const ctx = await chargeContext(trx, { ...input, lock: true });
-          const plan = planFrom(ctx, new Date());
+          const plan = planFrom(ctx, new Date(), await claimBilledByPlan(trx, input.claimId));
           if (!plan.charge) return { skipped: plan.reason };
           return { row: await reserveCharge(trx, { ...input, visitId: ctx.claim.visitId, businessKey: key, amountCents: plan.amountCents, practiceId: ctx.authorisation.practice_id }) };
         });

@@ -15,12 +15,14 @@ import { applyPatientCredits } from '../db/queries/credits';
 import { reapplyReturnedMoney, reverseClaimForPayer, trimOverAppliedClaim } from '../db/queries/claim-reversals';
 import { findLiveCopayCollection, getCollection, isClosed } from '../db/queries/collections';
 import { upsertClaim, upsertPatient, upsertPractice, upsertVisit } from '../db/queries/reference-data';
+import { joinClaimToPlan } from '../db/queries/payment-plans';
 import { enqueueRunMessage } from '../db/queries/run-messages';
 import type { ClearinghouseEvent, EhrEvent } from '../ehr/events';
 import { AppError, conflict } from '../lib/errors';
 import { cardChargeWorkflowId, type CardChargeInput } from '../workflows/card-on-file-charge';
 import { captureUpdate, type ResponsibilityChange } from '../workflows/collection-messages';
 import { creditNoticeWorkflowId, type CreditNoticeInput } from '../workflows/credit-notice';
+import type { PlanChanged } from '../workflows/payment-plan';
 
 const PAYER_REVERSAL_REASON = 'payer reprocessed the claim (CLP02 = 22)';
 
@@ -75,6 +77,13 @@ export async function recordClaimChange(deps: { db: Db; reversalWatchMs: number 
     const input: CreditNoticeInput = { claimId: id, claimVersion: e.data.version };
     await enqueueRunMessage(trx, { key: `credit-notice:${id}:v${e.data.version}`, workflowId: creditNoticeWorkflowId(id, e.data.version), message: 'startCreditNotice', payload: input });
   }
+  // The patient's now, while their payment plan takes new charges (`join_plan`): the claim joins the plan in this
+  // transaction and the plan's run is told (it reads the plan again); a card-on-file charge then leaves the claim alone.
+  const joined = outcome !== 'stale' && e.data.responsibility === 'patient' ? await joinClaimToPlan(trx, { claimId: id, actor: 'clearinghouse' }) : undefined;
+  if (joined) {
+    const change: PlanChanged = { reason: 'charge_joined', claimId: id };
+    await enqueueRunMessage(trx, { key: `plan-join:${joined.planId}:${id}`, workflowId: joined.workflowId, message: 'planChanged', payload: change });
+  }
   // The patient's now, with a card on file they authorised: its charge run starts (the run decides what, if anything, is owed).
   if (outcome !== 'stale' && e.data.responsibility === 'patient') {
     for (const a of await usableAuthorisationsForClaim(trx, id)) {
@@ -95,5 +104,6 @@ export async function recordClaimChange(deps: { db: Db; reversalWatchMs: number 
     ...(trimmed?.trimmedCents ? { trimmedCents: trimmed.trimmedCents, tasksOpened: trimmed.taskIds } : {}),
     ...(returned?.reappliedCents ? { reappliedCents: returned.reappliedCents, tasksClosed: returned.closedTaskIds } : {}),
     ...(credits?.appliedCents ? { creditAppliedCents: credits.appliedCents } : {}),
+    ...(joined ? { joinedPlanId: joined.planId, joinedPlanCents: joined.joinedCents } : {}),
   };
 }

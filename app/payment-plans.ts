@@ -89,6 +89,15 @@ export async function createPaymentPlan(deps: PaymentPlanDeps, staff: Staff, pat
   const id = uuidOr404(patientId, 'patient');
   const patient = await patientInPractice(deps.db, id, staff.practiceId);
   if (!patient) throw notFound('patient');
+  return createPlanFor(deps, { practiceId: staff.practiceId, patientId: id, actor: `staff:${staff.id}`, createdVia: 'front_desk' }, rawBody);
+}
+
+interface PlanCreator { practiceId: string; patientId: string; actor: string; createdVia: 'front_desk' | 'portal' }
+
+/** The rules of a new plan, whoever asks (staff, or the patient in the portal: `createdVia`). */
+async function createPlanFor(deps: PaymentPlanDeps, who: PlanCreator, rawBody: unknown): Promise<{ created: boolean; body: PlanView }> {
+  const id = who.patientId;
+  const staff = { practiceId: who.practiceId };
   const body = parseBody(createPlanBodySchema, rawBody);
   const interval = intervalOf(body);
   const settings = await practicePlanSettings(deps.db, staff.practiceId);
@@ -131,7 +140,7 @@ export async function createPaymentPlan(deps: PaymentPlanDeps, staff: Staff, pat
   const { plan, created } = await createPlan(deps.db, {
     id: planId, workflowId: paymentPlanWorkflowId(planId), practiceId: staff.practiceId, patientId: id, authorisationId: auth.id, totalCents,
     installmentCents: schedule.installmentCents, interval, firstDueDate: body.firstDueDate, maxFailedInstallments: settings.maxFailedInstallments,
-    newCharges: settings.newCharges, createdVia: 'front_desk', actor: `staff:${staff.id}`, installments: schedule.installments,
+    newCharges: settings.newCharges, createdVia: who.createdVia, actor: who.actor, installments: schedule.installments,
   });
   if (!created) {
     const same = plan.authorisation_id === auth.id && plan.total_cents === totalCents && plan.installment_cents === schedule.installmentCents
@@ -180,4 +189,41 @@ export async function actOnPaymentPlan(deps: PaymentPlanDeps, staff: Staff, plan
       throw updateFailureToAppError(err, 'payment plan');
     });
   return viewOf(deps.db, (await planById(deps.db, plan.id))!);
+}
+
+// ── the portal (a signed-in patient, within the practice's limits) ───────────────────────────────────────────────
+
+/** What the portal's plan page shows: the patient's live plan, or what they may set up (their yearly cards, the limits, the balance). */
+export async function portalPlanOf(deps: Pick<PaymentPlanDeps, 'db'>, patientId: string) {
+  const patient = await deps.db('patients').where({ id: patientId }).first<{ practice_id: string } | undefined>('practice_id');
+  if (!patient) throw notFound('patient');
+  const settings = await practicePlanSettings(deps.db, patient.practice_id);
+  const live = await livePlanOfPatient(deps.db, patientId);
+  const openCents = Number(await patientOpenBalanceCents(deps.db, patientId));
+  const now = new Date();
+  const cards = (await yearlyCardsOf(deps.db, patientId)).filter((c) => c.valid_until.getTime() > now.getTime());
+  return {
+    timeZone: settings.timeZone, today: localDateOf(now, settings.timeZone), openCents, minInstallmentCents: settings.minInstallmentCents, maxMonths: settings.maxMonths,
+    plan: live ? await viewOf(deps.db, live) : undefined,
+    cards: cards.map((c) => ({ authorisationId: c.id, brand: c.brand, last4: c.last4, validUntil: c.valid_until.toISOString() })),
+  };
+}
+
+async function yearlyCardsOf(db: Db, patientId: string): Promise<{ id: string; brand: string; last4: string; valid_until: Date }[]> {
+  return db('card_authorisations as a').join('saved_cards as s', 's.id', 'a.saved_card_id')
+    .where({ 'a.patient_id': patientId, 'a.scope': 'year' }).whereNull('a.revoked_at').orderBy('a.created_at', 'desc')
+    .select('a.id', 's.brand', 's.last4', 'a.valid_until');
+}
+
+/**
+ * The signed-in patient sets up their own plan (created via 'portal', audited as `patient:<id>`): monthly, on one of
+ * their yearly card authorisations, within the practice's limits (the same rules as staff's: 422 naming the field).
+ */
+export async function createPortalPlan(deps: PaymentPlanDeps, patientId: string, input: { authorisationId: string; installments?: number; installmentCents?: number; firstDueDate: string }) {
+  const patient = await deps.db('patients').where({ id: patientId }).first<{ practice_id: string } | undefined>('practice_id');
+  if (!patient) throw notFound('patient');
+  return createPlanFor(deps, { practiceId: patient.practice_id, patientId, actor: `patient:${patientId}`, createdVia: 'portal' }, {
+    authorisationId: input.authorisationId, firstDueDate: input.firstDueDate, interval: { unit: 'month', count: 1 },
+    ...(input.installments !== undefined ? { installments: input.installments } : {}), ...(input.installmentCents !== undefined ? { installmentCents: input.installmentCents } : {}),
+  });
 }

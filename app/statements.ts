@@ -138,6 +138,9 @@ export async function generateStatementFor(deps: StatementDeps, staff: Staff, pa
     case 'below_threshold':
       throw new AppError(422, 'below-threshold', 'Below the statement threshold',
         `The patient's balance of ${outcome.totalCents} cents does not exceed the practice's statement threshold of ${outcome.thresholdCents} cents.`);
+    case 'in_payment_plan':
+      throw new AppError(422, 'in-payment-plan', 'In a payment plan',
+        `Everything this patient owes is in their payment plan (${outcome.planId}); its installments collect it, so no statement is sent.`);
     case 'cycle_taken':
       throw conflict(`This patient already had a statement this cycle (${outcome.statement.cycle}); the next one can go out next cycle.`);
     case 'open':

@@ -121,6 +121,27 @@ export const portalOperations: Operation[] = [
       404: htmlPage('not one of the patient\'s authorisations'), 413: htmlPage('form too large'),
     },
   },
+  {
+    ...portal, method: 'get', path: '/portal/payment-plan',
+    summary: "The signed-in patient's payment plan (issue 18): the live plan's installments (due date, amount, state) and next payment; or, with an open balance and a yearly card authorisation, the form to pay it monthly within the practice's limits",
+    request: { query: z.object({ created: z.literal('1').optional() }) },
+    responses: { 200: htmlPage('the plan, or the form to set one up'), 303: seeOther('no or expired session: to /portal') },
+  },
+  {
+    ...portal, method: 'post', path: '/portal/payment-plan',
+    summary: "Sets up the patient's own payment plan (created via portal, actor patient:<id>, audited): monthly, on one of their yearly card authorisations, the number of payments or the amount of each, within the practice's minimum payment and longest plan; its run is started",
+    request: { body: portalForm({
+      authorisationId: z.uuid().meta({ description: "one of the patient's live yearly card authorisations" }),
+      installments: z.string().optional().meta({ description: 'the number of monthly payments (or give amount)' }),
+      amount: z.string().optional().meta({ description: 'the amount of each payment in dollars, e.g. 50.00 (or give installments)' }),
+      firstDueDate: z.iso.date().meta({ description: "the first payment's date on the practice's calendar, today or later" }),
+    }) },
+    responses: {
+      303: seeOther('set up: to /portal/payment-plan?created=1; no or expired session: to /portal'), 403: htmlPage('the form expired (CSRF)'),
+      409: htmlPage('the patient already has a live plan'), 413: htmlPage('form too large'), 422: htmlPage('a field refused (outside the limits), next to it'),
+      503: htmlPage('Temporal cannot be reached'),
+    },
+  },
   { ...portal, method: 'get', path: '/portal/static/portal.css', summary: "The portal's stylesheet", responses: { 200: stylesheet('text/css') } },
   {
     ...portal, method: 'get', path: '/portal/static/statement.css', summary: "The printable statement's stylesheet (print media rules)",

@@ -175,6 +175,17 @@ export const staffPageOperations: Operation[] = [
     summary: `Revoke a card-on-file authorisation (any staff role): no charge under it from now on, even one already announced; audited. ${session}`,
     request: { params: pathIds('patientId', 'authorisationId'), body: pageForm() }, responses: formAnswers,
   },
+  ...(['skip', 'pause', 'resume', 'cancel'] as const).map((action): Operation => ({
+    ...pages, method: 'post', path: `/staff/payment-plans/{planId}/${action}`,
+    summary: `${{
+      skip: 'Skip the next installment of the payment plan (it moves to the end of the plan)',
+      pause: 'Pause the payment plan (nothing is charged until it is resumed)',
+      resume: 'Resume a paused payment plan (an installment that fell due meanwhile is charged at once)',
+      cancel: 'Cancel the payment plan (nothing more is charged; what is left goes on the statements)',
+    }[action]} from the patient page's Payment plan card (front desk, billing; through the plan's run, audited as the staff member); 303 to the patient page. ${session}`,
+    request: { params: pathIds('planId'), body: pageForm() },
+    responses: { ...formAnswers, 409: htmlPage("the plan's state does not allow it (already paused, ended, nothing left to skip)"), 503: htmlPage('Temporal cannot be reached') },
+  })),
   {
     ...pages, method: 'get', path: '/staff/collections/{collectionId}',
     summary: `A collection: Process Payment (the EHR request, pre-filled), payment, tasks, workflow id. ${session}`,

@@ -30,6 +30,8 @@ export const claimAnswerSchema = z.strictObject({
   reappliedCents: centsOut.optional().meta({ description: "back with the patient: money a reversal had sent to staff, put back on the claim" }),
   tasksClosed: z.array(id()).optional(),
   creditAppliedCents: centsOut.optional().meta({ description: "the patient's now: their credits put onto their open balance (issue 18)" }),
+  joinedPlanId: id().optional().meta({ description: "the patient's now, while their payment plan takes new charges (join_plan): the plan the claim joined" }),
+  joinedPlanCents: centsOut.optional().meta({ description: 'what the claim added to that plan' }),
   ...redelivery,
 });
 

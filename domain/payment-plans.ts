@@ -221,3 +221,29 @@ export const inDefault = (failed: number, maxFailed: number) => failed >= maxFai
 export function installmentDetails(i: { sequence: number; amountCents: Cents; dueDate: LocalDate }, count: number): string {
   return `installment ${i.sequence} of ${count}, ${formatCents(i.amountCents)}, due ${i.dueDate}`;
 }
+
+/**
+ * A new charge joining a live plan (the practice's `join_plan` policy): its amount is spread evenly over the
+ * installments still to come that were never tried (each raised by an equal share, the last taking the remainder),
+ * so the plan ends on the same date; when none is left (the last one is being charged, or all are settled), it is
+ * added at the end as extra installments of the plan's installment amount (the last takes the remainder).
+ */
+export function spreadNewCharge(
+  upcoming: { sequence: number; amountCents: Cents }[],
+  addCents: Cents,
+  installmentCents: Cents,
+): { raised: { sequence: number; amountCents: Cents }[]; appended: Cents[] } {
+  if (!Number.isSafeInteger(addCents) || addCents <= 0) return { raised: [], appended: [] };
+  if (upcoming.length === 0) return { raised: [], appended: splitOrWhole(addCents, installmentCents) };
+  const share = Math.floor(addCents / upcoming.length);
+  const rest = addCents - share * upcoming.length;
+  return {
+    raised: upcoming.map((u, i) => ({ sequence: u.sequence, amountCents: u.amountCents + share + (i === upcoming.length - 1 ? rest : 0) })),
+    appended: [],
+  };
+}
+
+function splitOrWhole(totalCents: Cents, installmentCents: Cents): Cents[] {
+  if (installmentCents <= 0 || totalCents <= installmentCents) return [totalCents];
+  return splitAmounts(totalCents, { installmentCents }).amounts;
+}

@@ -12,6 +12,8 @@ export type OutageKind = 'temporal' | 'database' | 'worker';
 /** gRPC status codes (grpc/doc/statuscodes.md), numbered by the protocol: not worth a direct grpc-js dependency. */
 const GRPC_CANCELLED = 1;
 const GRPC_DEADLINE_EXCEEDED = 4;
+/** The server sheds load: "Workflow is busy." (too many concurrent requests on one run), a namespace's rate limit. */
+const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_FAILED_PRECONDITION = 9;
 const GRPC_UNAVAILABLE = 14;
 
@@ -75,7 +77,7 @@ function ownOutage(err: ErrorLike): OutageKind | undefined {
     const code: number = err.code;
     if (code === GRPC_FAILED_PRECONDITION && UPDATE_WORKFLOW_TASK_FAILED.test(err.details)) return 'worker';
     if (code === GRPC_UNAVAILABLE && UPDATE_ABORTED.test(err.details)) return 'worker';
-    return [GRPC_UNAVAILABLE, GRPC_DEADLINE_EXCEEDED, GRPC_CANCELLED].includes(code) ? 'temporal' : undefined;
+    return [GRPC_UNAVAILABLE, GRPC_DEADLINE_EXCEEDED, GRPC_CANCELLED, GRPC_RESOURCE_EXHAUSTED].includes(code) ? 'temporal' : undefined;
   }
   // grpc-js, when a connection cannot be established (Connection.connect, waitForReady).
   if (isPlainError(err) && err.message === 'Failed to connect before the deadline') return 'temporal';

@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { html } from '../lib/html';
 import { launchBrowser } from '../test/support/browser';
 import { demoPatients } from './demo-data';
 
@@ -124,13 +125,14 @@ async function main() {
     await openEmail(mail, /payment receipt/, '06-receipt-email');
 
     // 8. The ledger: the card payment applied to the claim.
-    const ledger = await (await browser.newContext({ viewport: { width: 1280, height: 860 }, extraHTTPHeaders: BILLING })).newPage();
-    await ledger.goto(`${api}/v1/patients/${patientId}/payments`);
-    // Chromium's JSON viewer has a Pretty-print box: readable in the doc.
-    await ledger.getByLabel('Pretty-print').check({ timeout: 2000 }).catch(() => undefined);
-    await shot(ledger, '07-ledger');
     type Payments = { payments: { method: string; applications: { claimId: string }[] }[] };
-    const claimId = (await getJson<Payments>(`${api}/v1/patients/${patientId}/payments`)).payments.find((p) => p.method === 'card')?.applications[0]?.claimId;
+    const payments = await getJson<Payments>(`${api}/v1/patients/${patientId}/payments`);
+    const claimId = payments.payments.find((p) => p.method === 'card')?.applications[0]?.claimId;
+    // The JSON as the API answers it, indented (escaped: nothing in it is markup).
+    const ledger = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    const text = `GET /v1/patients/${patientId}/payments\n\n${JSON.stringify(payments, null, 2)}`;
+    await ledger.setContent(html`<pre style="font: 14px/1.4 monospace; margin: 16px">${text}</pre>`.toString());
+    await shot(ledger, '07-ledger');
 
     // 9. The patient page again: charged so far.
     await desk.goto(patientUrl);

@@ -15,6 +15,7 @@ import {
 import { safeError, type Logger } from '../lib/logger';
 import { cardChargeStopSignal, type CardChargeInput } from '../workflows/card-on-file-charge';
 import { responsibilityChangedSignal, type ResponsibilityChange } from '../workflows/collection-messages';
+import { planChangedSignal, type PlanChanged } from '../workflows/payment-plan';
 import { cardChargeStart } from '../workflows/starts/card-charge';
 import { creditNoticeStart } from '../workflows/starts/credit-notice';
 import type { CreditNoticeInput } from '../workflows/credit-notice';
@@ -36,6 +37,8 @@ const deliverers: Record<string, (client: Client, m: RunMessage, taskQueue: stri
   },
   // The patient objected or the authorisation was revoked: the waiting charge run wakes and finds it in the database.
   stopCardCharge: (client, m) => client.workflow.getHandle(m.workflow_id).signal(cardChargeStopSignal),
+  // A new charge joined the patient's payment plan (join_plan): its run reads the plan again before the next charge.
+  planChanged: (client, m) => client.workflow.getHandle(m.workflow_id).signal(planChangedSignal, m.payload as PlanChanged),
 };
 
 export interface OutboxRelayOptions {

@@ -14,7 +14,7 @@
  * Deterministic workflow code only. No PHI in the input, the details or the result: ids, amounts, due dates.
  */
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineUpdate, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes,
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -57,6 +57,11 @@ export const pausePlanUpdate = defineUpdate<PlanStatusView, [StaffAction]>('paus
 export const resumePlanUpdate = defineUpdate<PlanStatusView, [StaffAction]>('resume');
 export const cancelPlanUpdate = defineUpdate<PlanStatusView, [StaffAction]>('cancel');
 
+/** The plan changed in the database outside the run (a new charge joined it): the run reads it again. */
+export interface PlanChanged { reason: 'charge_joined'; claimId: string }
+/** Delivered through the run-messages outbox (`planChanged`, worker/outbox-relay.ts), so it survives any outage. */
+export const planChangedSignal = defineSignal<[PlanChanged]>('planChanged');
+
 export const DEFAULT_CONTINUE_AS_NEW_EVERY = 3;
 
 const acts = proxyActivities<Activities>({
@@ -76,6 +81,8 @@ export async function paymentPlan(input: PaymentPlanInput): Promise<PaymentPlanR
   let charging: number | null = null;
   /** Bumped by every change staff make: a wait ends and the loop looks again. */
   let version = 0;
+  /** The database changed the plan (a new charge joined it): read it again before the next charge. */
+  let reloadWanted = false;
 
   const counted = () => (s ? s.installments.filter((i) => i.state !== 'skipped') : []);
   const open = (i: PlanInstallment) => i.state === 'scheduled' || i.state === 'pending';
@@ -127,6 +134,10 @@ export async function paymentPlan(input: PaymentPlanInput): Promise<PaymentPlanR
   });
 
   setHandler(planStatusQuery, view);
+  setHandler(planChangedSignal, () => {
+    reloadWanted = true;
+    version++;
+  });
   const pause = staffUpdate('paused', ['active'], 'paused');
   setHandler(pausePlanUpdate, pause.handler, { validator: pause.validator });
   const resume = staffUpdate('active', ['paused'], 'resumed');
@@ -215,19 +226,35 @@ export async function paymentPlan(input: PaymentPlanInput): Promise<PaymentPlanR
     return 'failed';
   }
 
+  /** The plan as the database has it now: its total and installments (a new charge joined it). */
+  const reload = async (withStatus = false) => {
+    reloadWanted = false;
+    const fresh = await acts.loadPaymentPlan({ planId });
+    plan.totalCents = fresh.totalCents;
+    plan.installments = fresh.installments;
+    plan.failedInstallments = fresh.failedInstallments;
+    if (withStatus) setStatus(fresh.status);
+  };
+
   let settledThisRun = 0;
   for (;;) {
     if (plan.status !== 'active' && plan.status !== 'paused') break;
     await condition(() => busy === 0);
+    if (reloadWanted) await reload();
     const next = nextOf();
     if (!next) {
-      await acts.setPaymentPlanStatus({ planId, to: 'completed', actor: 'system:workflow' });
+      // Refused while installments are open (a new charge joined the plan since it was read): read it again.
+      const done = await acts.setPaymentPlanStatus({ planId, to: 'completed', actor: 'system:workflow' });
+      if (done.status !== 'completed') {
+        await reload(true);
+        continue;
+      }
       setStatus('completed');
       break;
     }
     describeNext();
     if (plan.status === 'paused') {
-      await condition(() => plan.status !== 'paused');
+      await condition(() => plan.status !== 'paused' || reloadWanted);
       continue;
     }
     const seen = version;
@@ -247,6 +274,7 @@ export async function paymentPlan(input: PaymentPlanInput): Promise<PaymentPlanR
     }
     if (nextOf() && (settledThisRun >= every || workflowInfo().continueAsNewSuggested)) {
       await condition(allHandlersFinished);
+      if (reloadWanted) await reload();
       if (plan.status === 'active' || plan.status === 'paused') {
         await continueAsNew<typeof paymentPlan>({ planId, state: plan, continueAsNewEvery: input.continueAsNewEvery });
       }

@@ -22,6 +22,7 @@ import * as m020 from './020_channel_consent';
 import * as m021 from './021_channel_preferences';
 import * as m022 from './022_card_on_file';
 import * as m023 from './023_payment_plans';
+import * as m024 from './024_payment_plan_claims';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '021_channel_preferences': m021,
   '022_card_on_file': m022,
   '023_payment_plans': m023,
+  '024_payment_plan_claims': m024,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -13,7 +13,7 @@ import { decideOutstandingBalance } from '../../domain/application-rules';
 import type { DeclineCode } from '../../domain/card-on-file';
 import type { LocalDate } from '../../domain/dates';
 import type { Cents } from '../../domain/money';
-import type { InstallmentState, NewChargesPolicy, PlanInterval, PlanStatus, ScheduledInstallment } from '../../domain/payment-plans';
+import { nextDueAfter, spreadNewCharge, type InstallmentState, type NewChargesPolicy, type PlanInterval, type PlanStatus, type ScheduledInstallment } from '../../domain/payment-plans';
 import { writeAudit } from './audit';
 import { applyToClaim, lockPayment, openManualTask, paymentState, recordPayment } from './ledger';
 import { lockPatientClaimStates } from './statements';
@@ -175,11 +175,21 @@ export async function createPlan(db: Db, p: NewPlan): Promise<{ plan: PlanRow; c
     await trx('payment_plan_installments').insert(p.installments.map((i) => ({
       plan_id: p.id, sequence: i.sequence, due_date: i.dueDate, due_at: new Date(i.dueAtMs), amount_cents: i.amountCents,
     })));
+    // The claims the plan is made of: the patient's open patient-owned claims, oldest first, up to the plan's total.
+    let left = p.totalCents;
+    const covered: { plan_id: string; claim_id: string; covered_cents: number; joined_via: 'created' }[] = [];
+    for (const c of await openPatientClaims(trx, p.patientId)) {
+      if (left <= 0) break;
+      const cents = Math.min(left, c.open_cents);
+      covered.push({ plan_id: p.id, claim_id: c.id, covered_cents: cents, joined_via: 'created' });
+      left -= cents;
+    }
+    if (covered.length > 0) await trx('payment_plan_claims').insert(covered);
     await writeAudit(trx, {
       practiceId: p.practiceId, actor: p.actor, action: 'payment_plan.created', entityType: 'payment_plan', entityId: p.id, before: null,
       after: {
         planId: p.id, authorisationId: p.authorisationId, totalCents: p.totalCents, installmentCents: p.installmentCents, installments: p.installments.length,
-        interval: p.interval, firstDueDate: p.firstDueDate, createdVia: p.createdVia,
+        interval: p.interval, firstDueDate: p.firstDueDate, createdVia: p.createdVia, claimIds: covered.map((c) => c.claim_id),
       },
     });
     return { plan: (await planById(trx, p.id))!, created: true };
@@ -193,6 +203,10 @@ export async function setPlanStatus(db: Db, input: { planId: string; from: PlanS
     if (!plan) throw new RowNotFound('payment plan');
     if (plan.status === input.to) return { changed: false, status: plan.status };
     if (!input.from.includes(plan.status)) return { changed: false, status: plan.status };
+    // A plan completes only with nothing left to charge (a new charge may have joined it since the run looked).
+    if (input.to === 'completed' && (await trx('payment_plan_installments').where({ plan_id: plan.id }).whereIn('state', ['scheduled', 'pending']).first())) {
+      return { changed: false, status: plan.status };
+    }
     await trx('payment_plans').where({ id: plan.id }).update({ status: input.to, updated_at: trx.fn.now() });
     await writeAudit(trx, {
       practiceId: plan.practice_id, actor: input.actor, action: input.action, entityType: 'payment_plan', entityId: plan.id,
@@ -330,7 +344,10 @@ export async function completePlanCharge(db: Db, input: {
     await lockPayment(trx, paymentId);
     const payment = await paymentState(trx, paymentId);
     const claims = await lockPatientClaimStates(trx, input.patientId);
-    const decision = decideOutstandingBalance(payment, claims, [], ROUND);
+    // The plan's own claims first (oldest first), then the patient's others.
+    const planClaims = await trx('payment_plan_claims as pc').join('claims as c', 'c.id', 'pc.claim_id').join('visits as v', 'v.id', 'c.visit_id')
+      .where('pc.plan_id', current.plan_id).orderBy([{ column: 'v.date_of_service' }, { column: 'c.id' }]).pluck<string[]>('c.id');
+    const decision = decideOutstandingBalance(payment, claims, planClaims, ROUND);
     for (const a of decision.applications) {
       await applyToClaim(trx, { paymentId, claimId: a.claimId, amountCents: a.amountCents, kind: 'auto', businessKey: a.businessKey, actor: SYSTEM });
     }
@@ -382,4 +399,95 @@ export async function defaultPlan(db: Db, input: { planId: string }): Promise<{ 
     });
     return { taskId, unpaidCents };
   });
+}
+
+/** Standing (not reversed) applications on claim `c`. */
+const APPLIED_ON_CLAIM = `coalesce((select sum(a.amount_cents) from payment_applications a
+  where a.claim_id = c.id and not exists (select 1 from application_reversals r where r.application_id = a.id)), 0)`;
+
+/** The patient's patient-owned claims with an open balance, oldest first (date of service, then id). */
+async function openPatientClaims(db: Db, patientId: string): Promise<{ id: string; open_cents: number }[]> {
+  const { rows } = await db.raw<{ rows: { id: string; open_cents: number }[] }>(
+    `select c.id, (c.patient_responsibility_cents - ${APPLIED_ON_CLAIM})::int as open_cents
+       from claims c join visits v on v.id = c.visit_id
+      where c.patient_id = ? and c.responsibility = 'patient' and c.patient_responsibility_cents > ${APPLIED_ON_CLAIM}
+      order by v.date_of_service, c.id`, [patientId],
+  );
+  return rows;
+}
+
+/** SQL: claim `c` is covered by a live (active or paused) plan. */
+export const CLAIM_IN_LIVE_PLAN = `exists (select 1 from payment_plan_claims pc join payment_plans pp on pp.id = pc.plan_id
+  where pc.claim_id = c.id and pp.status in ('active', 'paused'))`;
+
+/** The claims a plan covers, with what each brought in. */
+export async function claimsOfPlan(db: Db, planId: string): Promise<{ claim_id: string; covered_cents: number; joined_via: 'created' | 'new_charge' }[]> {
+  return db('payment_plan_claims').where({ plan_id: planId }).orderBy('created_at').select('claim_id', 'covered_cents', 'joined_via');
+}
+
+/**
+ * Why a card-on-file charge must leave this claim alone: it is in the patient's live plan, or it is the patient's and
+ * their live plan takes new charges (`join_plan`: it joins the plan, or already has).
+ */
+export async function claimBilledByPlan(db: Db, claimId: string): Promise<boolean> {
+  const { rows } = await db.raw<{ rows: { yes: boolean }[] }>(
+    `select (${CLAIM_IN_LIVE_PLAN}
+             or exists (select 1 from payment_plans pp where pp.patient_id = c.patient_id and pp.status in ('active', 'paused') and pp.new_charges = 'join_plan')) as yes
+       from claims c where c.id = ?`, [claimId],
+  );
+  return rows[0]?.yes ?? false;
+}
+
+export interface JoinedCharge { planId: string; workflowId: string; claimId: string; joinedCents: Cents }
+
+/**
+ * A claim that moved to the patient while their plan is live, under the plan's `join_plan` policy: its open balance
+ * joins the plan (the total grows; spreadNewCharge says where the amount goes), in the caller's transaction (the one
+ * that stored the claim). Nothing happens for a plan that sends new charges to the next statement, a claim already in
+ * the plan, or a claim with nothing open. Audited.
+ */
+export async function joinClaimToPlan(db: Db, input: { claimId: string; actor: string }): Promise<JoinedCharge | undefined> {
+  return inTransaction(db, (trx) => joinInTransaction(trx, input));
+}
+
+async function joinInTransaction(trx: Knex.Transaction, input: { claimId: string; actor: string }): Promise<JoinedCharge | undefined> {
+  const claim = (await trx.raw<{ rows: { id: string; patient_id: string; open_cents: number }[] }>(
+    `select c.id, c.patient_id, (c.patient_responsibility_cents - ${APPLIED_ON_CLAIM})::int as open_cents from claims c where c.id = ? and c.responsibility = 'patient'`,
+    [input.claimId],
+  )).rows[0];
+  if (!claim || claim.open_cents <= 0) return undefined;
+  const live = await livePlanOfPatient(trx, claim.patient_id);
+  if (!live || live.new_charges !== 'join_plan') return undefined;
+  const plan = (await planById(trx, live.id, true))!;
+  if (plan.status !== 'active' && plan.status !== 'paused') return undefined;
+  if (await trx('payment_plan_claims').where({ claim_id: claim.id }).first()) return undefined;
+  if (plan.total_cents + claim.open_cents > 10_000_000) return undefined; // beyond what a plan may hold: the statement takes it
+
+  const installments = await installmentsOf(trx, plan.id);
+  const upcoming = installments.filter((i) => i.state === 'scheduled' && i.attempts === 0).map((i) => ({ sequence: i.sequence, amountCents: i.amount_cents }));
+  const spread = spreadNewCharge(upcoming, claim.open_cents, plan.installment_cents);
+  for (const r of spread.raised) {
+    await trx('payment_plan_installments').where({ plan_id: plan.id, sequence: r.sequence }).update({ amount_cents: r.amountCents, updated_at: trx.fn.now() });
+  }
+  const appended: { sequence: number; dueDate: LocalDate; amountCents: Cents }[] = [];
+  if (spread.appended.length > 0) {
+    const settings = await practicePlanSettings(trx, plan.practice_id);
+    const last = installments.at(-1)!;
+    let lastDue = { dueDate: last.due_date, dueAtMs: last.due_at.getTime() };
+    let sequence = last.sequence;
+    for (const amountCents of spread.appended) {
+      sequence++;
+      lastDue = nextDueAfter(lastDue, { interval: plan.interval, timeZone: settings.timeZone, firstDueDate: plan.first_due_date, sequence, startMs: plan.created_at.getTime() });
+      await trx('payment_plan_installments').insert({ plan_id: plan.id, sequence, due_date: lastDue.dueDate, due_at: new Date(lastDue.dueAtMs), amount_cents: amountCents });
+      appended.push({ sequence, dueDate: lastDue.dueDate, amountCents });
+    }
+  }
+  await trx('payment_plans').where({ id: plan.id }).update({ total_cents: plan.total_cents + claim.open_cents, updated_at: trx.fn.now() });
+  await trx('payment_plan_claims').insert({ plan_id: plan.id, claim_id: claim.id, covered_cents: claim.open_cents, joined_via: 'new_charge' });
+  await writeAudit(trx, {
+    practiceId: plan.practice_id, actor: input.actor, action: 'payment_plan.charge_joined', entityType: 'payment_plan', entityId: plan.id,
+    before: { totalCents: plan.total_cents },
+    after: { totalCents: plan.total_cents + claim.open_cents, claimId: claim.id, joinedCents: claim.open_cents, raised: spread.raised, appended },
+  });
+  return { planId: plan.id, workflowId: plan.workflow_id, claimId: claim.id, joinedCents: claim.open_cents };
 }

@@ -57,15 +57,25 @@ export interface StatementLineRow {
 const APPLIED_ON_CLAIM = `coalesce((select sum(a.amount_cents) from payment_applications a
   where a.claim_id = c.id and not exists (select 1 from application_reversals r where r.application_id = a.id)), 0)`;
 
+/**
+ * Claim `c` is in a live (active or paused) payment plan (migration 024): its installments collect it, so a new
+ * statement leaves it out (docs/card-on-file-and-plans.md "Payment plans").
+ */
+const CLAIM_IN_LIVE_PLAN = `exists (select 1 from payment_plan_claims pc join payment_plans pp on pp.id = pc.plan_id
+  where pc.claim_id = c.id and pp.status in ('active', 'paused'))`;
+
 // ---------------------------------------------------------------------------------------------------------------
 // Generating
 
-/** The patient's patient-owned claims with their lines and standing applications (the statement's source). */
-export async function statementSourceClaims(db: Db, patientId: string): Promise<StatementClaimInput[]> {
+/**
+ * The patient's patient-owned claims with their lines and standing applications (the statement's source).
+ * `outsidePlans`: only the claims no live payment plan covers (a new statement).
+ */
+export async function statementSourceClaims(db: Db, patientId: string, opts: { outsidePlans?: boolean } = {}): Promise<StatementClaimInput[]> {
   const { rows: claims } = await db.raw<{ rows: { id: string; patient_responsibility_cents: number; date_of_service: string; applied_cents: number }[] }>(
     `select c.id, c.patient_responsibility_cents, v.date_of_service, ${APPLIED_ON_CLAIM} as applied_cents
        from claims c join visits v on v.id = c.visit_id
-      where c.patient_id = ? and c.responsibility = 'patient'
+      where c.patient_id = ? and c.responsibility = 'patient'${opts.outsidePlans ? ` and not ${CLAIM_IN_LIVE_PLAN}` : ''}
       order by v.date_of_service, c.id`,
     [patientId],
   );
@@ -92,6 +102,8 @@ export type GenerateOutcome =
   /** A statement of this cycle exists (paid or unpaid): at most one per cycle. */
   | { kind: 'cycle_taken'; statement: StatementRow }
   | { kind: 'below_threshold'; totalCents: Cents; thresholdCents: Cents }
+  /** Everything the patient owes is in their live payment plan: its installments collect it, no statement. */
+  | { kind: 'in_payment_plan'; planId: string }
   | { kind: 'not_found' };
 
 /**
@@ -120,7 +132,16 @@ export async function generateStatement(
     const taken = await trx('statements').where({ patient_id: patient.id, cycle }).first<StatementRow | undefined>();
     if (taken) return { kind: 'cycle_taken', statement: taken };
 
-    const draft = statementLines(await statementSourceClaims(trx, patient.id));
+    // Claims in a live payment plan are collected by its installments: the statement bills the rest only.
+    const draft = statementLines(await statementSourceClaims(trx, patient.id, { outsidePlans: true }));
+    if (draft.totalCents === 0) {
+      const { rows: [inPlan] } = await trx.raw<{ rows: { plan_id: string }[] }>(
+        `select pc.plan_id from claims c join payment_plan_claims pc on pc.claim_id = c.id join payment_plans pp on pp.id = pc.plan_id
+          where c.patient_id = ? and c.responsibility = 'patient' and pp.status in ('active', 'paused') and c.patient_responsibility_cents > ${APPLIED_ON_CLAIM}
+          limit 1`, [patient.id],
+      );
+      if (inPlan) return { kind: 'in_payment_plan', planId: inPlan.plan_id };
+    }
     if (!exceedsThreshold(draft.totalCents, patient.statement_threshold_cents)) {
       return { kind: 'below_threshold', totalCents: draft.totalCents, thresholdCents: patient.statement_threshold_cents };
     }
@@ -160,6 +181,7 @@ export async function statementCandidates(db: Db, practiceId?: string): Promise<
     `select distinct c.patient_id from claims c
       where c.responsibility = 'patient' ${practiceId ? 'and c.practice_id = :practiceId' : ''}
         and c.patient_responsibility_cents > ${APPLIED_ON_CLAIM}
+        and not ${CLAIM_IN_LIVE_PLAN}
         and not exists (select 1 from statements s where s.patient_id = c.patient_id and s.status = 'open')
       order by c.patient_id`,
     practiceId ? { practiceId } : {},

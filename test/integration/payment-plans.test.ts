@@ -13,6 +13,8 @@ import { upsertClaim, upsertVisit, type ClaimRecord } from '../../db/queries/ref
 import { deadlineAwareRetryInterceptor } from '../../lib/temporal';
 import { createStandinProcessor } from '../../processor/standin-processor';
 import { paymentPlanWorkflowId, planStatusQuery, type PaymentPlanResult } from '../../workflows/payment-plan';
+import { cardChargeWorkflowId, type CardChargeResult } from '../../workflows/card-on-file-charge';
+import { remit } from '../support/copay-driver';
 import { TEST_DATA_CONVERTER } from '../support/codec';
 import { eventually, seedScenario, type Scenario } from '../support/fixtures';
 import { freePort } from '../support/global-setup';
@@ -269,5 +271,120 @@ describe('payment plans', () => {
     } finally {
       await connection.close();
     }
+  });
+  /**
+   * A new visit whose claim the payer held: the clearinghouse moves $60.00 of it to the patient (through the stand-in's
+   * remittance, so the webhook, the outbox and the relay are the real ones). Answers the claim's id.
+   */
+  async function newChargeOf(s: Scenario & { claims: string[] }, cents = 6000): Promise<string> {
+    const visitExternalId = `${s.visitExternalId}-new`;
+    await upsertVisit(stack.db, { practiceExternalId: s.practiceExternalId, patientExternalId: s.patientExternalId, externalId: visitExternalId, version: 1, dateOfService: '2026-11-15' });
+    const held: ClaimRecord = { ...s.claim, visitExternalId, externalId: `${s.claimExternalId}-new`, version: 1 };
+    await upsertClaim(stack.db, held);
+    await remit(stack, {
+      ...held, version: 2, responsibility: 'patient', payerStatus: 'adjudicated', patientResponsibilityCents: cents,
+      lines: held.lines.map((l) => ({ ...l, insurerPaidCents: 18000 - cents, patientResponsibilityCents: cents })),
+    });
+    return (await stack.db('claims').where({ external_id: held.externalId, practice_id: s.practiceId }).first()).id as string;
+  }
+  const generateStatement = (s: Scenario) => request(app).post(`/v1/patients/${s.patientId}/statements`).set(s.auth('billing')).send({});
+
+  it('join_plan: a claim moving to the patient joins the live plan (spread over what is left; the run told); the card is not charged for it; no statement', async () => {
+    const s = await scenario();
+    await stack.db('practices').where({ id: s.practiceId }).update({ plan_new_charges: 'join_plan' });
+    const auth = await authorise(s, CARDS.ok);
+    const created = await createPlan(s, { authorisationId: auth, installments: 3, firstDueDate: localDay(7) });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ newCharges: 'join_plan', totalCents: 12_000 });
+    const planId = created.body.planId as string;
+    const covered = await stack.db('payment_plan_claims').where({ plan_id: planId });
+    expect(covered.map((c) => [s.claims.indexOf(c.claim_id), c.covered_cents, c.joined_via]).sort()).toEqual([[0, 3000, 'created'], [1, 4000, 'created'], [2, 5000, 'created']]);
+    // Everything owed is in the plan: no statement.
+    const refused = await generateStatement(s);
+    expect(refused.status).toBe(422);
+    expect(refused.body.type).toContain('in-payment-plan');
+    await eventually(async () => ((await handleOf(planId).query(planStatusQuery)).status === 'active' ? true : undefined), 20_000, 'the run to read its plan');
+
+    const claimId = await newChargeOf(s);
+    const plan = await stack.db('payment_plans').where({ id: planId }).first();
+    expect(plan.total_cents).toBe(18_000);
+    expect((await installments(planId)).map((i) => [i.sequence, i.amount_cents, i.state])).toEqual([[1, 6000, 'scheduled'], [2, 6000, 'scheduled'], [3, 6000, 'scheduled']]);
+    expect(await stack.db('payment_plan_claims').where({ plan_id: planId, claim_id: claimId }).first()).toMatchObject({ covered_cents: 6000, joined_via: 'new_charge' });
+    // The run learns it through the outbox (the planChanged signal) and reads the plan again.
+    const view = await eventually(async () => {
+      const v = await handleOf(planId).query(planStatusQuery);
+      return v.totalCents === 18_000 ? v : undefined;
+    }, 30_000, 'the run to learn the new total');
+    expect(view.installments.map((i) => i.amountCents)).toEqual([6000, 6000, 6000]);
+    expect(view.next).toMatchObject({ sequence: 1, amountCents: 6000 });
+    // The card-on-file charge of that claim (the yearly authorisation) leaves it to the plan.
+    const charge = await eventually(async () => {
+      const h = stack.client.workflow.getHandle(cardChargeWorkflowId(auth, claimId));
+      const d = await h.describe().catch(() => undefined);
+      return d?.status.name === 'COMPLETED' ? (h.result() as Promise<CardChargeResult>) : undefined;
+    }, 30_000, 'the card charge run to end');
+    expect(charge).toEqual({ status: 'skipped', reason: 'in_payment_plan' });
+    expect(await stack.db('card_charges').where({ claim_id: claimId })).toHaveLength(0);
+    expect((await generateStatement(s)).status).toBe(422);
+    const audit = await stack.db('audit_log').where({ entity_id: planId, action: 'payment_plan.charge_joined' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0].after).toMatchObject({ totalCents: 18_000, claimId, joinedCents: 6000 });
+    // Cancelled: the plan's claims go back to statements (all four claims, $180.00).
+    await act(s, planId, 'cancel').expect(200);
+    const statement = await generateStatement(s);
+    expect(statement.status).toBe(201);
+    expect(statement.body.totalCents).toBe(18_000);
+  });
+
+  it('next_statement: a new claim while the plan runs stays out of the plan and goes on the statement alone', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    const planId = (await createPlan(s, { authorisationId: auth, installments: 3, firstDueDate: localDay(7) })).body.planId as string;
+    const claimId = await newChargeOf(s);
+    expect((await stack.db('payment_plans').where({ id: planId }).first()).total_cents).toBe(12_000);
+    expect(await stack.db('payment_plan_claims').where({ claim_id: claimId })).toHaveLength(0);
+    const statement = await generateStatement(s);
+    expect(statement.status).toBe(201);
+    expect(statement.body.totalCents).toBe(6000);
+    const lines = await stack.db('statement_lines').where({ statement_id: statement.body.statementId });
+    expect([...new Set(lines.map((l) => l.claim_id))]).toEqual([claimId]);
+    await act(s, planId, 'cancel').expect(200);
+  });
+
+  it('the staff patient page shows the plan with Skip / Pause / Resume / Cancel (POST forms, CSRF, through the run)', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    const planId = (await createPlan(s, { authorisationId: auth, installments: 3, firstDueDate: localDay(7) })).body.planId as string;
+    const signIn = await request(app).post('/staff/sign-in').type('form').set('Origin', 'http://127.0.0.1').set('Host', '127.0.0.1').send({ token: s.tokens.frontDesk }).expect(303);
+    const cookie = ([] as string[]).concat(signIn.headers['set-cookie'] ?? []).find((c) => c.startsWith('pf_staff='))!.split(';')[0]!;
+    const pageOf = () => request(app).get(`/staff/patients/${s.patientId}`).set('Cookie', cookie).set('Host', '127.0.0.1');
+    const page = await pageOf();
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Payment plan');
+    expect(page.text).toMatch(/id="plan-status">Active/);
+    expect(page.text).toContain('$40.00');
+    for (const action of ['skip', 'pause', 'cancel']) expect(page.text).toContain(`action="/staff/payment-plans/${planId}/${action}"`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const post = (action: string, form: Record<string, string>) => request(app).post(`/staff/payment-plans/${planId}/${action}`).type('form')
+      .set('Cookie', cookie).set('Origin', 'http://127.0.0.1').set('Host', '127.0.0.1').send(form);
+
+    expect((await post('pause', {})).status).toBe(403); // no CSRF token: refused, nothing changes
+    expect((await stack.db('payment_plans').where({ id: planId }).first()).status).toBe('active');
+    const paused = await post('pause', { csrf });
+    expect(paused.status).toBe(303);
+    expect(paused.headers.location).toBe(`/staff/patients/${s.patientId}?done=plan-pause#payment-plan`);
+    expect((await stack.db('payment_plans').where({ id: planId }).first()).status).toBe('paused');
+    const pausedPage = await pageOf();
+    expect(pausedPage.text).toMatch(/id="plan-status">Paused/);
+    expect(pausedPage.text).toContain(`action="/staff/payment-plans/${planId}/resume"`);
+    expect((await post('skip', { csrf })).status).toBe(303);
+    expect((await installments(planId)).map((i) => i.state)).toEqual(['skipped', 'scheduled', 'scheduled', 'scheduled']);
+    expect((await post('resume', { csrf })).status).toBe(303);
+    expect((await post('cancel', { csrf })).status).toBe(303);
+    expect((await stack.db('payment_plans').where({ id: planId }).first()).status).toBe('cancelled');
+    expect((await post('resume', { csrf })).status).toBe(409);
+    const audit = await stack.db('audit_log').where({ entity_id: planId }).whereIn('action', ['payment_plan.paused', 'payment_plan.resumed', 'payment_plan.cancelled']);
+    expect(audit.map((a) => a.actor)).toEqual(audit.map(() => expect.stringMatching(/^staff:/)));
+    expect(audit).toHaveLength(3);
   });
 });

@@ -96,7 +96,7 @@ describe('the OpenAPI document (generated from contracts/)', () => {
     expect(json.filter(isFile).map((d) => d.key).sort()).toEqual([
       'GET /v1/reports/manual-tasks.csv', 'GET /v1/reports/open-credits.csv', 'GET /v1/statements/{statementId}/print',
     ]);
-    expect(jsonOps.length).toBe(48); // 31, + 3 API tokens, + 5 staff, + 2 identity provider, + 2 platform (issue 15), + 4 remittances (issue 16: + match by hand), + the SMS webhook (issue 17)
+    expect(jsonOps.length).toBe(60); // 31, + 3 API tokens, + 5 staff, + 2 identity provider, + 2 platform (issue 15), + 4 remittances (issue 16: + match by hand), + the SMS and email webhooks (issue 17), + 4 card on file and 7 payment plans (issue 18)
   });
 
   it('errors are the shared problem+json answer', () => {

@@ -23,6 +23,7 @@ describe('outageOf', () => {
       ['a call cancelled by an abort signal', new ServiceError('Failed to describe Workflow', { cause: grpcError(1, 'CANCELLED', 'Cancelled on client') })],
       ['an update whose call hit the request deadline', new WorkflowUpdateRPCTimeoutOrCancelledError('Deadline exceeded after 0.000s,waiting for metadata filters', { cause: grpcError(4, 'DEADLINE_EXCEEDED', 'Deadline exceeded') })],
       ['the bare gRPC error', grpcError(14, 'UNAVAILABLE', 'Connection dropped')],
+      ['the server shedding load on a busy run (found by the cluster benchmark: it was a 500)', new ServiceError('Failed to describe workflow', { cause: grpcError(8, 'RESOURCE_EXHAUSTED', 'Workflow is busy.') })],
       ['a connection that cannot be established (grpc-js waitForReady)', new Error('Failed to connect before the deadline')],
       ['wrapped twice', new Error('while collecting', { cause: new ServiceError('Workflow Update failed', { cause: grpcError(14, 'UNAVAILABLE', 'unavailable') }) })],
     ])('%s → temporal', (_what, err) => {

@@ -44,6 +44,7 @@ import { unsubscribeRoutes } from './unsubscribe-routes';
 import { preferencesRoutes } from './preferences-routes';
 import { cardNoticeRoutes } from './card-notice-routes';
 import { cardOnFileRoutes } from './card-on-file-routes';
+import { paymentPlanRoutes } from './payment-plan-routes';
 
 export type PortalRouteDeps = PortalPaymentDeps;
 
@@ -89,6 +90,7 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
   router.use(preferencesRoutes(deps)); // GET/POST /portal/preferences: the signed-in patient's contact preferences (preferences-routes.ts)
   router.use(cardNoticeRoutes(deps)); // GET/POST /portal/card-notice/:token: a card-on-file notice's "pay another way" (card-notice-routes.ts)
   router.use(cardOnFileRoutes(deps)); // GET /portal/card-on-file, POST …/:authorisationId/revoke: the signed-in patient's cards on file (card-on-file-routes.ts)
+  router.use(paymentPlanRoutes(deps)); // GET/POST /portal/payment-plan: the signed-in patient's payment plan, or setting one up (payment-plan-routes.ts)
 
   router.get('/portal', (req, res) => {
     const notice = req.query.notice === 'expired' || req.query.notice === 'signed-out' ? req.query.notice : undefined;

@@ -51,6 +51,8 @@ import { csrfValid, endSessionCookie, loadSession, requireSession, sameOrigin, s
 import type { CardProcessor } from '../../processor/card-processor';
 import { authorisationsOf } from '../../app/card-on-file';
 import { staffCardOnFileRoutes } from './card-on-file-routes';
+import { paymentPlansOf } from '../../app/payment-plans';
+import { staffPaymentPlanRoutes } from './payment-plan-routes';
 
 export interface StaffPageDeps {
   db: Db; temporal: Client; taskQueue: string; windows: CollectionWindows; log: Logger;
@@ -298,7 +300,8 @@ export function staffPages(deps: StaffPageDeps): Router {
     const page = await patientPageOf(deps, staffOf(req), patientId);
     const contact = await preferencesOf(deps.db, page.patient.patientId);
     const { authorisations: cards } = await authorisationsOf(deps, staffOf(req), page.patient.patientId);
-    send(res, status, patientPage(ctxOf(req), { ...page, creditAge: (c) => creditAge(c.paymentDate, c.ageDays), ...(contact ? { contact } : {}), cards, ...extra }));
+    const { plans } = await paymentPlansOf(deps, staffOf(req), page.patient.patientId);
+    send(res, status, patientPage(ctxOf(req), { ...page, creditAge: (c) => creditAge(c.paymentDate, c.ageDays), ...(contact ? { contact } : {}), cards, plans, ...extra }));
   }
 
   router.get('/staff/patients/:patientId', async (req, res) => {
@@ -358,6 +361,8 @@ export function staffPages(deps: StaffPageDeps): Router {
 
   // Card on file (issue 18): save a card at the superbill, authorise it, revoke it (card-on-file-routes.ts).
   router.use(staffCardOnFileRoutes(deps, { form, formGuard, pageRole }));
+  // Payment plans (issue 18): skip / pause / resume / cancel from the patient page's Payment plan card (payment-plan-routes.ts).
+  router.use(staffPaymentPlanRoutes(deps, { form, formGuard, pageRole }));
 
   router.get('/staff/collections/:collectionId', async (req, res) => {
     const { c, ledger } = await collectionPageOf(deps, staffOf(req), idParam(req.params.collectionId, 'collection'));

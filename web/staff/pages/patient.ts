@@ -14,6 +14,8 @@ import type { ContactPreferences } from '../../../app/channel-consents';
 import { consentSection } from './patient-consent';
 import type { AuthorisationView } from '../../../app/card-on-file';
 import { cardsOnFileSection } from './card-on-file';
+import type { PlanView } from '../../../app/payment-plans';
+import { paymentPlanSection } from './payment-plan';
 import {
   ariaInvalid, collectError, csrfField, deadline, dollarsInput, formatDate, money, notice, page, reasonLabel, statusBadge,
   type CollectFormState, type Notice, type PageContext,
@@ -34,6 +36,8 @@ export interface PatientPageModel {
   contact?: ContactPreferences;
   /** Card-on-file authorisations (issue 18, card-on-file.ts); absent: the card is not shown. */
   cards?: AuthorisationView[];
+  /** The patient's payment plans, newest first (issue 18, payment-plan.ts); absent or none: the card is not shown. */
+  plans?: PlanView[];
 }
 
 const COLLECT_HINT = html`Defaults to the open balance. The EHR's Patient Payment tool opens pre-filled for this patient (reason: Outstanding Balance).`;
@@ -148,5 +152,6 @@ ${creditsSection(o)}
 </div>
 ${visitsSection(o)}
 ${o.cards ? cardsOnFileSection(ctx, o.patient.patientId, o.cards, o.patient.timeZone) : ''}
+${o.plans ? paymentPlanSection(ctx, o.plans) : ''}
 ${o.contact ? consentSection(ctx, o.contact, o.patient.timeZone) : ''}`);
 }
