@@ -6,6 +6,7 @@
  *   portal): another patient's authorisation is not found (404), whoever asks.
  */
 import type { Db } from '../db/connection';
+import { isSetupOfPatient, practiceOfPatient } from '../db/queries/card-on-file';
 import { patientInPractice } from '../db/queries/patients';
 import { AppError, notFound } from '../lib/errors';
 import { CardProcessorError } from '../processor/card-processor';
@@ -25,19 +26,14 @@ export async function setupCardOf(deps: CardOnFileDeps, who: Pick<CardActor, 'pr
   if (!(await patientInPractice(deps.db, patientId, who.practiceId))) throw notFound('patient');
   if (!deps.processor) throw new AppError(503, 'processor-unavailable', 'Card processor unavailable', 'No card processor is configured.');
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(setupRef)) return undefined;
+  // Only a setup started for this patient shows (and authorises) a card: references travel through browsers.
+  if (!(await isSetupOfPatient(deps.db, { setupRef, practiceId: who.practiceId, patientId }))) return undefined;
   const card = await deps.processor.completedCard(setupRef).catch((err: unknown) => {
     // An unknown reference is the processor's refusal (not retryable): no card. An outage goes to the page's 503.
     if (err instanceof CardProcessorError && !err.retryable) return undefined;
     throw err;
   });
   return card && { brand: card.brand, last4: card.last4, expMonth: card.expMonth, expYear: card.expYear };
-}
-
-async function practiceOfPatient(db: Db, patientId: string): Promise<{ practiceId: string; timeZone: string }> {
-  const row = await db('patients').join('practices', 'practices.id', 'patients.practice_id').where('patients.id', patientId)
-    .first<{ practice_id: string; time_zone: string } | undefined>('patients.practice_id', 'practices.time_zone');
-  if (!row) throw notFound('patient');
-  return { practiceId: row.practice_id, timeZone: row.time_zone };
 }
 
 const patientActor = (practiceId: string, patientId: string): CardActor & { patientId: string } => ({ practiceId, actor: `patient:${patientId}`, via: 'portal', patientId });

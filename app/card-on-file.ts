@@ -13,7 +13,7 @@ import { authoriseBodySchema } from '../contracts/card-on-file';
 import type { Db } from '../db/connection';
 import { inTransaction } from '../db/connection';
 import {
-  authorisationById, authorisationsOfPatient, isVisitOfPatient, lockAndFindCharge, processorCustomerOf, recordObjection, revokeAuthorisation,
+  authorisationById, authorisationsOfPatient, isSetupOfPatient, isVisitOfPatient, recordCardSetup, lockAndFindCharge, processorCustomerOf, recordObjection, revokeAuthorisation,
   saveAuthorisation, type AuthorisationRow,
 } from '../db/queries/card-on-file';
 import { patientInPractice } from '../db/queries/patients';
@@ -77,6 +77,7 @@ export async function startCardSetup(deps: CardOnFileDeps, who: CardActor, patie
   const setup = await atProcessor(() => processor.startCardSetup({
     ...(customerRef ? { customerRef } : {}), idempotencyKey: `card-setup:${id}:${randomUUID()}`, metadata: { patientId: id },
   }));
+  await recordCardSetup(deps.db, { setupRef: setup.setupRef, practiceId: who.practiceId, patientId: id, processor: processor.name });
   return { processor: processor.name, setupRef: setup.setupRef, clientSecret: setup.clientSecret, entryUrl: setup.entryUrl ?? null };
 }
 
@@ -88,6 +89,10 @@ export async function authoriseCard(deps: CardOnFileDeps, who: CardActor, patien
     if (!(await isVisitOfPatient(deps.db, body.visitId, id))) throw validationFailed([{ field: 'visitId', reason: "is not one of this patient's visits" }]);
   }
   const processor = processorOf(deps);
+  // A setup authorises a card only for the patient it was started for (setup references travel through browsers).
+  if (!(await isSetupOfPatient(deps.db, { setupRef: body.setupRef, practiceId: who.practiceId, patientId: id }))) {
+    throw validationFailed([{ field: 'setupRef', reason: 'is not a card setup started for this patient' }]);
+  }
   const card = await atProcessor(() => processor.completedCard(body.setupRef), (err) =>
     (err.httpStatus === 404 || err.httpStatus === 400 ? validationFailed([{ field: 'setupRef', reason: "is not a card setup the processor knows" }]) : undefined));
   if (!card) throw conflict('The card is not saved yet: finish entering it on the processor\'s form, then authorise again.');

@@ -1,5 +1,7 @@
 /**
  * Card on file charged after adjudication (issue 18, docs/card-on-file-and-plans.md):
+ * - `card_setups`: each card setup started with the processor and the patient it was started for (a setup authorises a
+ *   card for that patient only).
  * - `saved_cards`: a card the patient saved with the processor: the processor's tokens (customer, payment method), the
  *   brand, the last 4 digits and the expiry. Never a card number.
  * - `card_authorisations`: the patient's agreement that the practice may charge that card, after a notice, once a
@@ -32,6 +34,14 @@ async function replaceCheck(knex: Knex, table: string, constraint: string, colum
 }
 
 export async function up(knex: Knex): Promise<void> {
+  // Which patient each processor setup was started for: a setup reference authorises a card for that patient only.
+  await knex.schema.createTable('card_setups', (t) => {
+    t.text('setup_ref').primary();
+    t.uuid('practice_id').notNullable().references('practices.id');
+    t.uuid('patient_id').notNullable().references('patients.id');
+    t.text('processor').notNullable();
+    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+  });
   await knex.schema.createTable('saved_cards', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));
     t.uuid('practice_id').notNullable().references('practices.id');
@@ -150,4 +160,5 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('card_charges');
   await knex.schema.dropTable('card_authorisations');
   await knex.schema.dropTable('saved_cards');
+  await knex.schema.dropTable('card_setups');
 }

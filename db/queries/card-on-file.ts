@@ -337,3 +337,21 @@ export async function lockAndFindCharge(trx: Db, ref: { authorisationId: string;
   const charged = await trx('card_charges').where({ authorisation_id: ref.authorisationId, claim_id: ref.claimId }).whereIn('state', ['pending', 'succeeded']).first<{ id: string } | undefined>('id');
   return !!charged;
 }
+
+/** A setup started with the processor for a patient (once per setup reference). */
+export async function recordCardSetup(db: Db, s: { setupRef: string; practiceId: string; patientId: string; processor: string }): Promise<void> {
+  await db('card_setups').insert({ setup_ref: s.setupRef, practice_id: s.practiceId, patient_id: s.patientId, processor: s.processor }).onConflict('setup_ref').ignore();
+}
+
+/** Whether this setup was started for this patient of this practice. */
+export async function isSetupOfPatient(db: Db, s: { setupRef: string; practiceId: string; patientId: string }): Promise<boolean> {
+  return !!(await db('card_setups').where({ setup_ref: s.setupRef, practice_id: s.practiceId, patient_id: s.patientId }).first<{ setup_ref: string } | undefined>('setup_ref'));
+}
+
+/** A patient's practice and its time zone (the portal knows the patient only). */
+export async function practiceOfPatient(db: Db, patientId: string): Promise<{ practiceId: string; timeZone: string }> {
+  const row = await db('patients').join('practices', 'practices.id', 'patients.practice_id').where('patients.id', patientId)
+    .first<{ practice_id: string; time_zone: string } | undefined>('patients.practice_id', 'practices.time_zone');
+  if (!row) throw new RowNotFound('patient');
+  return { practiceId: row.practice_id, timeZone: row.time_zone };
+}

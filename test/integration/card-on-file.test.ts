@@ -75,7 +75,13 @@ describe('card on file charged after adjudication', () => {
     const unknown = await request(app).post(`/v1/patients/${s.patientId}/card-authorisations`).set(s.auth('frontDesk'))
       .send({ setupRef: 'seti_unknown', capCents: 5000, scope: 'year', noticeChannel: 'email', agreed: true });
     expect(unknown.status).toBe(422);
-    expect(unknown.body.errors).toEqual([{ field: 'setupRef', reason: 'is not a card setup the processor knows' }]);
+    expect(unknown.body.errors).toEqual([{ field: 'setupRef', reason: 'is not a card setup started for this patient' }]);
+    // Another patient's setup (its reference travelled through a browser) authorises nothing for this one.
+    const other = await scenario();
+    const theirs = await request(app).post(`/v1/patients/${other.patientId}/card-setups`).set(other.auth('frontDesk')).send({});
+    const stolen = await request(app).post(`/v1/patients/${s.patientId}/card-authorisations`).set(s.auth('frontDesk'))
+      .send({ setupRef: theirs.body.setupRef, capCents: 5000, scope: 'year', noticeChannel: 'email', agreed: true });
+    expect(stolen.status).toBe(422);
     // The processor down: 503 with Retry-After, nothing saved.
     stack.standin.processor.setDown(true);
     const down = await request(app).post(`/v1/patients/${s.patientId}/card-setups`).set(s.auth('frontDesk')).send({});

@@ -1,7 +1,7 @@
 /** The payment plan rules (domain/payment-plans.ts): the schedule, the calendar, the practice's limits, the keys. */
 import {
   addCalendarDays, addMonthsClamped, chargeInstantOf, checkPlanLimits, describeInterval, installmentDetails, isPlanInterval, MONTHLY, nextDueAfter,
-  planChargeKey, planSchedule, splitAmounts, type ScheduleInput,
+  planChargeKey, planSchedule, splitAmounts, spreadNewCharge, type ScheduleInput,
 } from '../../domain/payment-plans';
 
 const LA = 'America/Los_Angeles';
@@ -94,5 +94,14 @@ describe('payment plan schedule', () => {
     expect(describeInterval(MONTHLY)).toBe('monthly');
     expect(describeInterval({ months: 0, days: 14, seconds: 0 })).toBe('every 14 days');
     expect(isPlanInterval({ months: 0, days: 0, seconds: 0 })).toBe(false);
+  });
+
+  it('a new charge joining a plan: spread over the installments left (the last takes the remainder), else appended', () => {
+    expect(spreadNewCharge([{ sequence: 2, amountCents: 4000 }, { sequence: 3, amountCents: 4000 }], 6001, 4000))
+      .toEqual({ raised: [{ sequence: 2, amountCents: 7000 }, { sequence: 3, amountCents: 7001 }], appended: [] });
+    // Nothing left to raise: extra installments of the plan's amount, the last the remainder.
+    expect(spreadNewCharge([], 10_000, 4000)).toEqual({ raised: [], appended: [4000, 4000, 2000] });
+    expect(spreadNewCharge([], 3000, 4000)).toEqual({ raised: [], appended: [3000] });
+    expect(spreadNewCharge([{ sequence: 1, amountCents: 4000 }], 0, 4000)).toEqual({ raised: [], appended: [] });
   });
 });

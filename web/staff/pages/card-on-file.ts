@@ -83,7 +83,9 @@ export function cardAuthorisePage(ctx: PageContext, o: AuthorisePageModel): stri
 <p class="lead">${name} (${o.patient.externalId})</p>
 ${notice(o.notice)}`;
   if (!o.card) {
-    const again = o.visit ? html`<a href="/staff/visits/${o.visit.visitId}">Back to the superbill</a> and press Save a card on file again.` : html`<a href="/staff/patients/${o.patient.patientId}">Back to the patient</a>.`;
+    const again = o.visit
+      ? html`<a href="/staff/visits/${o.visit.visitId}">Back to the superbill</a> and press Save a card on file again.`
+      : html`<a href="/staff/patients/${o.patient.patientId}">Back to the patient</a>.`;
     return page({ title: 'Card not saved', section: 'patients', ctx }, html`${head}
 <section class="card" aria-labelledby="nocard-h"><h2 id="nocard-h">The card is not saved</h2>
 <p>The processor has no completed card for this setup: the card form was left before the card was saved. ${again}</p>
@@ -102,7 +104,8 @@ ${notice(o.notice)}`;
     : '';
   const agreement = html`The patient agrees to be charged, after the insurance has paid, what they owe up to the cap per visit
 on the card ${cardWords(o.card)}, after a notice by the channel chosen, and knows they can pay another way from the notice or revoke this at any time.`;
-  return page({ title: `${capError || scopeError || channelError || agreedError ? 'Error: ' : ''}Authorise the card on file`, section: 'patients', ctx }, html`${head}
+  const failed = capError || scopeError || channelError || agreedError;
+  return page({ title: `${failed ? 'Error: ' : ''}Authorise the card on file`, section: 'patients', ctx }, html`${head}
 <section class="card" aria-labelledby="authorise-h"><h2 id="authorise-h">The card</h2>
 <dl class="facts">
 <dt>Card</dt><dd id="saved-card">${cardWords(o.card)}</dd>
@@ -122,11 +125,13 @@ ${visitChoice}
 ${choice('scope', 'year', html`<strong>Every visit for a year</strong> what the patient owes for any visit, for one year from today`, scope === 'year')}
 ${errorLine('scope', scopeError)}</fieldset>
 <fieldset class="choices" id="noticeChannel"${describedBy('noticeChannel', channelError)}><legend>Notice before each charge, by</legend>
-<p class="hint" id="noticeChannel-hint">If the patient cannot be reached that way (no contact on file, consent withdrawn), the notice goes by another way they can receive.</p>
+<p class="hint" id="noticeChannel-hint">If the patient cannot be reached that way (no contact on file, consent withdrawn),
+the notice goes by another way they can receive.</p>
 ${(['email', 'text', 'mail'] as const).map((c) => choice('noticeChannel', c, CHANNEL_WORDS[c], channel === c))}
 ${errorLine('noticeChannel', channelError)}</fieldset>
 <fieldset class="choices" id="agreed"><legend class="visually-hidden">Agreement</legend>
-<label><input type="checkbox" name="agreed" value="yes" required${f.agreed ? html` checked` : ''}${describedBy('agreed', agreedError, false)}><span>${agreement}</span></label>
+<label><input type="checkbox" name="agreed" value="yes" required${f.agreed ? html` checked` : ''}${describedBy('agreed', agreedError, false)}>
+<span>${agreement}</span></label>
 ${errorLine('agreed', agreedError)}</fieldset>
 <button type="submit">Authorise the card</button>
 </form>
@@ -138,24 +143,31 @@ const STATUS_CLASS = { active: 'applied', revoked: 'cancelled', expired: 'expire
 
 /** The patient page's "Cards on file" card: every authorisation, newest first; Revoke on the active ones. */
 export function cardsOnFileSection(ctx: PageContext, patientId: string, cards: AuthorisationView[], timeZone: string): SafeHtml {
-  const heads = [th('Card'), th('Cap per visit', 'num'), th('For'), th('Notice by'), th('Status'), th('Charged so far', 'num'), th(html`<span class="visually-hidden">Revoke</span>`)];
+  const heads = [
+    th('Card'), th('Cap per visit', 'num'), th('For'), th('Notice by'), th('Status'), th('Charged so far', 'num'),
+    th(html`<span class="visually-hidden">Revoke</span>`),
+  ];
   const rows = cards.map((a) => {
     const until = formatInstant(new Date(a.validUntil), timeZone);
     const scopeCell = a.scope === 'visit' && a.visitId
       ? html`<a href="/staff/visits/${a.visitId}">${SCOPE_WORDS.visit}</a>`
       : html`${SCOPE_WORDS[a.scope]} <span class="muted small">until ${until}</span>`;
-    const status = html`<span class="badge ${STATUS_CLASS[a.status]}">${a.status}</span>${a.revokedAt ? html` <span class="muted small">${formatInstant(new Date(a.revokedAt), timeZone)}</span>` : ''}`;
+    const revokedAt = a.revokedAt ? html` <span class="muted small">${formatInstant(new Date(a.revokedAt), timeZone)}</span>` : '';
+    const status = html`<span class="badge ${STATUS_CLASS[a.status]}">${a.status}</span>${revokedAt}`;
     const revoke = a.status === 'active'
       ? html`<form method="post" action="/staff/patients/${patientId}/card-authorisations/${a.authorisationId}/revoke" class="inline">
 ${csrfField(ctx)}<button type="submit" class="secondary">Revoke<span class="visually-hidden"> the ${cardWords(a.card)}</span></button></form>`
       : '';
-    return html`<tr data-authorisation="${a.authorisationId}"><td>${cardWords(a.card)} <span class="muted small">exp. ${expiry(a.card)}</span></td>${numTd(money(a.capCents))}
+    return html`<tr data-authorisation="${a.authorisationId}">
+<td>${cardWords(a.card)} <span class="muted small">exp. ${expiry(a.card)}</span></td>${numTd(money(a.capCents))}
 <td>${scopeCell}</td><td>${CHANNEL_WORDS[a.noticeChannel]}</td><td>${status}</td>${numTd(money(a.chargedCents))}<td>${revoke}</td></tr>`;
   });
   return html`<section class="card" aria-labelledby="cards-h"><h2 id="cards-h">Cards on file</h2>
-${cards.length === 0 ? html`<p class="muted">No card on file. Save one from a visit's superbill (Save a card on file).</p>` : html`<table class="data"><caption class="visually-hidden">Card-on-file authorisations, newest first</caption>
+${cards.length === 0 ? html`<p class="muted">No card on file. Save one from a visit's superbill (Save a card on file).</p>` : html`<table class="data">
+<caption class="visually-hidden">Card-on-file authorisations, newest first</caption>
 <thead><tr>${heads}</tr></thead>
 <tbody>${rows}</tbody></table>
-<p class="muted small">After the insurance has paid, what the patient owes is charged to an active card, up to its cap per visit, after a notice. Revoking stops every charge under it from now on, even one already announced.</p>`}
+<p class="muted small">After the insurance has paid, what the patient owes is charged to an active card, up to its cap per visit, after a notice.
+Revoking stops every charge under it from now on, even one already announced.</p>`}
 </section>`;
 }
