@@ -14,7 +14,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createPlanBodySchema } from '../contracts/payment-plans';
 import type { Db } from '../db/connection';
 import { patientOpenBalanceCents } from '../db/queries/balance';
-import { authorisationById } from '../db/queries/card-on-file';
+import { authorisationById, practiceOfPatient, yearlyCardsOf } from '../db/queries/card-on-file';
 import { patientInPractice } from '../db/queries/patients';
 import {
   createPlan, installmentsOf, livePlanOfPatient, planById, planSnapshot, plansOfPatient, practicePlanSettings, type InstallmentRow, type PlanRow,
@@ -195,9 +195,8 @@ export async function actOnPaymentPlan(deps: PaymentPlanDeps, staff: Staff, plan
 
 /** What the portal's plan page shows: the patient's live plan, or what they may set up (their yearly cards, the limits, the balance). */
 export async function portalPlanOf(deps: Pick<PaymentPlanDeps, 'db'>, patientId: string) {
-  const patient = await deps.db('patients').where({ id: patientId }).first<{ practice_id: string } | undefined>('practice_id');
-  if (!patient) throw notFound('patient');
-  const settings = await practicePlanSettings(deps.db, patient.practice_id);
+  const { practiceId } = await practiceOfPatient(deps.db, patientId);
+  const settings = await practicePlanSettings(deps.db, practiceId);
   const live = await livePlanOfPatient(deps.db, patientId);
   const openCents = Number(await patientOpenBalanceCents(deps.db, patientId));
   const now = new Date();
@@ -209,20 +208,13 @@ export async function portalPlanOf(deps: Pick<PaymentPlanDeps, 'db'>, patientId:
   };
 }
 
-async function yearlyCardsOf(db: Db, patientId: string): Promise<{ id: string; brand: string; last4: string; valid_until: Date }[]> {
-  return db('card_authorisations as a').join('saved_cards as s', 's.id', 'a.saved_card_id')
-    .where({ 'a.patient_id': patientId, 'a.scope': 'year' }).whereNull('a.revoked_at').orderBy('a.created_at', 'desc')
-    .select('a.id', 's.brand', 's.last4', 'a.valid_until');
-}
-
 /**
  * The signed-in patient sets up their own plan (created via 'portal', audited as `patient:<id>`): monthly, on one of
  * their yearly card authorisations, within the practice's limits (the same rules as staff's: 422 naming the field).
  */
 export async function createPortalPlan(deps: PaymentPlanDeps, patientId: string, input: { authorisationId: string; installments?: number; installmentCents?: number; firstDueDate: string }) {
-  const patient = await deps.db('patients').where({ id: patientId }).first<{ practice_id: string } | undefined>('practice_id');
-  if (!patient) throw notFound('patient');
-  return createPlanFor(deps, { practiceId: patient.practice_id, patientId, actor: `patient:${patientId}`, createdVia: 'portal' }, {
+  const { practiceId } = await practiceOfPatient(deps.db, patientId);
+  return createPlanFor(deps, { practiceId, patientId, actor: `patient:${patientId}`, createdVia: 'portal' }, {
     authorisationId: input.authorisationId, firstDueDate: input.firstDueDate, interval: { unit: 'month', count: 1 },
     ...(input.installments !== undefined ? { installments: input.installments } : {}), ...(input.installmentCents !== undefined ? { installmentCents: input.installmentCents } : {}),
   });

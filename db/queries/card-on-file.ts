@@ -355,3 +355,10 @@ export async function practiceOfPatient(db: Db, patientId: string): Promise<{ pr
   if (!row) throw new RowNotFound('patient');
   return { practiceId: row.practice_id, timeZone: row.time_zone };
 }
+
+/** A patient's live yearly authorisations (not revoked), newest first: what a payment plan may charge. */
+export async function yearlyCardsOf(db: Db, patientId: string): Promise<{ id: string; brand: string; last4: string; valid_until: Date }[]> {
+  return db('card_authorisations as a').join('saved_cards as s', 's.id', 'a.saved_card_id')
+    .where({ 'a.patient_id': patientId, 'a.scope': 'year' }).whereNull('a.revoked_at').orderBy('a.created_at', 'desc')
+    .select('a.id', 's.brand', 's.last4', 'a.valid_until');
+}

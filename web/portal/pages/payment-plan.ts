@@ -29,7 +29,8 @@ const STATE = { scheduled: 'Scheduled', pending: 'Being charged', paid: 'Paid', 
 const STATUS = { active: 'Active', paused: 'Paused by the office', cancelled: 'Cancelled', completed: 'Completed', defaulted: 'Ended' } as const;
 
 function planSection(m: PaymentPlanPageModel, plan: NonNullable<PortalPlanModel['plan']>): SafeHtml {
-  const rows = plan.installments.map((i) => html`<tr><td>${formatDate(i.dueDate)}</td><td class="num">${formatCents(i.amountCents)}</td><td>${STATE[i.state]}</td></tr>`);
+  const rows = plan.installments.map((i) => html`<tr><td>${formatDate(i.dueDate)}</td>
+<td class="num">${formatCents(i.amountCents)}</td><td>${STATE[i.state]}</td></tr>`);
   return html`<section class="card" aria-labelledby="plan-h">
 <h2 id="plan-h">Your payment plan</h2>
 <dl class="totals">
@@ -50,7 +51,8 @@ function setupForm(m: PaymentPlanPageModel): SafeHtml {
   const v = m.values ?? {};
   const chosen = v.authorisationId ?? d.cards[0]?.authorisationId;
   const maxCount = Math.max(2, Math.min(d.maxMonths, Math.floor(d.openCents / Math.max(1, d.minInstallmentCents))));
-  const cards = d.cards.map((c) => html`<label><input type="radio" name="authorisationId" value="${c.authorisationId}"${c.authorisationId === chosen ? html` checked` : ''}>
+  const cards = d.cards.map((c) => html`<label>
+<input type="radio" name="authorisationId" value="${c.authorisationId}"${c.authorisationId === chosen ? html` checked` : ''}>
 <span>${cardName(c)}</span></label>`);
   return html`<section class="card" aria-labelledby="setup-h">
 <h2 id="setup-h">Pay ${formatCents(d.openCents)} in monthly payments</h2>
@@ -66,7 +68,8 @@ ${cards}
 <div class="field"><label for="installments">Number of monthly payments</label>
 <p class="hint" id="installments-hint">From 2 to ${maxCount}. Or leave it empty and give the amount of each payment below.</p>
 ${fieldError('installments', errors)}
-<input type="number" id="installments" name="installments" min="2" max="${maxCount}" inputmode="numeric" value="${v.installments ?? ''}"${described('installments', errors)}>
+<input type="number" id="installments" name="installments" min="2" max="${maxCount}" inputmode="numeric"
+ value="${v.installments ?? ''}"${described('installments', errors)}>
 </div>
 <div class="field"><label for="installmentCents">Or the amount of each payment</label>
 <p class="hint" id="installmentCents-hint">In dollars, for example 50.00.</p>
@@ -90,7 +93,8 @@ export function paymentPlanPage(m: PaymentPlanPageModel): string {
   if (d.plan) content = planSection(m, d.plan);
   else if (d.openCents <= 0) content = html`<p>You have no balance to pay in installments.</p>`;
   else if (d.cards.length === 0) {
-    content = html`<p>To pay in monthly payments, ${m.practiceName} needs a card you authorise for a year. Please ask at the front desk, or pay your statement now.</p>`;
+    content = html`<p>To pay in monthly payments, ${m.practiceName} needs a card you authorise for a year.
+Please ask at the front desk, or pay your statement now.</p>`;
   } else content = setupForm(m);
   const body = html`<h1>Payment plan</h1>
 ${errorSummary(errors)}

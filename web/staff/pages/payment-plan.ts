@@ -29,14 +29,18 @@ export function paymentPlanSection(ctx: PageContext, plans: PlanView[]): SafeHtm
   if (!plan) return '';
   const live = plan.status === 'active' || plan.status === 'paused';
   const mayAct = ctx.staff.role === 'front_desk' || ctx.staff.role === 'billing';
-  const rows = plan.installments.map((i) => html`<tr><td>${i.sequence}</td><td>${formatDate(i.dueDate)}</td>${numTd(money(i.amountCents))}<td>${STATE_WORDS[i.state]}${i.attempts > 1 ? html` <span class="muted small">(${i.attempts} attempts)</span>` : ''}</td></tr>`);
+  const rows = plan.installments.map((i) => {
+    const attempts = i.attempts > 1 ? html` <span class="muted small">(${i.attempts} attempts)</span>` : '';
+    return html`<tr><td>${i.sequence}</td><td>${formatDate(i.dueDate)}</td>${numTd(money(i.amountCents))}<td>${STATE_WORDS[i.state]}${attempts}</td></tr>`;
+  });
   const skippable = plan.installments.some((i) => i.state === 'scheduled' && i.attempts === 0);
   const buttons = live && mayAct ? html`<div class="actions">
 ${skippable ? actionButton(ctx, plan.planId, 'skip', 'Skip the next installment') : ''}
 ${plan.status === 'active' ? actionButton(ctx, plan.planId, 'pause', 'Pause') : actionButton(ctx, plan.planId, 'resume', 'Resume', false)}
 ${actionButton(ctx, plan.planId, 'cancel', 'Cancel the plan')}
 </div>
-<p class="hint">Skip moves the next installment to the end of the plan. Pause charges nothing until Resume; an installment that fell due meanwhile is charged on Resume. Cancel stops the plan: what is left goes on the statements.</p>` : '';
+<p class="hint">Skip moves the next installment to the end of the plan. Pause charges nothing until Resume; an installment that fell due
+meanwhile is charged on Resume. Cancel stops the plan: what is left goes on the statements.</p>` : '';
   return html`<section class="card" aria-labelledby="payment-plan-h" id="payment-plan"><h2 id="payment-plan-h">Payment plan</h2>
 <dl class="facts">
 <dt>Status</dt><dd id="plan-status">${STATUS_WORDS[plan.status]}</dd>
