@@ -12,26 +12,18 @@ import type { PortalPaymentDeps } from '../../app/portal-payments';
 import { AppError } from '../../lib/errors';
 import { messagePage } from './pages';
 import { cardOnFilePage } from './pages/card-on-file';
-import { endSession, readSession, sessionCsrfValid, type SignedIn } from './security';
+import { seeOther, sessionCsrfValid, signedInOrRedirect } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
 
 function send(res: Response, status: number, body: string): void {
   res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).send(body);
 }
-const seeOther = (res: Response, location: string) => res.status(303).set('Cache-Control', 'no-store').location(location).end();
 
 export function cardOnFileRoutes(deps: PortalPaymentDeps): Router {
   const router = Router();
-  const s = deps.settings;
 
-  async function signedIn(req: Request, res: Response): Promise<SignedIn | undefined> {
-    const session = await readSession(deps, req);
-    if (typeof session === 'object') return session;
-    if (session === 'expired') await endSession(res, s);
-    seeOther(res, session === 'expired' ? '/portal?notice=expired' : '/portal');
-    return undefined;
-  }
+  const signedIn = (req: Request, res: Response) => signedInOrRedirect(deps, req, res);
 
   router.get('/portal/card-on-file', async (req, res) => {
     const session = await signedIn(req, res);

@@ -16,14 +16,13 @@ import { AppError } from '../../lib/errors';
 import type { FieldError } from './layout';
 import { messagePage } from './pages';
 import { paymentPlanPage, type PlanFormValues } from './pages/payment-plan';
-import { endSession, readSession, sessionCsrfValid, type SignedIn } from './security';
+import { seeOther, sessionCsrfValid, signedInOrRedirect, type SignedIn } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
 
 function send(res: Response, status: number, body: string): void {
   res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).send(body);
 }
-const seeOther = (res: Response, location: string) => res.status(303).set('Cache-Control', 'no-store').location(location).end();
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 /** The words of the API's reasons for the patient ("installmentCents makes installments of …"). */
 const FIELD_WORDS: Record<string, string> = {
@@ -32,15 +31,8 @@ const FIELD_WORDS: Record<string, string> = {
 
 export function paymentPlanRoutes(deps: PortalPaymentDeps & PaymentPlanDeps): Router {
   const router = Router();
-  const s = deps.settings;
 
-  async function signedIn(req: Request, res: Response): Promise<SignedIn | undefined> {
-    const session = await readSession(deps, req);
-    if (typeof session === 'object') return session;
-    if (session === 'expired') await endSession(res, s);
-    seeOther(res, session === 'expired' ? '/portal?notice=expired' : '/portal');
-    return undefined;
-  }
+  const signedIn = (req: Request, res: Response) => signedInOrRedirect(deps, req, res);
 
   async function render(res: Response, status: number, session: SignedIn, extra: { values?: PlanFormValues; errors?: FieldError[]; created?: boolean } = {}) {
     const p = await preferencesOf(deps.db, session.patientId);

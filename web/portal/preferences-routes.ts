@@ -13,14 +13,13 @@ import { mayUseChannel } from '../../domain/channel-consent';
 import type { FieldError } from './layout';
 import { messagePage } from './pages';
 import { preferencesPage, type PreferencesPageModel } from './pages/preferences';
-import { endSession, readSession, sessionCsrfValid, type SignedIn } from './security';
+import { seeOther, sessionCsrfValid, signedInOrRedirect, type SignedIn } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
 
 function send(res: Response, status: number, body: string): void {
   res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).send(body);
 }
-const seeOther = (res: Response, location: string) => res.status(303).set('Cache-Control', 'no-store').location(location).end();
 const field = (body: unknown, name: string): string | undefined => {
   const v = (body as Record<string, unknown> | undefined)?.[name];
   return typeof v === 'string' ? v : undefined;
@@ -47,15 +46,8 @@ export function preferencesFromForm(body: unknown): { change: PreferencesChange;
 
 export function preferencesRoutes(deps: PortalPaymentDeps): Router {
   const router = Router();
-  const s = deps.settings;
 
-  async function signedIn(req: Request, res: Response): Promise<SignedIn | undefined> {
-    const session = await readSession(deps, req);
-    if (typeof session === 'object') return session;
-    if (session === 'expired') await endSession(res, s);
-    seeOther(res, session === 'expired' ? '/portal?notice=expired' : '/portal');
-    return undefined;
-  }
+  const signedIn = (req: Request, res: Response) => signedInOrRedirect(deps, req, res);
 
   async function model(session: SignedIn, extra: Partial<PreferencesPageModel> = {}): Promise<PreferencesPageModel | undefined> {
     const p = await preferencesOf(deps.db, session.patientId);

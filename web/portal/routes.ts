@@ -35,8 +35,8 @@ import {
   formatInstant, lookupPage, messagePage, printableStatementPage, receiptPage, statementPage, type StatementPageModel,
 } from './pages';
 import {
-  csrfOf, csrfValid, endSession, ensureCsrf, normaliseAccountId, normaliseDateOfBirth, readSession, sessionCookieOf,
-  sessionCsrfValid, startSession, type SignedIn,
+  csrfOf, csrfValid, endSession, ensureCsrf, normaliseAccountId, normaliseDateOfBirth, readSession, seeOther, sessionCookieOf,
+  sessionCsrfValid, signedInOrRedirect, startSession,
 } from './security';
 import { portalStylesheets } from './static';
 import { payLinkRoutes } from './pay-link-routes';
@@ -56,7 +56,6 @@ function send(res: Response, status: number, body: string, csp?: string): void {
   res.send(body);
 }
 
-const seeOther = (res: Response, location: string) => res.status(303).set('Cache-Control', 'no-store').location(location).end();
 const field = (body: unknown, name: string): string => {
   const v = (body as Record<string, unknown> | undefined)?.[name];
   return typeof v === 'string' ? v : '';
@@ -122,14 +121,7 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
     seeOther(res, '/portal/statement');
   });
 
-  /** The signed-in patient's session, or a redirect to the sign-in page (saying why, if the session ran out). */
-  async function signedIn(req: Request, res: Response): Promise<SignedIn | undefined> {
-    const session = await readSession(deps, req);
-    if (typeof session === 'object') return session;
-    if (session === 'expired') await endSession(res, s);
-    seeOther(res, session === 'expired' ? '/portal?notice=expired' : '/portal');
-    return undefined;
-  }
+  const signedIn = (req: Request, res: Response) => signedInOrRedirect(deps, req, res);
 
   async function statementModel(statement: StatementRow, csrf: string): Promise<{ model: StatementPageModel; paymentOrigin?: string } | undefined> {
     const view = await portalStatementView(deps, statement);

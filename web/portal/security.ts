@@ -109,6 +109,21 @@ export async function readSession(deps: PortalDeps, req: Request): Promise<Signe
 
 // ── what the patient typed ──
 /** Account ids as typed: case, spaces and dashes do not matter, and the misreadable I, L, O read as 1, 1, 0. */
+/** A 303 to `location`, never cached (the portal's redirects after a form or a missing session). */
+export const seeOther = (res: Response, location: string) => res.status(303).set('Cache-Control', 'no-store').location(location).end();
+
+/**
+ * The signed-in patient's session, or (answered here) a redirect to the sign-in page, saying why when the session ran
+ * out: every signed-in portal page starts with it.
+ */
+export async function signedInOrRedirect(deps: PortalDeps & { settings: StatementsSettings }, req: Request, res: Response): Promise<SignedIn | undefined> {
+  const session = await readSession(deps, req);
+  if (typeof session === 'object') return session;
+  if (session === 'expired') await endSession(res, deps.settings);
+  seeOther(res, session === 'expired' ? '/portal?notice=expired' : '/portal');
+  return undefined;
+}
+
 export function normaliseAccountId(text: string): string {
   return text.toUpperCase().replace(/[\s-]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
 }
