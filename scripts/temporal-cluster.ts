@@ -127,7 +127,7 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** Ports for a cluster beside others (tests): each one free now; the membership ports in 20000-29999 (smallint). */
+/** Ports for a cluster beside others (tests): each one free now, below the ephemeral range; the membership ports in 20000-29999 (smallint). */
 export async function freeClusterPorts(frontend: number): Promise<ClusterPorts> {
   const taken = new Set<number>([frontend]);
   const pick = async (lo: number, hi: number) => {
@@ -139,7 +139,9 @@ export async function freeClusterPorts(frontend: number): Promise<ClusterPorts> 
       }
     }
   };
-  const [http, history, matching, worker, metrics] = [await pick(40_000, 60_000), await pick(40_000, 60_000), await pick(40_000, 60_000), await pick(40_000, 60_000), await pick(40_000, 60_000)];
+  // Below the kernel's ephemeral range (32768-60999): a server killed and restarted on its ports (the fault tests) must
+  // find them free again, and another test's listen(0) is never handed one meanwhile (it was: "address already in use").
+  const [http, history, matching, worker, metrics] = [await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000)];
   const [m1, m2, m3, m4] = [await pick(20_000, 30_000), await pick(20_000, 30_000), await pick(20_000, 30_000), await pick(20_000, 30_000)];
   return {
     frontend: { grpc: frontend, membership: m1, http }, history: { grpc: history, membership: m2 }, matching: { grpc: matching, membership: m3 },
