@@ -70,7 +70,7 @@ function planFrom(ctx: ChargeContext, now: Date, billedByPlan: boolean): CardCha
   return {
     charge: true, amountCents: plan.amountCents, aboveCapCents: plan.aboveCapCents, last4: a.last4, claimVersion: ctx.claim.version, visitId: ctx.claim.visitId,
     noticeWaitMs: ctx.practice.noticeWaitMs, retryScheduleMs: ctx.practice.retryScheduleMs, timeZone: ctx.practice.timeZone,
-    cardExpired: cardExpired({ expMonth: a.exp_month, expYear: a.exp_year }, now),
+    cardExpired: cardExpired({ expMonth: a.exp_month, expYear: a.exp_year }, now, ctx.practice.timeZone),
   };
 }
 
@@ -122,20 +122,18 @@ export function createCardChargeActivities(deps: CardChargeDeps) {
     async chargeCardOnFile(input: CardChargeRef & { claimVersion: number; attempt: number }): Promise<CardChargeOutcome> {
       if (!deps.processor) throw ApplicationFailure.retryable('No card processor is configured on this worker.', 'ProcessorMissing');
       const key = cardChargeKey(input.authorisationId, input.claimId, input.claimVersion, input.attempt);
-      let charge = await chargeByKey(db, key);
-      if (!charge) {
-        const reserved = await inTransaction(db, async (trx) => {
-          const ctx = await chargeContext(trx, { ...input, lock: true });
-          const plan = planFrom(ctx, new Date(), await claimBilledByPlan(trx, input.claimId));
-          if (!plan.charge) return { skipped: plan.reason };
-          return { row: await reserveCharge(trx, { ...input, visitId: ctx.claim.visitId, businessKey: key, amountCents: plan.amountCents, practiceId: ctx.authorisation.practice_id }) };
-        });
-        if ('skipped' in reserved) return { status: 'skipped', reason: reserved.skipped! };
-        charge = reserved.row!;
-      }
-      const ctx = await chargeContext(db, input);
+      const found = await chargeByKey(db, key);
+      if (found?.state === 'declined') return { status: 'declined', code: found.decline_code! };
+      // A new attempt is decided and reserved under the locks; one found (an earlier try) is completed as it was reserved.
+      const reserved = found ? { row: found, ctx: await chargeContext(db, input) } : await inTransaction(db, async (trx) => {
+        const ctx = await chargeContext(trx, { ...input, lock: true });
+        const plan = planFrom(ctx, new Date(), await claimBilledByPlan(trx, input.claimId));
+        if (!plan.charge) return { skipped: plan.reason };
+        return { ctx, row: await reserveCharge(trx, { ...input, visitId: ctx.claim.visitId, businessKey: key, amountCents: plan.amountCents, practiceId: ctx.authorisation.practice_id }) };
+      });
+      if ('skipped' in reserved) return { status: 'skipped', reason: reserved.skipped };
+      const { row: charge, ctx } = reserved;
       const a = ctx.authorisation;
-      if (charge.state === 'declined') return { status: 'declined', code: charge.decline_code! };
       const processor = deps.processor;
       const result = charge.state === 'succeeded'
         ? { status: 'succeeded' as const, chargeRef: charge.charge_ref!, amountCents: charge.amount_cents }

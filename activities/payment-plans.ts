@@ -75,7 +75,7 @@ export function createPaymentPlanActivities(deps: PlanActivityDeps) {
       const settings = await practicePlanSettings(db, plan.practice_id);
       let result: { status: 'succeeded'; chargeRef: string } | { status: 'declined'; code: DeclineCode };
       if (charge.state === 'succeeded') result = { status: 'succeeded', chargeRef: charge.charge_ref! };
-      else if (cardExpired({ expMonth: auth.exp_month, expYear: auth.exp_year }, new Date())) result = { status: 'declined', code: 'expired_card' };
+      else if (cardExpired({ expMonth: auth.exp_month, expYear: auth.exp_year }, new Date(), settings.timeZone)) result = { status: 'declined', code: 'expired_card' };
       else {
         result = await deps.processor.charge({
           card: { customerRef: auth.customer_ref, paymentMethodRef: auth.payment_method_ref }, amountCents: charge.amount_cents, idempotencyKey: key,

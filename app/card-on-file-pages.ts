@@ -10,7 +10,7 @@ import { isSetupOfPatient, practiceOfPatient } from '../db/queries/card-on-file'
 import { patientInPractice } from '../db/queries/patients';
 import { AppError, notFound } from '../lib/errors';
 import { CardProcessorError } from '../processor/card-processor';
-import { authorisationsOf, revokeCardAuthorisation, type CardActor, type CardOnFileDeps } from './card-on-file';
+import { atProcessor, authorisationsOf, revokeCardAuthorisation, type CardActor, type CardOnFileDeps } from './card-on-file';
 
 export interface SetupCard { brand: string; last4: string; expMonth: number; expYear: number }
 
@@ -28,11 +28,12 @@ export async function setupCardOf(deps: CardOnFileDeps, who: Pick<CardActor, 'pr
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(setupRef)) return undefined;
   // Only a setup started for this patient shows (and authorises) a card: references travel through browsers.
   if (!(await isSetupOfPatient(deps.db, { setupRef, practiceId: who.practiceId, patientId }))) return undefined;
-  const card = await deps.processor.completedCard(setupRef).catch((err: unknown) => {
-    // An unknown reference is the processor's refusal (not retryable): no card. An outage goes to the page's 503.
+  const processor = deps.processor;
+  // An unknown reference is the processor's refusal (not retryable): no card. An outage: 503 with Retry-After.
+  const card = await atProcessor(() => processor.completedCard(setupRef).catch((err: unknown) => {
     if (err instanceof CardProcessorError && !err.retryable) return undefined;
     throw err;
-  });
+  }));
   return card && { brand: card.brand, last4: card.last4, expMonth: card.expMonth, expYear: card.expYear };
 }
 

@@ -35,7 +35,7 @@ const processorOf = (deps: CardOnFileDeps): CardProcessor => {
 };
 
 /** The processor's outage answers 503 with Retry-After (the caller retries, the same setup); its refusal 502. */
-async function atProcessor<T>(call: () => Promise<T>, refusal?: (err: CardProcessorError) => AppError | undefined): Promise<T> {
+export async function atProcessor<T>(call: () => Promise<T>, refusal?: (err: CardProcessorError) => AppError | undefined): Promise<T> {
   try {
     return await call();
   } catch (err) {

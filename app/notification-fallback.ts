@@ -15,10 +15,11 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
+import { enqueueRunMessage } from '../db/queries/run-messages';
 import {
   markOutboxDelivered, outboxRowById, putFallbackMessage, recordDeliveryFailure, statementMessageOn, wantsFallback,
 } from '../db/queries/notifications';
-import { notificationFallbackStart } from '../workflows/starts/notification-fallback';
+import { notificationFallbackStart, notificationFallbackWorkflowId } from '../workflows/starts/notification-fallback';
 import { statementDocument } from '../db/queries/statements';
 import { fallbackChannel } from '../domain/receipt-channel';
 import { renderNotice } from '../activities/statement-notices';
@@ -85,6 +86,19 @@ export async function startDurableFallback(deps: { db: Db; temporal: Client; tas
   const start = notificationFallbackStart(notificationId, deps.taskQueue);
   await deps.temporal.workflow.start(start.workflow, start.options);
   return true;
+}
+
+/**
+ * The same start, written in the webhook's transaction as a run message (delivered by the worker's outbox relay): the
+ * failure and the start of its fallback commit together, so a provider that never retries still gets its letter. The
+ * route's start after the commit (above) only makes it sooner, and answers 503 while Temporal is down.
+ */
+export async function enqueueDurableFallback(trx: Db, notificationId: string): Promise<void> {
+  if (!(await wantsFallback(trx, notificationId))) return;
+  await enqueueRunMessage(trx, {
+    key: `notification-fallback:${notificationId}`, workflowId: notificationFallbackWorkflowId(notificationId), message: 'startNotificationFallback',
+    payload: { notificationId },
+  });
 }
 
 /** The fallback's options from the service configuration: the print-mail notifier when PRINT_MAIL_URL is set. */

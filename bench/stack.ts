@@ -9,7 +9,6 @@ import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDb, type Db } from '../db/connection';
@@ -20,6 +19,7 @@ import { startDevServer, type RunningDevServer } from '../scripts/temporal-serve
 import { freeClusterPorts, startTemporalCluster, temporalServerBinaries } from '../scripts/temporal-cluster';
 import { buildWorkflowBundle } from '../worker/bundle';
 import { pidByCommandLine } from './measure';
+import { freePort } from '../scripts/free-port';
 
 const ROOT = join(__dirname, '..');
 const TaskQueueType = proto.api.enums.v1.TaskQueueType;
@@ -48,16 +48,8 @@ export interface BenchStack {
   stop(keepLogs?: boolean): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** The one picker of a free port (scripts/free-port.ts), for this file's importers. */
+export { freePort };
 
 async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -117,8 +109,9 @@ export async function startBenchStack({ serviceEnv = {}, nodeArgs = [], engine =
   let temporal: RunningDevServer;
   if (engine === 'cluster') {
     const admin = new URL(pg.adminUrl);
+    const ports = await freeClusterPorts();
     temporal = await startTemporalCluster({
-      binaries: await temporalServerBinaries(), cliPath, frontendPort: temporalPort, ports: await freeClusterPorts(temporalPort),
+      binaries: await temporalServerBinaries(), cliPath, frontendPort: ports.frontend.grpc, ports,
       postgres: { host: admin.hostname, port: Number(admin.port), user: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password) },
       databases: TEMPORAL_DATABASES, dir: join(dir, 'temporal'), logFile: join(dir, 'temporal.log'),
     });

@@ -9,6 +9,7 @@
  * - what the notice before a charge says.
  * No I/O and no clock: the caller passes `now`.
  */
+import { localDateOf } from './dates';
 import type { NotificationChannel } from './notices';
 import { longDate } from './receipts';
 import { formatCents, type Cents } from './money';
@@ -22,6 +23,7 @@ export const DECLINE_CODES = [
   'processing_error',        // the processor's side: tried again on the schedule
 ] as const;
 export type DeclineCode = (typeof DECLINE_CODES)[number];
+export const isDeclineCode = (code: unknown): code is DeclineCode => (DECLINE_CODES as readonly unknown[]).includes(code);
 
 export const AUTHORISATION_SCOPES = ['visit', 'year'] as const;
 export type AuthorisationScope = (typeof AUTHORISATION_SCOPES)[number];
@@ -52,10 +54,12 @@ export function authorisationValidUntil(now: Date): Date {
   return new Date(now.getTime() + AUTHORISATION_DAYS * 86_400_000);
 }
 
-/** A card past its expiry month (expiry is the last day of the month, on any calendar: compared by month). */
-export function cardExpired(card: { expMonth: number; expYear: number }, now: Date): boolean {
-  const y = now.getUTCFullYear();
-  const m = now.getUTCMonth() + 1;
+/**
+ * A card past its expiry month: it is good through the last day of that month on the practice's calendar (the evening
+ * of the 31st in Los Angeles is still that month, though UTC has moved on).
+ */
+export function cardExpired(card: { expMonth: number; expYear: number }, now: Date, timeZone: string): boolean {
+  const [y, m] = localDateOf(now, timeZone).split('-').map(Number) as [number, number];
   return card.expYear < y || (card.expYear === y && card.expMonth < m);
 }
 

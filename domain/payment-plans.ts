@@ -214,9 +214,6 @@ export function planChargeKey(planId: string, sequence: number, attempt: number)
   return `plan:${planId}:installment:${sequence}:a${attempt}`;
 }
 
-/** After N failed installments the plan is in default. */
-export const inDefault = (failed: number, maxFailed: number) => failed >= maxFailed;
-
 /** "installment 2 of 3, $40.00, due 2027-01-15". */
 export function installmentDetails(i: { sequence: number; amountCents: Cents; dueDate: LocalDate }, count: number): string {
   return `installment ${i.sequence} of ${count}, ${formatCents(i.amountCents)}, due ${i.dueDate}`;

@@ -7,9 +7,10 @@
  * retryable CardProcessorError (the caller retries under the same key: the stand-in answers again, never charges twice);
  * any other 4xx → a non-retryable one.
  */
+import { isDeclineCode } from '../domain/card-on-file';
 import { z } from 'zod';
 import {
-  CardProcessorError, type CardProcessor, type CardSetup, type ChargeRequest, type ChargeResult, type DeclineCode, type RefundRequest,
+  CardProcessorError, type CardProcessor, type CardSetup, type ChargeRequest, type ChargeResult, type RefundRequest,
   type RefundResult, type SavedCard,
 } from './card-processor';
 
@@ -22,7 +23,6 @@ export interface StandinProcessorOptions {
   timeoutMs?: number;
 }
 
-const declineCodes = ['card_declined', 'insufficient_funds', 'expired_card', 'authentication_required', 'processing_error'] as const satisfies readonly DeclineCode[];
 const idSchema = z.object({ id: z.string().min(1) });
 const setupSchema = z.object({
   id: z.string().min(1),
@@ -117,7 +117,7 @@ export function createStandinProcessor(o: StandinProcessorOptions): CardProcesso
       }, request.idempotencyKey);
       if (answer.status === 402) {
         const declined = read('charge', declinedSchema, answer);
-        const code = (declineCodes as readonly string[]).includes(declined.declineCode) ? (declined.declineCode as DeclineCode) : 'card_declined';
+        const code = isDeclineCode(declined.declineCode) ? declined.declineCode : 'card_declined';
         return { status: 'declined', code, chargeRef: declined.id };
       }
       if (answer.status < 200 || answer.status > 299) throw failure('charge', answer);

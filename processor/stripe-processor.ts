@@ -14,6 +14,7 @@
  * The SDK's own retries are off unless asked: the activity retries (with the same idempotency key), one place to reason
  * about. Stripe keeps an idempotency key 24 hours: a charge's activity must give up (and a person look) well before.
  */
+import { isDeclineCode } from '../domain/card-on-file';
 import Stripe from 'stripe';
 import {
   CardProcessorError, type CardProcessor, type CardSetup, type ChargeRequest, type ChargeResult, type DeclineCode, type RefundRequest,
@@ -40,8 +41,6 @@ export function stripeEndpoint(apiBase: string): { host: string; port: number; p
   return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port ? Number(url.port) : protocol === 'https' ? 443 : 80, protocol };
 }
 
-const DECLINE_CODES: ReadonlySet<string> = new Set<DeclineCode>(['card_declined', 'insufficient_funds', 'expired_card', 'authentication_required', 'processing_error']);
-const isDeclineCode = (code: string | undefined | null): code is DeclineCode => typeof code === 'string' && DECLINE_CODES.has(code);
 
 /**
  * The port's decline code for a Stripe card error (or a PaymentIntent's last_payment_error): the issuer's reason

@@ -14,9 +14,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from './free-port';
 
 export const STRIPE_MOCK_MODULE = 'github.com/stripe/stripe-mock@latest';
 /** Any key of the test form: stripe-mock checks only its shape. */
@@ -111,18 +111,6 @@ export async function ensureStripeMock(): Promise<string> {
   );
 }
 
-/** A port free on 127.0.0.1 now (the kernel's pick). */
-export function freeLocalPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface StripeMockOptions {
   /** The binary (ensureStripeMock() unless told). */
@@ -196,7 +184,7 @@ async function startOnce(binary: string, port: number, o: StripeMockOptions): Pr
 export async function startStripeMock(o: StripeMockOptions = {}): Promise<RunningStripeMock> {
   const binary = o.binary ?? (await ensureStripeMock());
   for (let attempt = 1; ; attempt++) {
-    const port = o.port || (await freeLocalPort());
+    const port = o.port || (await freePort());
     try {
       return await startOnce(binary, port, o);
     } catch (err) {

@@ -128,8 +128,8 @@ function isFree(port: number): Promise<boolean> {
 }
 
 /** Ports for a cluster beside others (tests): each one free now, below the ephemeral range; the membership ports in 20000-29999 (smallint). */
-export async function freeClusterPorts(frontend: number): Promise<ClusterPorts> {
-  const taken = new Set<number>([frontend]);
+export async function freeClusterPorts(): Promise<ClusterPorts> {
+  const taken = new Set<number>();
   const pick = async (lo: number, hi: number) => {
     for (;;) {
       const port = lo + Math.floor(Math.random() * (hi - lo));
@@ -141,7 +141,9 @@ export async function freeClusterPorts(frontend: number): Promise<ClusterPorts> 
   };
   // Below the kernel's ephemeral range (32768-60999): a server killed and restarted on its ports (the fault tests) must
   // find them free again, and another test's listen(0) is never handed one meanwhile (it was: "address already in use").
-  const [http, history, matching, worker, metrics] = [await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000)];
+  const [frontend, http, history, matching, worker, metrics] = [
+    await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000), await pick(10_000, 20_000),
+  ];
   const [m1, m2, m3, m4] = [await pick(20_000, 30_000), await pick(20_000, 30_000), await pick(20_000, 30_000), await pick(20_000, 30_000)];
   return {
     frontend: { grpc: frontend, membership: m1, http }, history: { grpc: history, membership: m2 }, matching: { grpc: matching, membership: m3 },

@@ -1,7 +1,6 @@
 /** The API process: the HTTP server of server/app.ts (JSON API, staff pages, portal). On SIGTERM/SIGINT: readiness
  *  turns 503, the server stops accepting, in-flight requests finish (up to SHUTDOWN_GRACE_SECONDS), then connections to
  *  PostgreSQL and Temporal close. */
-import { createCardProcessor } from '../processor';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { dataConverterFor, payloadCodecFor } from '../lib/codec';
@@ -14,6 +13,10 @@ import { collectionWindowsOf } from '../workflows/starts/collection';
 import { createApp } from './app';
 import { createApiMetrics, metricsApp } from './metrics';
 import { statementsSettingsFromConfig } from '../app/statements-settings';
+import { createCardProcessor } from '../processor';
+
+/** The API's deadline for one card-processor call (see where the processor is built). */
+const API_PROCESSOR_CALL_MS = 2000;
 
 async function main() {
   const config = loadServiceConfig();
@@ -36,7 +39,9 @@ async function main() {
     db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log, isDraining: () => draining, metrics,
     webhookSecrets: { ehr: config.EHR_WEBHOOK_SECRETS, clearinghouse: config.CLEARINGHOUSE_WEBHOOK_SECRETS, sms: config.SMS_WEBHOOK_SECRETS, email: config.EMAIL_WEBHOOK_SECRETS },
     windows: collectionWindowsOf(config),
-    processor: createCardProcessor(config),
+    // A page or API request that calls the processor must answer within 5 s (an outage: 503 + Retry-After): at most two
+    // calls of 2 s each (a setup creates the customer, then the setup), whatever the worker's longer PROCESSOR_TIMEOUT.
+    processor: createCardProcessor({ ...config, PROCESSOR_TIMEOUT: Math.min(config.PROCESSOR_TIMEOUT, API_PROCESSOR_CALL_MS) }),
     statements: statementsSettingsFromConfig(config),
     temporalRequestTimeoutMs: config.TEMPORAL_REQUEST_TIMEOUT, idempotencyLeaseMs: config.IDEMPOTENCY_LEASE, apiTokenPepper: config.API_TOKEN_PEPPER,
     operatorTokens: config.PLATFORM_OPERATOR_TOKENS,

@@ -7,7 +7,8 @@
  * notifications and its own restarts, Temporal's and PostgreSQL's. Several relays (one per worker) share the work
  * (SKIP LOCKED). Delivery is at least once; receivers deduplicate by event id.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import type { Db } from '../db/connection';
 import {
   claimDueRunMessages, listenForRunMessages, markRunMessageDelivered, markRunMessageFailed, type RunMessage,
@@ -18,24 +19,33 @@ import { responsibilityChangedSignal, type ResponsibilityChange } from '../workf
 import { planChangedSignal, type PlanChanged } from '../workflows/payment-plan';
 import { cardChargeStart } from '../workflows/starts/card-charge';
 import { creditNoticeStart } from '../workflows/starts/credit-notice';
+import { notificationFallbackStart } from '../workflows/starts/notification-fallback';
+import { paymentPlanStart } from '../workflows/starts/payment-plan';
 import type { CreditNoticeInput } from '../workflows/credit-notice';
+
+/**
+ * Starts a run by its start options (they say whether a running one is kept, `USE_EXISTING`, and whether a finished one
+ * may run again); a run its reuse policy refuses to start again is delivered, not an error: it already did its work.
+ */
+async function startRun<W extends Workflow>(client: Client, start: { workflow: W; options: WorkflowStartOptions<W> }): Promise<void> {
+  await client.workflow.start(start.workflow, start.options).catch((err: unknown) => {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  });
+}
 
 /** How each message kind reaches its run. A message name the relay does not know is an error kept in the outbox. */
 const deliverers: Record<string, (client: Client, m: RunMessage, taskQueue: string) => Promise<void>> = {
   responsibilityChanged: (client, m) => client.workflow.getHandle(m.workflow_id).signal(responsibilityChangedSignal, m.payload as ResponsibilityChange),
   // A claim moved to a patient with a card on file: its charge run starts (or the one already waiting is kept).
-  startCardCharge: async (client, m, taskQueue) => {
-    const { workflow, options } = cardChargeStart(m.payload as CardChargeInput, taskQueue);
-    await client.workflow.start(workflow, options);
-  },
+  startCardCharge: (client, m, taskQueue) => startRun(client, cardChargeStart(m.payload as CardChargeInput, taskQueue)),
   // Credits went onto a new balance: the patient is told (once per claim version: a finished notice is not started again).
-  startCreditNotice: async (client, m, taskQueue) => {
-    const { workflow, options } = creditNoticeStart(m.payload as CreditNoticeInput, taskQueue);
-    await client.workflow.start(workflow, options).catch((err: unknown) => {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    });
-  },
-  // The patient objected or the authorisation was revoked: the waiting charge run wakes and finds it in the database.
+  startCreditNotice: (client, m, taskQueue) => startRun(client, creditNoticeStart(m.payload as CreditNoticeInput, taskQueue)),
+  // A payment plan was written: its run starts (kept if the API started it already; a finished plan is not run again).
+  startPaymentPlan: (client, m, taskQueue) => startRun(client, paymentPlanStart(m.payload as Parameters<typeof paymentPlanStart>[0], taskQueue)),
+  // A text or email reported failed (its webhook's transaction): its postal fallback runs once (workflows/notification-fallback.ts).
+  startNotificationFallback: (client, m, taskQueue) => startRun(client, notificationFallbackStart((m.payload as { notificationId: string }).notificationId, taskQueue)),
+  // The patient objected (the notice's link): the waiting charge run wakes and finds the objection in the database. (A
+  // revocation sends nothing: the charge re-reads the authorisation under its lock and makes no charge.)
   stopCardCharge: (client, m) => client.workflow.getHandle(m.workflow_id).signal(cardChargeStopSignal),
   // A new charge joined the patient's payment plan (join_plan): its run reads the plan again before the next charge.
   planChanged: (client, m) => client.workflow.getHandle(m.workflow_id).signal(planChangedSignal, m.payload as PlanChanged),

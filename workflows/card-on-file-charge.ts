@@ -4,8 +4,8 @@
  * will charge $X to the card ending 4242 on <date>; pay another way here"), durably waits the practice's notice period,
  * charges what is still owed (at most the cap left for the visit), applies it and sends a receipt. A decline is tried
  * again on the practice's schedule (e.g. days 0, 3, 7); then the patient is told a statement follows, and an expired
- * card opens a task. An objection (the notice's link, staff) or a revocation stops it: the `stop` signal wakes the wait
- * early, and the charge activity re-reads the database in any case, so no charge is made against either.
+ * card opens a task. An objection (the notice's link) or a revocation stops it: the charge activity re-reads the database,
+ * so no charge is made against either; an objection's `stop` signal also wakes the wait early.
  *
  * Deterministic workflow code only. No PHI in the input, the details or the result: ids, amounts, the card's last 4.
  */
@@ -26,7 +26,7 @@ export type CardChargeResult =
   | { status: 'skipped'; reason: string }
   | { status: 'not_charged'; code: DeclineCode; attempts: number };
 
-/** Wakes the run at once: the patient objected or the authorisation was revoked (the database says which). */
+/** Wakes the run at once: the patient objected (the charge activity, which re-reads the database, then charges nothing). */
 export const cardChargeStopSignal = defineSignal('stop');
 
 export const cardChargeWorkflowId = (authorisationId: string, claimId: string) => `card-charge-${authorisationId}-${claimId}`;

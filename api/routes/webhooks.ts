@@ -18,7 +18,7 @@ import { updateFailureToAppError } from '../../app/temporal-errors';
 import type { ResponseBody } from '../../contracts/operation';
 import { claimAnswerSchema, ehrAnswerSchema, emailAnswerSchema, emailEventSchema, smsAnswerSchema, smsEventSchema } from '../../contracts/webhooks';
 import { bouncedEmailOf, failedTextOf, recordEmailEvent, recordSmsEvent } from '../../app/channel-consents';
-import { startDurableFallback } from '../../app/notification-fallback';
+import { enqueueDurableFallback, startDurableFallback } from '../../app/notification-fallback';
 import { AppError, unauthorized, unavailable } from '../../lib/errors';
 import { parseBody } from '../../lib/validate';
 import { verifyWebhook } from '../../lib/webhook-signature';
@@ -155,7 +155,12 @@ export function webhookRoutes(deps: Deps): Router {
     if (secrets.length === 0) throw unauthorized('Webhook signature rejected (no SMS webhook secret is configured).');
     const event = verified(req, secrets, smsEventSchema);
     const ref = typeof req.query.ref === 'string' ? req.query.ref : undefined;
-    await handle('sms', req, res, event.eventId, event.type, async (trx) => accepted(smsAnswerSchema, await recordSmsEvent(trx, event, ref)), {
+    await handle('sms', req, res, event.eventId, event.type, async (trx) => {
+      const answer = await recordSmsEvent(trx, event, ref);
+      const failed = await failedTextOf(trx, event, ref);
+      if (failed) await enqueueDurableFallback(trx, failed);
+      return accepted(smsAnswerSchema, answer);
+    }, {
       inTransaction: true,
       // A text reported undelivered or failed: its postal fallback, durably in the worker (workflows/notification-fallback.ts).
       afterCommit: async () => {
@@ -171,7 +176,11 @@ export function webhookRoutes(deps: Deps): Router {
     const secrets = deps.secrets.email ?? [];
     if (secrets.length === 0) throw unauthorized('Webhook signature rejected (no email webhook secret is configured).');
     const event = verified(req, secrets, emailEventSchema);
-    await handle('email', req, res, event.eventId, event.type, async (trx) => accepted(emailAnswerSchema, (await recordEmailEvent(trx, event)).answer), {
+    await handle('email', req, res, event.eventId, event.type, async (trx) => {
+      const { answer, failedId } = await recordEmailEvent(trx, event);
+      if (failedId) await enqueueDurableFallback(trx, failedId);
+      return accepted(emailAnswerSchema, answer);
+    }, {
       inTransaction: true,
       afterCommit: async () => {
         const bounced = await bouncedEmailOf(deps.db, event);

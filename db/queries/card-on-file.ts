@@ -11,18 +11,12 @@ import { LedgerRuleError, RowNotFound } from '../errors';
 import type { AuthorisationScope, DeclineCode } from '../../domain/card-on-file';
 import type { NotificationChannel } from '../../domain/notices';
 import type { Cents } from '../../domain/money';
+import type { CardProcessor, SavedCard } from '../../processor/card-processor';
 import { writeAudit } from './audit';
-import { applyToClaim, CLAIM_APPLIED, openManualTask, PAYMENT_APPLIED, PAYMENT_REFUNDED, recordPayment } from './ledger';
+import { applyToClaim, CLAIM_APPLIED, openManualTask, PAYMENT_APPLIED, PAYMENT_REFUNDED, paymentState, recordPayment } from './ledger';
 
-export interface CardDetails {
-  processor: 'standin' | 'stripe';
-  customerRef: string;
-  paymentMethodRef: string;
-  brand: string;
-  last4: string;
-  expMonth: number;
-  expYear: number;
-}
+/** A saved card as stored: the processor's tokens and display details (processor/card-processor.ts), and which processor. */
+export type CardDetails = SavedCard & { processor: CardProcessor['name'] };
 
 export interface AuthorisationRow {
   id: string;
@@ -271,8 +265,7 @@ export async function completeCharge(db: Db, input: {
   return inTransaction(db, async (trx) => {
     const current = await trx('card_charges').where({ id: input.charge.id }).forUpdate().first<ChargeRow>();
     if (current.state === 'succeeded') {
-      const applied = await trx('payment_applications').where({ payment_id: current.payment_id! }).sum<{ sum: string | null }[]>('amount_cents as sum');
-      return { paymentId: current.payment_id!, appliedCents: Number(applied[0]?.sum ?? 0) };
+      return { paymentId: current.payment_id!, appliedCents: (await paymentState(trx, current.payment_id!)).appliedCents };
     }
     const { paymentId } = await recordPayment(trx, {
       practiceId: input.practiceId, patientId: input.patientId, collectionId: null, visitId: current.visit_id, externalId: input.chargeRef,

@@ -70,7 +70,7 @@ function requireText(value: unknown, field: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Sums and locks
 
-export const STANDING = 'not exists (select 1 from application_reversals r where r.application_id = a.id)';
+const STANDING = 'not exists (select 1 from application_reversals r where r.application_id = a.id)';
 
 /** SQL for a payment's standing applications and its refunds (`p` is the payment), and a claim's standing applications (`c`). */
 export const PAYMENT_APPLIED = `(select coalesce(sum(a.amount_cents), 0) from payment_applications a where a.payment_id = p.id and ${STANDING})`;

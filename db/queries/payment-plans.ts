@@ -15,6 +15,7 @@ import type { LocalDate } from '../../domain/dates';
 import type { Cents } from '../../domain/money';
 import { nextDueAfter, spreadNewCharge, type InstallmentState, type NewChargesPolicy, type PlanInterval, type PlanStatus, type ScheduledInstallment } from '../../domain/payment-plans';
 import { writeAudit } from './audit';
+import { enqueueRunMessage } from './run-messages';
 import { applyToClaim, lockPayment, openManualTask, paymentState, recordPayment } from './ledger';
 import { lockPatientClaimStates } from './statements';
 
@@ -158,7 +159,7 @@ export interface NewPlan {
   installments: ScheduledInstallment[];
 }
 
-/** Writes the plan and its schedule (audited), or answers the patient's live plan when there is one already. */
+/** Writes the plan, its schedule and the message that starts its run (audited), or answers the patient's live plan when there is one already. */
 export async function createPlan(db: Db, p: NewPlan): Promise<{ plan: PlanRow; created: boolean }> {
   return inTransaction(db, async (trx) => {
     // Serialise creations for one patient: the partial unique index would refuse the second anyway.
@@ -191,6 +192,12 @@ export async function createPlan(db: Db, p: NewPlan): Promise<{ plan: PlanRow; c
         planId: p.id, authorisationId: p.authorisationId, totalCents: p.totalCents, installmentCents: p.installmentCents, installments: p.installments.length,
         interval: p.interval, firstDueDate: p.firstDueDate, createdVia: p.createdVia, claimIds: covered.map((c) => c.claim_id),
       },
+    });
+    // Its run starts from the outbox too (worker/outbox-relay.ts `startPaymentPlan`), in this transaction: the API also
+    // starts it at once, but a plan whose start answered 503 and was never retried still gets its run.
+    await enqueueRunMessage(trx, {
+      key: `payment-plan-start:${p.id}`, workflowId: p.workflowId, message: 'startPaymentPlan',
+      payload: { planId: p.id, practiceId: p.practiceId, totalCents: p.totalCents, installments: p.installments.length, interval: p.interval },
     });
     return { plan: (await planById(trx, p.id))!, created: true };
   });
@@ -419,11 +426,6 @@ async function openPatientClaims(db: Db, patientId: string): Promise<{ id: strin
 /** SQL: claim `c` is covered by a live (active or paused) plan. */
 export const CLAIM_IN_LIVE_PLAN = `exists (select 1 from payment_plan_claims pc join payment_plans pp on pp.id = pc.plan_id
   where pc.claim_id = c.id and pp.status in ('active', 'paused'))`;
-
-/** The claims a plan covers, with what each brought in. */
-export async function claimsOfPlan(db: Db, planId: string): Promise<{ claim_id: string; covered_cents: number; joined_via: 'created' | 'new_charge' }[]> {
-  return db('payment_plan_claims').where({ plan_id: planId }).orderBy('created_at').select('claim_id', 'covered_cents', 'joined_via');
-}
 
 /**
  * Why a card-on-file charge must leave this claim alone: it is in the patient's live plan, or it is the patient's and

@@ -187,6 +187,10 @@ describe('card on file charged after adjudication', () => {
     expect(done.text).toContain('Your card will not be charged');
     // The waiting run is woken at once (not after the 30 s notice period) and charges nothing.
     await expect(resultOf(a.authorisationId, claimId)).resolves.toEqual({ status: 'skipped', reason: 'objected' });
+    // Woken by the stop signal: the 30 s notice timer never fired.
+    const events = (await stack.client.workflow.getHandle(cardChargeWorkflowId(a.authorisationId, claimId)).fetchHistory()).events ?? [];
+    expect(events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'stop')).toBe(true);
+    expect(events.some((e) => e.timerFiredEventAttributes)).toBe(false);
     recordHistory(cardChargeWorkflowId(a.authorisationId, claimId), 'card-charge-objected');
     expect(await chargesOf(a.authorisationId)).toHaveLength(0);
     expect((await request(app).get(`${link.pathname}x`)).status).toBe(404);

@@ -24,6 +24,7 @@ import { createLogger } from '../../lib/logger';
 import { signWebhook } from '../../lib/webhook-signature';
 import { startLocalSmtp, type LocalSmtp } from '../../mail/local-smtp';
 import { setConsent } from '../../db/queries/consents';
+import { recordHistory } from '../support/history';
 import { notificationFallbackWorkflowId } from '../../workflows/starts/notification-fallback';
 import { TEST_DATA_CONVERTER } from '../support/codec';
 import { eventually, seedScenario } from '../support/fixtures';
@@ -146,6 +147,7 @@ describe('delivery failures fall back to postal mail, durably', () => {
     const run = await stack.client.workflow.getHandle(notificationFallbackWorkflowId(text.id)).describe();
     expect(run.type).toBe('notificationFallback');
     await stack.client.workflow.getHandle(notificationFallbackWorkflowId(text.id)).result();
+    recordHistory(notificationFallbackWorkflowId(text.id), 'notification-fallback');
     const [fallback] = await fallbackRowsOf(text.id);
     expect(fallback).toMatchObject({ channel: 'mail', state: 'sent', business_key: `${text.business_key}:fallback:mail`, provider_ref: letter.letterId });
 

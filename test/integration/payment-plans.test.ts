@@ -18,6 +18,7 @@ import { remit } from '../support/copay-driver';
 import { TEST_DATA_CONVERTER } from '../support/codec';
 import { eventually, seedScenario, type Scenario } from '../support/fixtures';
 import { freePort } from '../support/global-setup';
+import { recordHistory } from '../support/history';
 import { useTestStack } from '../support/harness';
 
 /** The stand-in's development token (ehr/standin/app.ts default), which the harness's stand-in uses. */
@@ -147,6 +148,7 @@ describe('payment plans', () => {
     expect(await handleOf(planId).query(planStatusQuery)).toMatchObject({ status: 'active', next: { sequence: 1, position: 1, count: 3, amountCents: 4000 } });
 
     await expect(resultOf(planId)).resolves.toEqual({ status: 'completed', paidCents: 12_000, installmentsPaid: 3 });
+    recordHistory(paymentPlanWorkflowId(planId), 'payment-plan-completed');
     expect(chargesAt(planId)).toHaveLength(3);
     const rows = await installments(planId);
     expect(rows.map((r) => [r.state, r.business_key])).toEqual([1, 2, 3].map((n) => ['paid', `plan:${planId}:installment:${n}:a0`]));
@@ -183,6 +185,7 @@ describe('payment plans', () => {
     // Continued as new after 3 installments: the last run is not the first, and it started from the carried state.
     const last = await handleOf(planId).describe();
     expect(last.runId).not.toBe(firstRun);
+    recordHistory(paymentPlanWorkflowId(planId), 'payment-plan-skipped-continued'); // the run after continue-as-new
     const history = await handleOf(planId).fetchHistory();
     expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
     const audit = await stack.db('audit_log').where({ entity_id: planId, action: 'payment_plan.installment_skipped' });
@@ -205,7 +208,7 @@ describe('payment plans', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
     await expect(resultOf(planId)).resolves.toMatchObject({ status: 'cancelled', installmentsPaid: 1, paidCents: 4000 });
-    await new Promise((r) => setTimeout(r, 4000));
+    recordHistory(paymentPlanWorkflowId(planId), 'payment-plan-paused-resumed-cancelled');
     expect(chargesAt(planId)).toHaveLength(1);
     expect((await act(s, planId, 'resume')).status).toBe(409);
     const actions = (await stack.db('audit_log').where({ entity_id: planId }).orderBy('id')).map((a) => a.action);
@@ -217,6 +220,7 @@ describe('payment plans', () => {
     const auth = await authorise(s, CARDS.declined);
     const planId = (await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 2 })).body.planId as string;
     await expect(resultOf(planId)).resolves.toEqual({ status: 'defaulted', paidCents: 0, installmentsPaid: 0 });
+    recordHistory(paymentPlanWorkflowId(planId), 'payment-plan-defaulted');
     // Two attempts (0 and 1 second) per installment, two installments failed (the practice's default N = 2).
     const charges = await stack.db('payment_plan_charges').where({ plan_id: planId }).orderBy(['sequence', 'attempt']);
     expect(charges.map((c) => [c.sequence, c.attempt, c.state, c.decline_code])).toEqual([

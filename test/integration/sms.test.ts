@@ -61,6 +61,7 @@ describe('text messages and consent', () => {
   let running: Promise<void> | undefined;
   let connection: NativeConnection | undefined;
   let textNotifier: Notifier;
+  let emailNotifier: Notifier;
   const sentEmails: { to: string; headers: Record<string, string>; text: string }[] = [];
 
   beforeAll(async () => {
@@ -84,7 +85,7 @@ describe('text messages and consent', () => {
         return Promise.resolve({ messageId: 'x' });
       },
     } as unknown as Transporter;
-    const email = createSmtpNotifier({ db: stack.db, transport, from: TEST_MAIL_FROM, payLinks: TEST_PAY_LINKS, publicBaseUrl: apiUrl });
+    const email = (emailNotifier = createSmtpNotifier({ db: stack.db, transport, from: TEST_MAIL_FROM, payLinks: TEST_PAY_LINKS, publicBaseUrl: apiUrl }));
     const shared = sharedStack();
     connection = await NativeConnection.connect({ address: shared.temporalAddress });
     worker = await createWorker({
@@ -215,12 +216,16 @@ describe('text messages and consent', () => {
     await rowWhen(statement.statementId, (r) => r.state === 'suppressed', 'the text suppressed');
     const sent = await eventually(() => Promise.resolve(sentEmails.find((m) => m.to === address)), 30_000, 'the email instead');
     expect(sent.text).toContain('/portal');
-    const emails = await stack.db('notification_outbox').where({ statement_id: statement.statementId, channel: 'email' }).select('business_key', 'state');
+    // The transport has the message before the row is marked sent: wait for the mark.
+    const emails = await eventually(async () => {
+      const rows = await stack.db('notification_outbox').where({ statement_id: statement.statementId, channel: 'email' }).select('business_key', 'state');
+      return rows.every((r) => r.state === 'sent') ? rows : undefined;
+    }, 30_000, 'the email marked sent');
     expect(emails).toEqual([{ business_key: `statement:${statement.statementId}:statement:0:email`, state: 'sent' }]);
     expect(textsTo(to)).toHaveLength(0);
-    // The same round again (a retried activity): nothing more.
+    // The same round again (a retried activity), with the real email adapter: nothing more is handed over.
     const text = await textRow(statement.statementId);
-    await createChannelNotifier(stack.db, {}).send({
+    await createChannelNotifier(stack.db, { email: emailNotifier }).send({
       channel: 'text', kind: 'statement', sequence: 0, practiceId: s.practiceId, patientId: s.patientId, statementId: statement.statementId,
       recipient: to, subject: null, body: text.body, businessKey: text.business_key,
     });

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { CardProcessorError } from '../../processor/card-processor';
 import { createStripeProcessor } from '../../processor/stripe-processor';
-import { freeLocalPort } from '../../scripts/stripe-mock';
+import { freePort } from '../support/global-setup';
 import { STRIPE_MOCK_KEY, useStripeMock } from '../support/stripe-mock';
 
 const card = { customerRef: 'cus_patient1', paymentMethodRef: 'pm_card1' };
@@ -108,7 +108,7 @@ describe('Stripe adapter against stripe-mock', () => {
     expect(outage).toBeInstanceOf(CardProcessorError);
     expect(outage).toMatchObject({ retryable: true, httpStatus: 503 });
 
-    const closed = createStripeProcessor({ secretKey: STRIPE_MOCK_KEY, apiBase: `http://127.0.0.1:${await freeLocalPort()}`, timeoutMs: 5000 });
+    const closed = createStripeProcessor({ secretKey: STRIPE_MOCK_KEY, apiBase: `http://127.0.0.1:${await freePort()}`, timeoutMs: 5000 });
     const unreachable = await closed.charge({ card, amountCents: 4500, idempotencyKey: `k-${randomUUID()}`, description: 'x' }).catch((e: unknown) => e);
     expect(unreachable).toBeInstanceOf(CardProcessorError);
     expect(unreachable).toMatchObject({ retryable: true });

@@ -4,7 +4,6 @@
  * it never collides with a local stack running on the same machine.
  */
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDb } from '../../db/connection';
@@ -14,18 +13,10 @@ import { ensureTemporalCli } from '../../scripts/temporal-cli';
 import { startDevServer } from '../../scripts/temporal-server';
 import { buildWorkflowBundle } from '../../worker/bundle';
 import { TEMPLATE_DB, type SharedStack } from './shared-stack';
+import { freePort } from '../../scripts/free-port';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** The one picker of a free port (scripts/free-port.ts), for this file's importers. */
+export { freePort };
 
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'payflow-test-'));

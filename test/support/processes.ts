@@ -321,8 +321,9 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
         // Its persistence and visibility in databases of their own on the shared PostgreSQL, as an operator would.
         const admin = new URL(shared.pgAdminUrl);
         const suffix = randomUUID().slice(0, 8);
+        const clusterPorts = await freeClusterPorts(); // all below the ephemeral range: restarted on them, it finds them free
         clusterOptions = {
-          binaries: await temporalServerBinaries(), cliPath: shared.temporalCliPath, frontendPort: temporalPort, ports: await freeClusterPorts(temporalPort),
+          binaries: await temporalServerBinaries(), cliPath: shared.temporalCliPath, frontendPort: clusterPorts.frontend.grpc, ports: clusterPorts,
           postgres: { host: admin.hostname, port: Number(admin.port), user: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password) },
           databases: { persistence: `temporal_${suffix}`, visibility: `temporal_visibility_${suffix}` }, dir: join(dir, 'temporal'), logFile: join(dir, 'temporal.log'),
         };

@@ -50,9 +50,12 @@ describe('card on file', () => {
   });
 
   it('a card is expired after its expiry month; keys are per authorisation, claim version and attempt', () => {
-    expect(cardExpired({ expMonth: 11, expYear: 2026 }, NOW)).toBe(false);
-    expect(cardExpired({ expMonth: 10, expYear: 2026 }, NOW)).toBe(true);
-    expect(cardExpired({ expMonth: 1, expYear: 2027 }, NOW)).toBe(false);
+    expect(cardExpired({ expMonth: 11, expYear: 2026 }, NOW, 'UTC')).toBe(false);
+    expect(cardExpired({ expMonth: 10, expYear: 2026 }, NOW, 'UTC')).toBe(true);
+    expect(cardExpired({ expMonth: 1, expYear: 2027 }, NOW, 'UTC')).toBe(false);
+    // 17:00 on Nov 30 in Los Angeles is 01:00 on Dec 1 in UTC: a card expiring 11/2026 is still good there.
+    expect(cardExpired({ expMonth: 11, expYear: 2026 }, new Date('2026-12-01T01:00:00Z'), 'America/Los_Angeles')).toBe(false);
+    expect(cardExpired({ expMonth: 11, expYear: 2026 }, new Date('2026-12-01T01:00:00Z'), 'UTC')).toBe(true);
     expect(cardChargeKey('a1', 'c1', 4, 0)).toBe('card-charge:a1:c1:v4:a0');
   });
 

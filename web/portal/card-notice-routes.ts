@@ -10,24 +10,13 @@ import express, { Router, type Request, type Response } from 'express';
 import { objectToCardCharge } from '../../app/card-on-file';
 import type { PortalPaymentDeps } from '../../app/portal-payments';
 import { verifyCardObjectionToken } from '../../lib/card-objection-link';
-import { html } from '../../lib/html';
-import { layout } from './layout';
-import { messagePage } from './pages';
+import { cardNoticePage, messagePage } from './pages';
+import { sendPage } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 });
 
-function send(res: Response, status: number, body: string): void {
-  res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).send(body);
-}
-
-export function cardNoticePage(action: string): string {
-  return layout({ title: 'Pay another way' }, html`<h1>Pay another way?</h1>
-<p class="lead">We will not charge your card on file for this visit. You will receive a statement, and you can pay it online, by mail or at the front desk.</p>
-<form method="post" action="${action}">
-<button type="submit">Don't charge my card</button>
-</form>
-<p class="small">Changed your mind? Close this page: nothing changes until you press the button, and your card will be charged as the notice said.</p>`);
-}
+/** Reached by a signed link: the link goes to no one else as a Referer. */
+const send = (res: Response, status: number, body: string) => sendPage(res, status, body, { 'Referrer-Policy': 'no-referrer' });
 
 const DONE = messagePage('Your card will not be charged', 'We will not charge your card on file for this visit. A statement will follow.', { href: '/portal', text: 'Pay your bill online' });
 const ALREADY = messagePage('Your card was already charged', 'The charge was made before we received your request. Call the billing office if you would like it refunded.', { href: '/portal', text: 'Go to the portal' });

@@ -12,13 +12,11 @@ import type { PortalPaymentDeps } from '../../app/portal-payments';
 import { AppError } from '../../lib/errors';
 import { messagePage } from './pages';
 import { cardOnFilePage } from './pages/card-on-file';
-import { seeOther, sessionCsrfValid, signedInOrRedirect } from './security';
+import { seeOther, sendPage, sessionCsrfValid, signedInOrRedirect } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
 
-function send(res: Response, status: number, body: string): void {
-  res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).send(body);
-}
+const send = (res: Response, status: number, body: string) => sendPage(res, status, body);
 
 export function cardOnFileRoutes(deps: PortalPaymentDeps): Router {
   const router = Router();

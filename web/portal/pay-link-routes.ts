@@ -16,13 +16,12 @@ import { checkPayLink, signInWithPayLink } from '../../app/pay-links';
 import type { PortalPaymentDeps } from '../../app/portal-payments';
 import { clientAddress } from '../../http/client-address';
 import { messagePage, payLinkPage } from './pages';
-import { csrfOf, csrfValid, ensureCsrf, normaliseDateOfBirth, sessionCookieOf, startSession } from './security';
+import { csrfOf, csrfValid, ensureCsrf, normaliseDateOfBirth, sendPage, sessionCookieOf, startSession } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 });
 
-function send(res: Response, status: number, body: string): void {
-  res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).send(body);
-}
+/** Reached by a signed link: the link goes to no one else as a Referer. */
+const send = (res: Response, status: number, body: string) => sendPage(res, status, body, { 'Referrer-Policy': 'no-referrer' });
 
 type LinkCheck = { ok: true; linkId: string; statementId: string } | { ok: false; status: 404 | 410; page: string };
 

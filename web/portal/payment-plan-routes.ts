@@ -16,13 +16,11 @@ import { AppError } from '../../lib/errors';
 import type { FieldError } from './layout';
 import { messagePage } from './pages';
 import { paymentPlanPage, type PlanFormValues } from './pages/payment-plan';
-import { seeOther, sessionCsrfValid, signedInOrRedirect, type SignedIn } from './security';
+import { seeOther, sendPage, sessionCsrfValid, type SignedIn, signedInOrRedirect } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
 
-function send(res: Response, status: number, body: string): void {
-  res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).send(body);
-}
+const send = (res: Response, status: number, body: string) => sendPage(res, status, body);
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 /** The words of the API's reasons for the patient ("installmentCents makes installments of …"). */
 const FIELD_WORDS: Record<string, string> = {

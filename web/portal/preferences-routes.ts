@@ -13,13 +13,11 @@ import { mayUseChannel } from '../../domain/channel-consent';
 import type { FieldError } from './layout';
 import { messagePage } from './pages';
 import { preferencesPage, type PreferencesPageModel } from './pages/preferences';
-import { seeOther, sessionCsrfValid, signedInOrRedirect, type SignedIn } from './security';
+import { seeOther, sendPage, sessionCsrfValid, type SignedIn, signedInOrRedirect } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
 
-function send(res: Response, status: number, body: string): void {
-  res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).send(body);
-}
+const send = (res: Response, status: number, body: string) => sendPage(res, status, body);
 const field = (body: unknown, name: string): string | undefined => {
   const v = (body as Record<string, unknown> | undefined)?.[name];
   return typeof v === 'string' ? v : undefined;

@@ -107,8 +107,6 @@ export async function readSession(deps: PortalDeps, req: Request): Promise<Signe
   return (await portalSessionOf(deps, token)) ?? 'expired';
 }
 
-// ── what the patient typed ──
-/** Account ids as typed: case, spaces and dashes do not matter, and the misreadable I, L, O read as 1, 1, 0. */
 /** A 303 to `location`, never cached (the portal's redirects after a form or a missing session). */
 export const seeOther = (res: Response, location: string) => res.status(303).set('Cache-Control', 'no-store').location(location).end();
 
@@ -124,6 +122,13 @@ export async function signedInOrRedirect(deps: PortalDeps & { settings: Statemen
   return undefined;
 }
 
+/** An HTML page with its status, never cached (the portal's pages answer with it); `headers`: e.g. a page reached by a signed link sends no Referer on. */
+export function sendPage(res: Response, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...headers }).send(body);
+}
+
+// ── what the patient typed ──
+/** Account ids as typed: case, spaces and dashes do not matter, and the misreadable I, L, O read as 1, 1, 0. */
 export function normaliseAccountId(text: string): string {
   return text.toUpperCase().replace(/[\s-]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
 }

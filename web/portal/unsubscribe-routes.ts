@@ -13,12 +13,12 @@ import type { PortalPaymentDeps } from '../../app/portal-payments';
 import { html } from '../../lib/html';
 import { layout } from './layout';
 import { messagePage } from './pages';
+import { sendPage } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 });
 
-function send(res: Response, status: number, body: string): void {
-  res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }).send(body);
-}
+/** Reached by a signed link: the link goes to no one else as a Referer. */
+const send = (res: Response, status: number, body: string) => sendPage(res, status, body, { 'Referrer-Policy': 'no-referrer' });
 
 export function unsubscribePage(action: string): string {
   return layout({ title: 'Unsubscribe from email' }, html`<h1>Stop billing email?</h1>

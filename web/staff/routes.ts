@@ -128,6 +128,17 @@ const DONE_NOTICES: Record<string, Notice> = {
   'refund-sent': { kind: 'ok', title: 'The refund request is on its way to the EHR' },
 };
 
+/** What the patient page says after a change made on it (`?done=`). */
+const PATIENT_DONE_NOTICES: Record<string, Notice> = {
+  consent: { kind: 'ok', title: 'Consent changed', text: 'The change is recorded and audited; the next message follows it.' },
+  'card-authorised': { kind: 'ok', title: 'Card on file authorised', text: 'After the insurance has paid, what the patient owes is charged to it, up to the cap, after a notice.', focus: true },
+  'card-revoked': { kind: 'ok', title: 'Card authorisation revoked', text: 'No charge is made under it from now on, even one already announced.', focus: true },
+  'plan-skip': { kind: 'ok', title: 'Installment skipped', text: 'The next installment moves to the end of the plan.', focus: true },
+  'plan-pause': { kind: 'ok', title: 'Payment plan paused', text: 'Nothing is charged until it is resumed.', focus: true },
+  'plan-resume': { kind: 'ok', title: 'Payment plan resumed', text: 'An installment that fell due meanwhile is charged now.', focus: true },
+  'plan-cancel': { kind: 'ok', title: 'Payment plan cancelled', text: 'What is left goes on the statements.', focus: true },
+};
+
 export function staffPages(deps: StaffPageDeps): Router {
   const router = Router();
   // A form post with no body, or with one that is not a form (multipart, text), leaves req.body undefined: read as an
@@ -305,9 +316,8 @@ export function staffPages(deps: StaffPageDeps): Router {
   }
 
   router.get('/staff/patients/:patientId', async (req, res) => {
-    const done = str(req.query.done) === 'consent' ? { notice: { kind: 'ok', title: 'Consent changed', text: 'The change is recorded and audited; the next message follows it.' } satisfies Notice }
-      : str(req.query.done) === 'card-authorised' ? { notice: { kind: 'ok', title: 'Card on file authorised', text: 'After the insurance has paid, what the patient owes is charged to it, up to the cap, after a notice.', focus: true } satisfies Notice }
-        : str(req.query.done) === 'card-revoked' ? { notice: { kind: 'ok', title: 'Card authorisation revoked', text: 'No charge is made under it from now on, even one already announced.', focus: true } satisfies Notice } : {};
+    const notice = PATIENT_DONE_NOTICES[str(req.query.done) ?? ''];
+    const done = notice ? { notice } : {};
     await renderPatient(req, res, 200, idParam(req.params.patientId, 'patient'), done);
   });
 

@@ -8,6 +8,7 @@ export { statementPage, type StatementPageModel } from './statement';
 export { receiptPage, type ReceiptModel } from './receipt';
 export { messagePage } from './message';
 export { payLinkPage } from './pay-link';
+export { cardNoticePage } from './card-notice';
 export { printableStatementPage, type PrintableStatement } from './printable-statement';
 export { formatDate, formatInstant } from '../../format';
 export type { PortalLine } from '../lines';

@@ -13,9 +13,8 @@ import { html, htmlDocument, type Interpolation, type SafeHtml } from '../../../
 import { numTd, th } from '../../table';
 import { ariaInvalid, csrfField, dollarsInput, formatDate, formatInstant, money, notice, page, type Notice, type PageContext } from '../layout';
 
-export const CHANNEL_WORDS = { email: 'email', text: 'text message', mail: 'postal mail' } as const;
+const CHANNEL_WORDS = { email: 'email', text: 'text message', mail: 'postal mail' } as const;
 
-const cardWords = cardName;
 const expiry = (c: { expMonth: number; expYear: number }) => `${String(c.expMonth).padStart(2, '0')}/${c.expYear}`;
 
 /** The superbill's button: starts a setup (POST, CSRF), then on to the processor's card-entry page. */
@@ -103,12 +102,12 @@ ${notice(o.notice)}`;
     ? choice('scope', 'visit', html`<strong>This visit</strong> what the patient owes for the visit of ${formatDate(o.visit.dateOfService)}`, scope === 'visit')
     : '';
   const agreement = html`The patient agrees to be charged, after the insurance has paid, what they owe up to the cap per visit
-on the card ${cardWords(o.card)}, after a notice by the channel chosen, and knows they can pay another way from the notice or revoke this at any time.`;
+on the card ${cardName(o.card)}, after a notice by the channel chosen, and knows they can pay another way from the notice or revoke this at any time.`;
   const failed = capError || scopeError || channelError || agreedError;
   return page({ title: `${failed ? 'Error: ' : ''}Authorise the card on file`, section: 'patients', ctx }, html`${head}
 <section class="card" aria-labelledby="authorise-h"><h2 id="authorise-h">The card</h2>
 <dl class="facts">
-<dt>Card</dt><dd id="saved-card">${cardWords(o.card)}</dd>
+<dt>Card</dt><dd id="saved-card">${cardName(o.card)}</dd>
 <dt>Expires</dt><dd>${expiry(o.card)}</dd>
 </dl>
 <form method="post" action="/staff/patients/${o.patient.patientId}/card-on-file" novalidate aria-labelledby="authorise-form-h">
@@ -156,10 +155,10 @@ export function cardsOnFileSection(ctx: PageContext, patientId: string, cards: A
     const status = html`<span class="badge ${STATUS_CLASS[a.status]}">${a.status}</span>${revokedAt}`;
     const revoke = a.status === 'active'
       ? html`<form method="post" action="/staff/patients/${patientId}/card-authorisations/${a.authorisationId}/revoke" class="inline">
-${csrfField(ctx)}<button type="submit" class="secondary">Revoke<span class="visually-hidden"> the ${cardWords(a.card)}</span></button></form>`
+${csrfField(ctx)}<button type="submit" class="secondary">Revoke<span class="visually-hidden"> the ${cardName(a.card)}</span></button></form>`
       : '';
     return html`<tr data-authorisation="${a.authorisationId}">
-<td>${cardWords(a.card)} <span class="muted small">exp. ${expiry(a.card)}</span></td>${numTd(money(a.capCents))}
+<td>${cardName(a.card)} <span class="muted small">exp. ${expiry(a.card)}</span></td>${numTd(money(a.capCents))}
 <td>${scopeCell}</td><td>${CHANNEL_WORDS[a.noticeChannel]}</td><td>${status}</td>${numTd(money(a.chargedCents))}<td>${revoke}</td></tr>`;
   });
   return html`<section class="card" aria-labelledby="cards-h"><h2 id="cards-h">Cards on file</h2>
