@@ -193,8 +193,8 @@ export async function actOnPaymentPlan(deps: PaymentPlanDeps, staff: Staff, plan
 
 // ── the portal (a signed-in patient, within the practice's limits) ───────────────────────────────────────────────
 
-/** What the portal's plan page shows: the patient's live plan, or what they may set up (their yearly cards, the limits, the balance). */
-export async function portalPlanOf(deps: Pick<PaymentPlanDeps, 'db'>, patientId: string) {
+/** What a plan page shows (the portal's, the staff patient page's): the patient's live plan, or what they may set up (their yearly cards, the limits, the balance). */
+export async function planSetupOf(deps: Pick<PaymentPlanDeps, 'db'>, patientId: string) {
   const { practiceId } = await practiceOfPatient(deps.db, patientId);
   const settings = await practicePlanSettings(deps.db, practiceId);
   const live = await livePlanOfPatient(deps.db, patientId);
@@ -207,6 +207,8 @@ export async function portalPlanOf(deps: Pick<PaymentPlanDeps, 'db'>, patientId:
     cards: cards.map((c) => ({ authorisationId: c.id, brand: c.brand, last4: c.last4, validUntil: c.valid_until.toISOString() })),
   };
 }
+
+export type PlanSetup = Awaited<ReturnType<typeof planSetupOf>>;
 
 /**
  * The signed-in patient sets up their own plan (created via 'portal', audited as `patient:<id>`): monthly, on one of

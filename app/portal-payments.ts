@@ -14,7 +14,7 @@ import { AppError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { signPaymentLink, verifyPaymentLink, withPaymentLink } from '../lib/payment-link';
 import { registerPaymentUpdate } from '../workflows/statement-messages';
-import { ensureStatementRun, portalLines, statementReasons } from './statements';
+import { ensureStatementRun, planNoteFor, portalLines, statementReasons } from './statements';
 import type { StatementsSettings } from './statements-settings';
 import { updateFailureToAppError } from './temporal-errors';
 
@@ -42,7 +42,7 @@ export async function portalStatementView(deps: Pick<PortalPaymentDeps, 'db'>, s
   return {
     firstName: doc.patient.firstName, practiceName: doc.practice.name, statementDate: doc.statement.statement_date, status: doc.statement.status,
     lines: portalLines(doc, await statementCurrentBalances(deps.db, doc.statement), await statementReasons(deps.db, doc)), totalCents: doc.due.totalCents, paidCents: doc.due.paidCents,
-    dueCents: doc.due.dueCents, paymentPageUrl: doc.practice.paymentPageUrl,
+    dueCents: doc.due.dueCents, paymentPageUrl: doc.practice.paymentPageUrl, planNote: await planNoteFor(deps.db, doc.statement),
   };
 }
 

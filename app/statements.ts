@@ -16,7 +16,9 @@ import {
   generateStatement, getStatement, listStatements, portalStatementOf, statementCurrentBalances, statementDocument, statementPayments,
   type StatementDocument, type StatementRow, type StatementStatus,
 } from '../db/queries/statements';
+import { planNoteOf } from '../db/queries/payment-plans';
 import { localDateOf } from '../domain/dates';
+import { planNoteText } from '../domain/payment-plans';
 import type { Cents } from '../domain/money';
 import { owedLinesOfStored, owedLineWords, type OwedLine } from '../domain/remittance-reasons';
 import { statementCycle } from '../domain/statements';
@@ -190,20 +192,32 @@ export async function statementFor(deps: Pick<StatementDeps, 'db'>, staff: Staff
   return statementDetail(deps.db, doc);
 }
 
-/** The printable statement's content (the page is web/'s printableStatementPage). */
+/** The printed statement's content: the printable page (web/'s printableStatementPage) and the PDF (mail/statement-pdf.ts). */
 export interface PrintableStatement {
   practiceName: string; patientName: string; accountId: string; statementDate: string; lines: ReturnType<typeof portalLines>;
   totalCents: Cents; paidCents: Cents; dueCents: Cents; portalUrl: string;
+  /** The line about the patient's live payment plan, whose claims the statement leaves out (planNoteText). */
+  planNote?: string;
 }
 
-async function printable(deps: Pick<StatementDeps, 'db' | 'settings'>, doc: StatementDocument): Promise<PrintableStatement> {
+/** The statement's line about the patient's live payment plan, if any (read now: the plan is charged apart from the statement). */
+export async function planNoteFor(db: Db, statement: StatementRow): Promise<string | undefined> {
+  const note = await planNoteOf(db, statement);
+  return note && planNoteText(note);
+}
+
+/** The statement as printed (page, PDF, letter): its lines as they stand today, why, the totals and the plan's line. */
+export async function printableOf(db: Db, doc: StatementDocument, portalUrl: string): Promise<PrintableStatement> {
+  const planNote = await planNoteFor(db, doc.statement);
   return {
     practiceName: doc.practice.name, patientName: `${doc.patient.firstName} ${doc.patient.lastName}`, accountId: doc.patient.accountId,
     statementDate: doc.statement.statement_date,
-    lines: portalLines(doc, await statementCurrentBalances(deps.db, doc.statement), await statementReasons(deps.db, doc)), totalCents: doc.due.totalCents,
-    paidCents: doc.due.paidCents, dueCents: doc.due.dueCents, portalUrl: portalUrlOf(deps.settings.publicBaseUrl),
+    lines: portalLines(doc, await statementCurrentBalances(db, doc.statement), await statementReasons(db, doc)), totalCents: doc.due.totalCents,
+    paidCents: doc.due.paidCents, dueCents: doc.due.dueCents, portalUrl, ...(planNote ? { planNote } : {}),
   };
 }
+
+const printable = (deps: Pick<StatementDeps, 'db' | 'settings'>, doc: StatementDocument) => printableOf(deps.db, doc, portalUrlOf(deps.settings.publicBaseUrl));
 
 /** A statement of the staff's practice, to print. */
 export async function printableStatementFor(deps: Pick<StatementDeps, 'db' | 'settings'>, staff: Staff, statementId: unknown): Promise<PrintableStatement> {

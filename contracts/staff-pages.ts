@@ -175,6 +175,21 @@ export const staffPageOperations: Operation[] = [
     summary: `Revoke a card-on-file authorisation (any staff role): no charge under it from now on, even one already announced; audited. ${session}`,
     request: { params: pathIds('patientId', 'authorisationId'), body: pageForm() }, responses: formAnswers,
   },
+  {
+    ...pages, method: 'post', path: '/staff/patients/{patientId}/payment-plans',
+    summary: `Set up a payment plan of the patient's open balance from the patient page (front desk, billing; app/payment-plans.ts createPaymentPlan, the JSON API's rules, audited); 303 to the patient page. ${session}`,
+    request: {
+      params: pathIds('patientId'),
+      body: pageForm({
+        authorisationId: z.uuid().meta({ description: "one of the patient's yearly card authorisations" }),
+        installments: z.string().meta({ description: 'the number of installments (or give amount)' }),
+        amount: dollars('each installment, dollars (or give installments)'),
+        every: z.enum(['month', '2weeks', 'week']).meta({ description: 'how often; month when absent' }),
+        firstDueDate: z.iso.date().meta({ description: "the first installment's date, on the practice's calendar" }),
+      }, ['authorisationId', 'firstDueDate']),
+    },
+    responses: { ...formAnswers, 409: htmlPage('the patient already has a live plan'), 422: htmlPage('a field refused, next to it, with what was typed'), 503: htmlPage('Temporal cannot be reached') },
+  },
   ...(['skip', 'pause', 'resume', 'cancel'] as const).map((action): Operation => ({
     ...pages, method: 'post', path: `/staff/payment-plans/{planId}/${action}`,
     summary: `${{

@@ -91,3 +91,12 @@ export function instantOfWallClock(w: WallClock, timeZone: string): number {
     .sort((a, b) => a - b);
   return candidates[0] ?? wallMs - before;
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A calendar date in words, as every page and letter prints it: "2026-09-14" → "Sep 14, 2026". */
+export function dateInWords(date: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) return date;
+  return `${MONTHS[Number(m[2]) - 1] ?? m[2]} ${Number(m[3])}, ${m[1]}`;
+}

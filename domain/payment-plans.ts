@@ -9,7 +9,7 @@
  * - the processor's idempotency key of an attempt.
  * No I/O and no clock (the caller passes `nowMs`); workflow-safe (Intl only, through domain/dates.ts).
  */
-import { instantOfWallClock, isLocalDate, localDateOf, type LocalDate } from './dates';
+import { dateInWords, instantOfWallClock, isLocalDate, localDateOf, type LocalDate } from './dates';
 import { formatCents, type Cents, MAX_PAYMENT_CENTS } from './money';
 
 export const PLAN_STATUSES = ['active', 'paused', 'cancelled', 'completed', 'defaulted'] as const;
@@ -217,6 +217,33 @@ export function planChargeKey(planId: string, sequence: number, attempt: number)
 /** "installment 2 of 3, $40.00, due 2027-01-15". */
 export function installmentDetails(i: { sequence: number; amountCents: Cents; dueDate: LocalDate }, count: number): string {
   return `installment ${i.sequence} of ${count}, ${formatCents(i.amountCents)}, due ${i.dueDate}`;
+}
+
+/** What a statement says about the patient's live plan (its claims are not on the statement: docs/card-on-file-and-plans.md). */
+export interface PlanNote {
+  status: 'active' | 'paused';
+  /** What the installments still to be charged add up to (scheduled and being charged). */
+  leftCents: Cents;
+  last4: string;
+  /** The next installment to be charged (the earliest scheduled or being charged). */
+  next: { amountCents: Cents; dueDate: LocalDate };
+  /** Some of the statement's claims are the plan's (a statement opened before the plan was made keeps them). */
+  onStatement: boolean;
+}
+
+/**
+ * The statement's line about the plan, so a patient does not read the statement's total as all they owe, nor pay the
+ * plan's claims twice: "Not on this statement: $80.00 left in your payment plan, paid with the card ending 4242. Next
+ * installment: $40.00 on Jan 15, 2027." A statement that has some of the plan's visits says so instead.
+ */
+export function planNoteText(n: PlanNote): string {
+  const left = n.onStatement
+    ? `Some visits on this statement are in your payment plan, which has ${formatCents(n.leftCents)} left`
+    : `Not on this statement: ${formatCents(n.leftCents)} left in your payment plan`;
+  const how = n.status === 'paused'
+    ? `${left}; it is paused: nothing is charged until it resumes. Please call the billing office about it.`
+    : `${left}, paid with the card ending ${n.last4}. Next installment: ${formatCents(n.next.amountCents)} on ${dateInWords(n.next.dueDate)}.`;
+  return n.onStatement ? `${how} Its installments pay for those visits: you do not need to pay them here.` : how;
 }
 
 /**

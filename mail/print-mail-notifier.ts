@@ -21,8 +21,8 @@ import {
   completePendingLetter, deliverOutboxMessage, letterHasPdf, mailingAddressOf, outboxRowById, outboxStateOf, practiceNameOf, putOutboxLetter,
   type MailingAddress, type StoredEmail,
 } from '../db/queries/notifications';
-import { statementCurrentBalances, statementDocument } from '../db/queries/statements';
-import { portalLines, statementReasons } from '../app/statements';
+import { statementDocument } from '../db/queries/statements';
+import { printableOf } from '../app/statements';
 import { portalUrlOf } from '../activities/statement-notices';
 import type { Notifier, OutgoingMessage } from '../lib/notifier';
 import { renderStatementPdf } from './statement-pdf';
@@ -100,12 +100,7 @@ export function createPrintMailNotifier(o: PrintMailNotifierOptions): Notifier {
     if (m.statementId && (m.kind === 'statement' || m.kind === 'reminder')) {
       const doc = await statementDocument(o.db, m.statementId);
       if (doc) {
-        const lines = portalLines(doc, await statementCurrentBalances(o.db, doc.statement), await statementReasons(o.db, doc));
-        const content = await renderStatementPdf({
-          practiceName: doc.practice.name, patientName: `${doc.patient.firstName} ${doc.patient.lastName}`, accountId: doc.patient.accountId,
-          statementDate: doc.statement.statement_date, lines, totalCents: doc.due.totalCents, paidCents: doc.due.paidCents, dueCents: doc.due.dueCents,
-          portalUrl: portalUrlOf(m.publicBaseUrl ?? o.publicBaseUrl),
-        });
+        const content = await renderStatementPdf(await printableOf(o.db, doc, portalUrlOf(m.publicBaseUrl ?? o.publicBaseUrl)));
         return { filename: `statement-${doc.statement.statement_date}.pdf`, content };
       }
     }

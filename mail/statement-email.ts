@@ -7,11 +7,11 @@
  * for when the link has run out.
  */
 import type { Db } from '../db/connection';
-import { statementCurrentBalances, statementDocument } from '../db/queries/statements';
+import { statementDocument } from '../db/queries/statements';
 import { formatCents } from '../domain/money';
 import type { NotificationKind } from '../domain/notices';
 import { html, htmlDocument } from '../lib/html';
-import { portalLines, statementReasons } from '../app/statements';
+import { printableOf } from '../app/statements';
 import { portalUrlOf } from '../activities/statement-notices';
 import { formatDate } from '../web/format';
 import { payLinkFor, type PayLinkSettings } from './pay-link';
@@ -36,8 +36,8 @@ export async function composeStatementEmail(
 ): Promise<ComposedEmail | undefined> {
   const doc = await statementDocument(db, input.statementId);
   if (!doc || !doc.patient.email) return undefined;
-  const lines = portalLines(doc, await statementCurrentBalances(db, doc.statement), await statementReasons(db, doc));
   const portal = portalUrlOf(input.publicBaseUrl);
+  const printed = await printableOf(db, doc, portal);
   const link = await payLinkFor(db, payLinks, { statementId: doc.statement.id, businessKey: input.businessKey, publicBaseUrl: input.publicBaseUrl });
   const practice = doc.practice.name;
   const dated = formatDate(doc.statement.statement_date);
@@ -51,7 +51,7 @@ export async function composeStatementEmail(
   const fallback = `If the link no longer works, go to ${portal} and enter your account ID ${doc.patient.accountId} and the patient's date of birth.`;
   const unsubscribe = unsubscribeUrl(input.publicBaseUrl, doc.statement.patient_id, payLinks.secret);
   const summary: [string, string][] = [
-    ['Statement date', dated], ['Services', String(lines.length)], ['Total of this statement', formatCents(doc.due.totalCents)],
+    ['Statement date', dated], ['Services', String(printed.lines.length)], ['Total of this statement', formatCents(doc.due.totalCents)],
     ...(doc.due.paidCents > 0 ? [['Payments received since', `-${formatCents(doc.due.paidCents)}`] as [string, string]] : []),
     ['Amount due', due],
   ];
@@ -59,6 +59,7 @@ export async function composeStatementEmail(
   const text = [
     `Dear ${doc.patient.firstName},`, '', opening, '',
     ...summary.map(([k, v]) => `${k}: ${v}`), '',
+    ...(printed.planNote ? [printed.planNote, ''] : []),
     `Pay online: ${link.url}`, validity, 'You can pay all of it or part of it.', '',
     fallback, '',
     'Your statement is attached as a PDF.', '',
@@ -73,6 +74,7 @@ export async function composeStatementEmail(
 <table role="presentation" style="border-collapse: collapse; margin: 16px 0">
 ${summary.map(([k, v], i) => html`<tr><td style="padding: 4px 16px 4px 0${i === summary.length - 1 ? '; font-weight: bold' : ''}">${k}</td><td style="padding: 4px 0; text-align: right${i === summary.length - 1 ? '; font-weight: bold' : ''}">${v}</td></tr>`)}
 </table>
+${printed.planNote ? html`<p>${printed.planNote}</p>` : ''}
 <p><a href="${link.url}" style="display: inline-block; background: #0b5cad; color: #ffffff; padding: 12px 20px; border-radius: 4px; text-decoration: none; font-weight: bold">Pay ${due} online</a></p>
 <p style="font-size: 13px; color: #555">${validity} You can pay all of it or part of it.</p>
 <p style="font-size: 13px; color: #555">${fallback}</p>
@@ -81,9 +83,6 @@ ${summary.map(([k, v], i) => html`<tr><td style="padding: 4px 16px 4px 0${i === 
 <p style="font-size: 12px; color: #777">No more email from us? <a href="${unsubscribe}" style="color: #555">Unsubscribe</a> (your statements then come by mail).</p>
 </div>`);
 
-  const pdf = await renderStatementPdf({
-    practiceName: practice, patientName: `${doc.patient.firstName} ${doc.patient.lastName}`, accountId: doc.patient.accountId,
-    statementDate: doc.statement.statement_date, lines, totalCents: doc.due.totalCents, paidCents: doc.due.paidCents, dueCents: doc.due.dueCents, portalUrl: portal,
-  });
+  const pdf = await renderStatementPdf(printed);
   return { subject, text, html: body, attachment: { filename: `statement-${doc.statement.statement_date}.pdf`, content: pdf } };
 }

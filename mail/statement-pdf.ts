@@ -18,6 +18,8 @@ export interface StatementPdfLine {
 export interface StatementPdfModel {
   practiceName: string; patientName: string; accountId: string; statementDate: string; lines: StatementPdfLine[];
   totalCents: Cents; paidCents: Cents; dueCents: Cents; portalUrl: string;
+  /** The line about the patient's live payment plan, whose claims the statement leaves out. */
+  planNote?: string;
 }
 
 const COLUMNS: { title: string; width: number; align: 'left' | 'right' }[] = [
@@ -97,6 +99,7 @@ export function renderStatementPdf(s: StatementPdfModel): Promise<Buffer> {
   total('Total of this statement', formatCents(s.totalCents));
   if (s.paidCents > 0) total('Payments received since', `-${formatCents(s.paidCents)}`);
   total('Amount due', formatCents(s.dueCents), true);
+  if (s.planNote) doc.moveDown(0.5).font('Helvetica').fontSize(9).text(s.planNote, left, undefined, { width });
   doc.moveDown(1.5);
 
   // How to pay online.

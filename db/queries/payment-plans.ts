@@ -13,7 +13,7 @@ import { decideOutstandingBalance } from '../../domain/application-rules';
 import type { DeclineCode } from '../../domain/card-on-file';
 import type { LocalDate } from '../../domain/dates';
 import type { Cents } from '../../domain/money';
-import { nextDueAfter, spreadNewCharge, type InstallmentState, type NewChargesPolicy, type PlanInterval, type PlanStatus, type ScheduledInstallment } from '../../domain/payment-plans';
+import { nextDueAfter, spreadNewCharge, type InstallmentState, type NewChargesPolicy, type PlanInterval, type PlanNote, type PlanStatus, type ScheduledInstallment } from '../../domain/payment-plans';
 import { writeAudit } from './audit';
 import { enqueueRunMessage } from './run-messages';
 import { applyToClaim, lockPayment, openManualTask, paymentState, recordPayment } from './ledger';
@@ -88,6 +88,28 @@ export async function plansOfPatient(db: Db, practiceId: string, patientId: stri
 export async function livePlanOfPatient(db: Db, patientId: string): Promise<PlanRow | undefined> {
   const { rows } = await db.raw<{ rows: RawPlan[] }>(`select ${PLAN_COLUMNS} from payment_plans p where p.patient_id = ? and p.status in ('active', 'paused')`, [patientId]);
   return rows[0] && planOf(rows[0]);
+}
+
+/** The patient's live plan as their statement mentions it, or undefined (none, or nothing left to charge). */
+export async function planNoteOf(db: Db, statement: { id: string; patient_id: string }): Promise<PlanNote | undefined> {
+  const { rows } = await db.raw<{ rows: { status: 'active' | 'paused'; last4: string; amount_cents: number; due_date: LocalDate; on_statement: boolean }[] }>(
+    `select p.status, s.last4, i.amount_cents, to_char(i.due_date, 'YYYY-MM-DD') as due_date,
+            exists (select 1 from statement_lines l join payment_plan_claims pc on pc.claim_id = l.claim_id
+                     where l.statement_id = ? and pc.plan_id = p.id) as on_statement
+       from payment_plans p
+       join card_authorisations a on a.id = p.authorisation_id
+       join saved_cards s on s.id = a.saved_card_id
+       join payment_plan_installments i on i.plan_id = p.id
+      where p.patient_id = ? and p.status in ('active', 'paused') and i.state in ('scheduled', 'pending')
+      order by i.due_at, i.sequence`,
+    [statement.id, statement.patient_id],
+  );
+  const [next] = rows;
+  if (!next) return undefined;
+  return {
+    status: next.status, last4: next.last4, leftCents: rows.reduce((sum, r) => sum + r.amount_cents, 0),
+    next: { amountCents: next.amount_cents, dueDate: next.due_date }, onStatement: next.on_statement,
+  };
 }
 
 export interface PlanSnapshot {
@@ -446,7 +468,8 @@ export interface JoinedCharge { planId: string; workflowId: string; claimId: str
  * A claim that moved to the patient while their plan is live, under the plan's `join_plan` policy: its open balance
  * joins the plan (the total grows; spreadNewCharge says where the amount goes), in the caller's transaction (the one
  * that stored the claim). Nothing happens for a plan that sends new charges to the next statement, a claim already in
- * the plan, or a claim with nothing open. Audited.
+ * the plan, a claim with nothing open, a plan that would exceed $100,000.00, or installments that would fall due after
+ * the card's authorisation ends (the statement takes those claims). Audited.
  */
 export async function joinClaimToPlan(db: Db, input: { claimId: string; actor: string }): Promise<JoinedCharge | undefined> {
   return inTransaction(db, (trx) => joinInTransaction(trx, input));
@@ -468,10 +491,7 @@ async function joinInTransaction(trx: Knex.Transaction, input: { claimId: string
   const installments = await installmentsOf(trx, plan.id);
   const upcoming = installments.filter((i) => i.state === 'scheduled' && i.attempts === 0).map((i) => ({ sequence: i.sequence, amountCents: i.amount_cents }));
   const spread = spreadNewCharge(upcoming, claim.open_cents, plan.installment_cents);
-  for (const r of spread.raised) {
-    await trx('payment_plan_installments').where({ plan_id: plan.id, sequence: r.sequence }).update({ amount_cents: r.amountCents, updated_at: trx.fn.now() });
-  }
-  const appended: { sequence: number; dueDate: LocalDate; amountCents: Cents }[] = [];
+  const appended: { sequence: number; dueDate: LocalDate; dueAtMs: number; amountCents: Cents }[] = [];
   if (spread.appended.length > 0) {
     const settings = await practicePlanSettings(trx, plan.practice_id);
     const last = installments.at(-1)!;
@@ -480,16 +500,27 @@ async function joinInTransaction(trx: Knex.Transaction, input: { claimId: string
     for (const amountCents of spread.appended) {
       sequence++;
       lastDue = nextDueAfter(lastDue, { interval: plan.interval, timeZone: settings.timeZone, firstDueDate: plan.first_due_date, sequence, startMs: plan.created_at.getTime() });
-      await trx('payment_plan_installments').insert({ plan_id: plan.id, sequence, due_date: lastDue.dueDate, due_at: new Date(lastDue.dueAtMs), amount_cents: amountCents });
-      appended.push({ sequence, dueDate: lastDue.dueDate, amountCents });
+      appended.push({ sequence, ...lastDue, amountCents });
     }
+    // An installment the card's authorisation would no longer cover could never be charged: the statement takes it.
+    const authorisation = await trx('card_authorisations').where({ id: plan.authorisation_id }).first<{ valid_until: Date }>('valid_until');
+    if (appended.at(-1)!.dueAtMs >= authorisation.valid_until.getTime()) return undefined;
+  }
+  for (const r of spread.raised) {
+    await trx('payment_plan_installments').where({ plan_id: plan.id, sequence: r.sequence }).update({ amount_cents: r.amountCents, updated_at: trx.fn.now() });
+  }
+  for (const a of appended) {
+    await trx('payment_plan_installments').insert({ plan_id: plan.id, sequence: a.sequence, due_date: a.dueDate, due_at: new Date(a.dueAtMs), amount_cents: a.amountCents });
   }
   await trx('payment_plans').where({ id: plan.id }).update({ total_cents: plan.total_cents + claim.open_cents, updated_at: trx.fn.now() });
   await trx('payment_plan_claims').insert({ plan_id: plan.id, claim_id: claim.id, covered_cents: claim.open_cents, joined_via: 'new_charge' });
   await writeAudit(trx, {
     practiceId: plan.practice_id, actor: input.actor, action: 'payment_plan.charge_joined', entityType: 'payment_plan', entityId: plan.id,
     before: { totalCents: plan.total_cents },
-    after: { totalCents: plan.total_cents + claim.open_cents, claimId: claim.id, joinedCents: claim.open_cents, raised: spread.raised, appended },
+    after: {
+      totalCents: plan.total_cents + claim.open_cents, claimId: claim.id, joinedCents: claim.open_cents, raised: spread.raised,
+      appended: appended.map(({ sequence, dueDate, amountCents }) => ({ sequence, dueDate, amountCents })),
+    },
   });
   return { planId: plan.id, workflowId: plan.workflow_id, claimId: claim.id, joinedCents: claim.open_cents };
 }

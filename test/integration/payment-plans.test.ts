@@ -14,6 +14,10 @@ import { deadlineAwareRetryInterceptor } from '../../lib/temporal';
 import { createStandinProcessor } from '../../processor/standin-processor';
 import { paymentPlanWorkflowId, planStatusQuery, type PaymentPlanResult } from '../../workflows/payment-plan';
 import { cardChargeWorkflowId, type CardChargeResult } from '../../workflows/card-on-file-charge';
+import { portalStatementView } from '../../app/portal-payments';
+import { printableOf } from '../../app/statements';
+import { statementDocument } from '../../db/queries/statements';
+import { formatDate } from '../../web/format';
 import { remit } from '../support/copay-driver';
 import { TEST_DATA_CONVERTER } from '../support/codec';
 import { eventually, seedScenario, type Scenario } from '../support/fixtures';
@@ -340,6 +344,28 @@ describe('payment plans', () => {
     expect(statement.body.totalCents).toBe(18_000);
   });
 
+  it('join_plan: a new charge that would add installments past the card authorisation goes to the statement instead', async () => {
+    const s = await scenario();
+    await stack.db('practices').where({ id: s.practiceId }).update({ plan_new_charges: 'join_plan' });
+    const auth = await authorise(s, CARDS.ok);
+    const planId = (await createPlan(s, { authorisationId: auth, installments: 3, firstDueDate: localDay(7) })).body.planId as string;
+    await eventually(async () => ((await handleOf(planId).query(planStatusQuery)).status === 'active' ? true : undefined), 20_000, 'the run to hold its plan');
+    // Nothing left to raise (every installment tried: written behind the parked run's back), and the authorisation ends
+    // a day after the last one: an installment appended one month later could never be charged.
+    await stack.db('payment_plan_installments').where({ plan_id: planId }).update({ state: 'failed', attempts: 1 });
+    const last = await stack.db('payment_plan_installments').where({ plan_id: planId }).orderBy('sequence', 'desc').first();
+    await stack.db('card_authorisations').where({ id: auth }).update({ valid_until: new Date(last.due_at.getTime() + 86_400_000) });
+    const claimId = await newChargeOf(s);
+    expect(await stack.db('payment_plan_claims').where({ claim_id: claimId })).toHaveLength(0);
+    expect((await stack.db('payment_plans').where({ id: planId }).first()).total_cents).toBe(12_000);
+    expect(await stack.db('payment_plan_installments').where({ plan_id: planId })).toHaveLength(3);
+    expect(await stack.db('audit_log').where({ entity_id: planId, action: 'payment_plan.charge_joined' })).toHaveLength(0);
+    const statement = await generateStatement(s);
+    expect(statement.status).toBe(201);
+    expect(statement.body.totalCents).toBe(6000);
+    await act(s, planId, 'cancel').expect(200);
+  });
+
   it('next_statement: a new claim while the plan runs stays out of the plan and goes on the statement alone', async () => {
     const s = await scenario();
     const auth = await authorise(s, CARDS.ok);
@@ -352,6 +378,33 @@ describe('payment plans', () => {
     expect(statement.body.totalCents).toBe(6000);
     const lines = await stack.db('statement_lines').where({ statement_id: statement.body.statementId });
     expect([...new Set(lines.map((l) => l.claim_id))]).toEqual([claimId]);
+    // The statement says what the plan still collects, so its total is not read as all the patient owes (the printed
+    // statement, its PDF and email through the same model; the portal's page).
+    const statementRow = await stack.db('statements').where({ id: statement.body.statementId }).first();
+    const note = `Not on this statement: $120.00 left in your payment plan, paid with the card ending 4242. Next installment: $40.00 on ${formatDate(localDay(7))}.`;
+    expect((await request(app).get(`/v1/statements/${statementRow.id}/print`).set(s.auth('billing')).expect(200)).text).toContain(note);
+    expect(await printableOf(stack.db, (await statementDocument(stack.db, statementRow.id))!, 'http://127.0.0.1/portal')).toMatchObject({ planNote: note, dueCents: 6000 });
+    expect(await portalStatementView({ db: stack.db }, statementRow)).toMatchObject({ planNote: note });
+    await act(s, planId, 'pause').expect(200);
+    expect((await portalStatementView({ db: stack.db }, statementRow))?.planNote).toBe(
+      'Not on this statement: $120.00 left in your payment plan; it is paused: nothing is charged until it resumes. Please call the billing office about it.',
+    );
+    await act(s, planId, 'cancel').expect(200);
+    // Ended: its claims are ordinary claims again (the next statement bills them), and the statement says nothing of it.
+    expect((await portalStatementView({ db: stack.db }, statementRow))?.planNote).toBeUndefined();
+  });
+
+  it('a statement opened before the plan keeps its visits, and says the plan pays them', async () => {
+    const s = await scenario();
+    const statement = await generateStatement(s);
+    expect(statement.status).toBe(201);
+    const auth = await authorise(s, CARDS.ok);
+    const planId = (await createPlan(s, { authorisationId: auth, installments: 3, firstDueDate: localDay(7) })).body.planId as string;
+    const row = await stack.db('statements').where({ id: statement.body.statementId }).first();
+    expect((await portalStatementView({ db: stack.db }, row))?.planNote).toBe(
+      `Some visits on this statement are in your payment plan, which has $120.00 left, paid with the card ending 4242. Next installment: $40.00 on ${formatDate(localDay(7))}.`
+      + ' Its installments pay for those visits: you do not need to pay them here.',
+    );
     await act(s, planId, 'cancel').expect(200);
   });
 
@@ -390,5 +443,50 @@ describe('payment plans', () => {
     const audit = await stack.db('audit_log').where({ entity_id: planId }).whereIn('action', ['payment_plan.paused', 'payment_plan.resumed', 'payment_plan.cancelled']);
     expect(audit.map((a) => a.actor)).toEqual(audit.map(() => expect.stringMatching(/^staff:/)));
     expect(audit).toHaveLength(3);
+  });
+
+  it('staff set up a plan on the patient page: refused fields named next to them (422, nothing written); then 303 and the run starts', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    const signIn = await request(app).post('/staff/sign-in').type('form').set('Origin', 'http://127.0.0.1').set('Host', '127.0.0.1').send({ token: s.tokens.billing }).expect(303);
+    const cookie = ([] as string[]).concat(signIn.headers['set-cookie'] ?? []).find((c) => c.startsWith('pf_staff='))!.split(';')[0]!;
+    const pageOf = () => request(app).get(`/staff/patients/${s.patientId}`).set('Cookie', cookie).set('Host', '127.0.0.1');
+    const page = await pageOf();
+    expect(page.text).toContain('Set up a payment plan for $120.00');
+    expect(page.text).toContain(`name="authorisationId" value="${auth}" checked`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const submit = (form: Record<string, string>) => request(app).post(`/staff/patients/${s.patientId}/payment-plans`).type('form')
+      .set('Cookie', cookie).set('Origin', 'http://127.0.0.1').set('Host', '127.0.0.1').send({ csrf, authorisationId: auth, firstDueDate: localDay(7), ...form });
+
+    // The form's own refusals, then the plan rules' (the practice's smallest installment), each next to its field.
+    const neither = await submit({});
+    expect(neither.status).toBe(422);
+    expect(neither.text).toMatch(/id="installments-error">Enter the number of installments, or the amount of each payment\./);
+    expect(neither.text).toMatch(/id="installments"[^>]*aria-invalid="true"/);
+    const tooSmall = await submit({ amount: '1.00', every: 'week' });
+    expect(tooSmall.status).toBe(422);
+    expect(tooSmall.text).toMatch(/id="installmentCents-error">The amount of each payment [^<]*minimum/);
+    expect(tooSmall.text).toContain('value="1.00"'); // what was typed is shown again
+    expect(tooSmall.text).toMatch(/name="every" value="week" checked/);
+    const past = await submit({ installments: '3', firstDueDate: '2020-01-01' });
+    expect(past.status).toBe(422);
+    expect(past.text).toMatch(/id="firstDueDate-error">The first payment date must be today/);
+    expect(await stack.db('payment_plans').where({ patient_id: s.patientId })).toHaveLength(0);
+
+    const made = await submit({ installments: '3', every: '2weeks' });
+    expect(made.status).toBe(303);
+    expect(made.headers.location).toBe(`/staff/patients/${s.patientId}?done=plan-created#payment-plan`);
+    const plan = await stack.db('payment_plans').where({ patient_id: s.patientId }).first();
+    expect(plan).toMatchObject({ status: 'active', total_cents: 12_000, installment_count: 3, created_via: 'front_desk', created_by: expect.stringMatching(/^staff:/) });
+    expect((await installments(plan.id)).map((i) => i.amount_cents)).toEqual([4000, 4000, 4000]);
+    await eventually(async () => ((await handleOf(plan.id).query(planStatusQuery)).status === 'active' ? true : undefined), 20_000, 'the run');
+    const after = await request(app).get(made.headers.location as string).set('Cookie', cookie).set('Host', '127.0.0.1');
+    expect(after.text).toContain('Payment plan set up');
+    expect(after.text).toMatch(/id="plan-status">Active/);
+    expect(after.text).not.toContain('Set up a payment plan for');
+    // A second plan while this one is live: refused, nothing written.
+    expect((await submit({ installments: '2' })).status).toBe(409);
+    expect(await stack.db('payment_plans').where({ patient_id: s.patientId })).toHaveLength(1);
+    await act(s, plan.id, 'cancel').expect(200);
   });
 });

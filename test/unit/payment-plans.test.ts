@@ -1,7 +1,7 @@
 /** The payment plan rules (domain/payment-plans.ts): the schedule, the calendar, the practice's limits, the keys. */
 import {
   addCalendarDays, addMonthsClamped, chargeInstantOf, checkPlanLimits, describeInterval, installmentDetails, isPlanInterval, MONTHLY, nextDueAfter,
-  planChargeKey, planSchedule, splitAmounts, spreadNewCharge, type ScheduleInput,
+  planChargeKey, planNoteText, planSchedule, splitAmounts, spreadNewCharge, type ScheduleInput,
 } from '../../domain/payment-plans';
 
 const LA = 'America/Los_Angeles';
@@ -103,5 +103,18 @@ describe('payment plan schedule', () => {
     expect(spreadNewCharge([], 10_000, 4000)).toEqual({ raised: [], appended: [4000, 4000, 2000] });
     expect(spreadNewCharge([], 3000, 4000)).toEqual({ raised: [], appended: [3000] });
     expect(spreadNewCharge([{ sequence: 1, amountCents: 4000 }], 0, 4000)).toEqual({ raised: [], appended: [] });
+  });
+
+  it("a statement's line about the live plan: what is left, the card, the next installment; or that it is paused", () => {
+    const note = { status: 'active' as const, leftCents: 8050, last4: '4242', next: { amountCents: 4025, dueDate: '2027-01-05' }, onStatement: false };
+    expect(planNoteText(note)).toBe('Not on this statement: $80.50 left in your payment plan, paid with the card ending 4242. Next installment: $40.25 on Jan 5, 2027.');
+    expect(planNoteText({ ...note, status: 'paused' })).toBe(
+      'Not on this statement: $80.50 left in your payment plan; it is paused: nothing is charged until it resumes. Please call the billing office about it.',
+    );
+    // A statement opened before the plan was made still has the plan's visits: it says they need not be paid there.
+    expect(planNoteText({ ...note, onStatement: true })).toBe(
+      'Some visits on this statement are in your payment plan, which has $80.50 left, paid with the card ending 4242. Next installment: $40.25 on Jan 5, 2027.'
+      + ' Its installments pay for those visits: you do not need to pay them here.',
+    );
   });
 });

@@ -9,23 +9,18 @@
 import express, { Router, type Request, type Response } from 'express';
 import { preferencesOf } from '../../app/channel-consents';
 import { appErrorOf } from '../../app/errors';
-import { createPortalPlan, portalPlanOf, type PaymentPlanDeps } from '../../app/payment-plans';
+import { createPortalPlan, planSetupOf, type PaymentPlanDeps } from '../../app/payment-plans';
 import type { PortalPaymentDeps } from '../../app/portal-payments';
-import { parseDollars } from '../../domain/money';
 import { AppError } from '../../lib/errors';
+import { planFormErrorsOf, readPlanForm, type PlanFormValues } from '../plan-form';
 import type { FieldError } from './layout';
 import { messagePage } from './pages';
-import { paymentPlanPage, type PlanFormValues } from './pages/payment-plan';
+import { paymentPlanPage } from './pages/payment-plan';
 import { seeOther, sendPage, sessionCsrfValid, type SignedIn, signedInOrRedirect } from './security';
 
 const form = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 });
 
 const send = (res: Response, status: number, body: string) => sendPage(res, status, body);
-const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
-/** The words of the API's reasons for the patient ("installmentCents makes installments of …"). */
-const FIELD_WORDS: Record<string, string> = {
-  authorisationId: 'The card', installments: 'The number of payments', installmentCents: 'The amount of each payment', firstDueDate: 'The first payment date', totalCents: 'The amount',
-};
 
 export function paymentPlanRoutes(deps: PortalPaymentDeps & PaymentPlanDeps): Router {
   const router = Router();
@@ -35,7 +30,7 @@ export function paymentPlanRoutes(deps: PortalPaymentDeps & PaymentPlanDeps): Ro
   async function render(res: Response, status: number, session: SignedIn, extra: { values?: PlanFormValues; errors?: FieldError[]; created?: boolean } = {}) {
     const p = await preferencesOf(deps.db, session.patientId);
     if (!p) return seeOther(res, '/portal');
-    const data = await portalPlanOf(deps, session.patientId);
+    const data = await planSetupOf(deps, session.patientId);
     send(res, status, paymentPlanPage({ csrf: session.csrfToken, practiceName: p.practiceName, firstName: p.firstName, data, ...extra }));
   }
 
@@ -51,30 +46,14 @@ export function paymentPlanRoutes(deps: PortalPaymentDeps & PaymentPlanDeps): Ro
     if (!sessionCsrfValid(req, session)) {
       return send(res, 403, messagePage('This form has expired', 'For your security, forms expire. Please open the page again and try again.', { href: '/portal/payment-plan', text: 'Open it again' }));
     }
-    const raw = req.body as Record<string, unknown>;
-    const values: PlanFormValues = { authorisationId: str(raw.authorisationId), installments: str(raw.installments), amount: str(raw.amount), firstDueDate: str(raw.firstDueDate) };
-    const errors: FieldError[] = [];
-    const installments = values.installments ? (/^\d{1,3}$/.test(values.installments) ? Number(values.installments) : NaN) : undefined;
-    const installmentCents = values.amount ? parseDollars(values.amount) ?? NaN : undefined;
-    if (Number.isNaN(installments)) errors.push({ field: 'installments', message: 'Enter the number of payments as a whole number, for example 6.' });
-    if (Number.isNaN(installmentCents)) errors.push({ field: 'installmentCents', message: 'Enter the amount in dollars and cents, for example 50.00.' });
-    if (installments === undefined && installmentCents === undefined) errors.push({ field: 'installments', message: 'Enter the number of monthly payments, or the amount of each payment.' });
-    if (installments !== undefined && installmentCents !== undefined && errors.length === 0) {
-      errors.push({ field: 'installments', message: 'Enter the number of payments or the amount of each payment, not both.' });
-    }
-    if (!values.authorisationId) errors.push({ field: 'authorisationId', message: 'Choose the card to charge.' });
-    if (errors.length > 0) return render(res, 422, session, { values, errors });
+    const { values, errors, request } = readPlanForm(req.body as Record<string, unknown>, { installments: 'monthly payments' });
+    if (!request) return render(res, 422, session, { values, errors });
     try {
-      await createPortalPlan(deps, session.patientId, {
-        authorisationId: values.authorisationId!, firstDueDate: values.firstDueDate!,
-        ...(installments !== undefined ? { installments } : {}), ...(installmentCents !== undefined ? { installmentCents } : {}),
-      });
+      await createPortalPlan(deps, session.patientId, request); // monthly: the portal's form has no interval
     } catch (caught) {
       const err = appErrorOf(caught);
-      if (err instanceof AppError && err.status === 422) {
-        const fields = err.fields?.length ? err.fields : [{ field: 'installments', reason: err.message }];
-        return render(res, 422, session, { values, errors: fields.map((f) => ({ field: f.field in FIELD_WORDS ? f.field : 'installments', message: `${FIELD_WORDS[f.field] ?? ''} ${f.reason}`.trim() })) });
-      }
+      const refused = planFormErrorsOf(err);
+      if (refused) return render(res, 422, session, { values, errors: refused });
       if (err instanceof AppError && err.status === 409) {
         return render(res, 409, session, { values, errors: [{ field: 'installments', message: 'You already have a payment plan.' }] });
       }

@@ -130,7 +130,7 @@ export function portalRoutes(deps: PortalRouteDeps): Router {
       model: {
         csrf, firstName: view.firstName, practiceName: view.practiceName, statementDate: view.statementDate,
         status: view.status, lines: view.lines, totalCents: view.totalCents, paidCents: view.paidCents,
-        dueCents: view.dueCents, amount: centsToDollarsField(view.dueCents),
+        dueCents: view.dueCents, amount: centsToDollarsField(view.dueCents), ...(view.planNote ? { planNote: view.planNote } : {}),
       },
       paymentOrigin: originOf(view.paymentPageUrl),
     };

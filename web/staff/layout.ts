@@ -53,6 +53,21 @@ export const csrfField = (ctx: PageContext): SafeHtml => html`<input type="hidde
 /** ` aria-invalid="true"` on a field that was refused. */
 export const ariaInvalid = (refused: unknown): Interpolation => (refused ? html` aria-invalid="true"` : '');
 
+/** A form field's refusal, under it (`<field>-error`, which describedBy names). */
+export const errorLine = (field: string, message: string | undefined): Interpolation =>
+  (message ? html`<p class="error" id="${field}-error">${message}</p>` : '');
+
+/** A field's aria-describedby (its hint, `<field>-hint`, and its refusal) and aria-invalid when refused. */
+export const describedBy = (field: string, message: string | undefined, hint = true): SafeHtml => {
+  const ids = [hint ? `${field}-hint` : '', message ? `${field}-error` : ''].filter(Boolean).join(' ');
+  return ids ? html` aria-describedby="${ids}"${ariaInvalid(message)}` : html``;
+};
+
+/** One radio choice with its label. */
+export function choice(name: string, value: string, label: Interpolation, checked: boolean, extra: Interpolation = ''): SafeHtml {
+  return html`<label><input type="radio" name="${name}" value="${value}"${checked ? html` checked` : ''}${extra}><span>${label}</span></label>`;
+}
+
 export const secondaryButton = (label: string): SafeHtml => html`<button type="submit" class="secondary">${label}</button>`;
 
 const DOLLAR_SIGN = html`<span aria-hidden="true">$</span>`;

@@ -42,7 +42,7 @@ import { remittancesPage } from './pages/remittances';
 import { remittanceFilePage, type MatchFormState } from './pages/remittance-file';
 import {
   collectionPageHtml, messagePage, patientPage, patientsPage, queuePage, reportsPage, settingsPage, signInPage, statementMessagesPage, taskPage, teamPage, visitPage,
-  type CollectFormState, type InviteFormState, type QueueFilterValues, type ResolveFormState,
+  type CollectFormState, type InviteFormState, type PatientPageExtra, type QueueFilterValues, type ResolveFormState,
 } from './pages';
 import { signInChoices } from '../../app/staff-sign-in';
 import { oidcSignInRoutes, type SignInSettings } from './sign-in-routes';
@@ -51,7 +51,7 @@ import { csrfValid, endSessionCookie, loadSession, requireSession, sameOrigin, s
 import type { CardProcessor } from '../../processor/card-processor';
 import { authorisationsOf } from '../../app/card-on-file';
 import { staffCardOnFileRoutes } from './card-on-file-routes';
-import { paymentPlansOf } from '../../app/payment-plans';
+import { paymentPlansOf, planSetupOf } from '../../app/payment-plans';
 import { staffPaymentPlanRoutes } from './payment-plan-routes';
 
 export interface StaffPageDeps {
@@ -133,6 +133,7 @@ const PATIENT_DONE_NOTICES: Record<string, Notice> = {
   consent: { kind: 'ok', title: 'Consent changed', text: 'The change is recorded and audited; the next message follows it.' },
   'card-authorised': { kind: 'ok', title: 'Card on file authorised', text: 'After the insurance has paid, what the patient owes is charged to it, up to the cap, after a notice.', focus: true },
   'card-revoked': { kind: 'ok', title: 'Card authorisation revoked', text: 'No charge is made under it from now on, even one already announced.', focus: true },
+  'plan-created': { kind: 'ok', title: 'Payment plan set up', text: 'Each installment is charged to the card on its date; a receipt follows each.', focus: true },
   'plan-skip': { kind: 'ok', title: 'Installment skipped', text: 'The next installment moves to the end of the plan.', focus: true },
   'plan-pause': { kind: 'ok', title: 'Payment plan paused', text: 'Nothing is charged until it is resumed.', focus: true },
   'plan-resume': { kind: 'ok', title: 'Payment plan resumed', text: 'An installment that fell due meanwhile is charged now.', focus: true },
@@ -307,12 +308,15 @@ export function staffPages(deps: StaffPageDeps): Router {
     send(res, 200, patientsPage(ctxOf(req), await patientsWithBalancesOf(deps, staffOf(req))));
   });
 
-  async function renderPatient(req: Request, res: Response, status: number, patientId: string, extra: { form?: CollectFormState; notice?: Notice } = {}) {
+  async function renderPatient(req: Request, res: Response, status: number, patientId: string, extra: PatientPageExtra = {}) {
     const page = await patientPageOf(deps, staffOf(req), patientId);
     const contact = await preferencesOf(deps.db, page.patient.patientId);
     const { authorisations: cards } = await authorisationsOf(deps, staffOf(req), page.patient.patientId);
     const { plans } = await paymentPlansOf(deps, staffOf(req), page.patient.patientId);
-    send(res, status, patientPage(ctxOf(req), { ...page, creditAge: (c) => creditAge(c.paymentDate, c.ageDays), ...(contact ? { contact } : {}), cards, plans, ...extra }));
+    const planSetup = plans.some((p) => p.status === 'active' || p.status === 'paused') ? undefined : await planSetupOf(deps, page.patient.patientId);
+    send(res, status, patientPage(ctxOf(req), {
+      ...page, creditAge: (c) => creditAge(c.paymentDate, c.ageDays), ...(contact ? { contact } : {}), cards, plans, ...(planSetup ? { planSetup } : {}), ...extra,
+    }));
   }
 
   router.get('/staff/patients/:patientId', async (req, res) => {
@@ -372,7 +376,7 @@ export function staffPages(deps: StaffPageDeps): Router {
   // Card on file (issue 18): save a card at the superbill, authorise it, revoke it (card-on-file-routes.ts).
   router.use(staffCardOnFileRoutes(deps, { form, formGuard, pageRole }));
   // Payment plans (issue 18): skip / pause / resume / cancel from the patient page's Payment plan card (payment-plan-routes.ts).
-  router.use(staffPaymentPlanRoutes(deps, { form, formGuard, pageRole }));
+  router.use(staffPaymentPlanRoutes(deps, { form, formGuard, pageRole, renderPatient }));
 
   router.get('/staff/collections/:collectionId', async (req, res) => {
     const { c, ledger } = await collectionPageOf(deps, staffOf(req), idParam(req.params.collectionId, 'collection'));

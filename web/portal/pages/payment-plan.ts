@@ -6,14 +6,14 @@
  *   amount of each, the first payment date. A refused field says why next to it.
  */
 import { cardName } from '../../../app/card-on-file-pages';
-import type { portalPlanOf } from '../../../app/payment-plans';
+import type { planSetupOf } from '../../../app/payment-plans';
 import { formatCents } from '../../../domain/money';
+import type { PlanFormValues } from '../../plan-form';
 import { html, type SafeHtml } from '../../../lib/html';
 import { described, errorSummary, fieldError, formatDate, layout, type FieldError } from '../layout';
 
-export type PortalPlanModel = Awaited<ReturnType<typeof portalPlanOf>>;
+export type PortalPlanModel = Awaited<ReturnType<typeof planSetupOf>>;
 
-export interface PlanFormValues { authorisationId?: string; installments?: string; amount?: string; firstDueDate?: string }
 
 export interface PaymentPlanPageModel {
   csrf: string;

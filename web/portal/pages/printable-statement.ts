@@ -19,6 +19,8 @@ export interface PrintableStatement {
   paidCents: Cents;
   dueCents: Cents;
   portalUrl: string;
+  /** The line about the patient's live payment plan, whose claims this statement leaves out. */
+  planNote?: string;
   /** Where the "back" link of the screen toolbar goes; none on the staff copy. */
   backHref?: string;
 }
@@ -65,6 +67,7 @@ ${changedNote(s.lines)}
 ${s.paidCents > 0 ? html`<dt>Payments received since</dt><dd>−${formatCents(s.paidCents)}</dd>` : ''}
 <dt class="due">Amount due</dt><dd class="due">${formatCents(s.dueCents)}</dd>
 </dl></div>
+${s.planNote ? html`<p class="plan-note">${s.planNote}</p>` : ''}
 <section class="pay-online" aria-labelledby="pay-online-heading">
 <h3 id="pay-online-heading">Pay online: fast and secure</h3>
 <p>Go to <strong>${s.portalUrl}</strong> and enter your account ID <strong>${s.accountId}</strong> and the patient's date of birth.

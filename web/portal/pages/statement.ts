@@ -17,6 +17,8 @@ export interface StatementPageModel {
   totalCents: Cents;
   paidCents: Cents;
   dueCents: Cents;
+  /** The line about the patient's live payment plan, whose claims this statement leaves out. */
+  planNote?: string;
   /** The amount field's value (dollars text). */
   amount: string;
   errors?: FieldError[];
@@ -57,6 +59,7 @@ ${linesTable(m.lines, m.totalCents, 'Your statement, line by line')}
 ${m.paidCents > 0 ? html`<dt>Paid online since this statement</dt><dd>−${formatCents(m.paidCents)}</dd>` : ''}
 <dt class="due">Balance due now</dt><dd class="due">${formatCents(m.dueCents)}</dd>
 </dl>
+${m.planNote ? html`<p class="notice" id="payment-plan-note">${m.planNote} <a href="/portal/payment-plan">Your payment plan</a></p>` : ''}
 </section>
 <section class="card" aria-labelledby="pay-heading">
 <h2 id="pay-heading">Pay online</h2>

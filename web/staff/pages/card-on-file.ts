@@ -9,9 +9,9 @@
  */
 import type { AuthorisationView } from '../../../app/card-on-file';
 import { cardName, type SetupCard } from '../../../app/card-on-file-pages';
-import { html, htmlDocument, type Interpolation, type SafeHtml } from '../../../lib/html';
+import { html, htmlDocument, type SafeHtml } from '../../../lib/html';
 import { numTd, th } from '../../table';
-import { ariaInvalid, csrfField, dollarsInput, formatDate, formatInstant, money, notice, page, type Notice, type PageContext } from '../layout';
+import { choice, csrfField, describedBy, dollarsInput, errorLine, formatDate, formatInstant, money, notice, page, type Notice, type PageContext } from '../layout';
 
 const CHANNEL_WORDS = { email: 'email', text: 'text message', mail: 'postal mail' } as const;
 
@@ -61,16 +61,6 @@ export interface AuthorisePageModel {
 }
 
 const errorOf = (form: AuthoriseFormState | undefined, field: string) => form?.errors?.find((e) => e.field === field)?.message;
-const errorLine = (field: string, message: string | undefined): Interpolation =>
-  (message ? html`<p class="error" id="${field}-error">${message}</p>` : '');
-const describedBy = (field: string, message: string | undefined, hint = true): SafeHtml => {
-  const ids = [hint ? `${field}-hint` : '', message ? `${field}-error` : ''].filter(Boolean).join(' ');
-  return ids ? html` aria-describedby="${ids}"${ariaInvalid(message)}` : html``;
-};
-
-function choice(name: string, value: string, label: Interpolation, checked: boolean, extra: Interpolation = ''): SafeHtml {
-  return html`<label><input type="radio" name="${name}" value="${value}"${checked ? html` checked` : ''}${extra}><span>${label}</span></label>`;
-}
 
 export function cardAuthorisePage(ctx: PageContext, o: AuthorisePageModel): string {
   const name = `${o.patient.firstName} ${o.patient.lastName}`;

@@ -10,7 +10,7 @@ export { queuePage, type QueueFilterValues } from './queue';
 export { taskPage } from './task';
 export { type ResolveFormState } from './task-resolve-form';
 export { patientsPage, type PatientListItem } from './patients';
-export { patientPage, type PatientPageModel } from './patient';
+export { patientPage, type PatientPageExtra, type PatientPageModel } from './patient';
 export { visitPage, type VisitPageModel } from './visit';
 export { collectionPageHtml, type CollectionLedgerView } from './collection';
 export { reportsPage, type ManualTasksReport, type OpenCreditsReport } from './reports';

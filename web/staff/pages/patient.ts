@@ -14,8 +14,8 @@ import type { ContactPreferences } from '../../../app/channel-consents';
 import { consentSection } from './patient-consent';
 import type { AuthorisationView } from '../../../app/card-on-file';
 import { cardsOnFileSection } from './card-on-file';
-import type { PlanView } from '../../../app/payment-plans';
-import { paymentPlanSection } from './payment-plan';
+import type { PlanSetup, PlanView } from '../../../app/payment-plans';
+import { paymentPlanSection, type PlanFormState } from './payment-plan';
 import {
   ariaInvalid, collectError, csrfField, deadline, dollarsInput, formatDate, money, notice, page, reasonLabel, statusBadge,
   type CollectFormState, type Notice, type PageContext,
@@ -38,6 +38,9 @@ export interface PatientPageModel {
   cards?: AuthorisationView[];
   /** The patient's payment plans, newest first (issue 18, payment-plan.ts); absent or none: the card is not shown. */
   plans?: PlanView[];
+  /** Without a live plan: the balance, yearly cards and limits for the setup form; and the form after a refusal. */
+  planSetup?: PlanSetup;
+  planForm?: PlanFormState;
 }
 
 const COLLECT_HINT = html`Defaults to the open balance. The EHR's Patient Payment tool opens pre-filled for this patient (reason: Outstanding Balance).`;
@@ -140,6 +143,9 @@ function visitsSection(o: PatientPageModel): SafeHtml {
 </section>`;
 }
 
+/** What a re-rendered patient page may show besides the patient: a refused form and a notice. */
+export type PatientPageExtra = Pick<PatientPageModel, 'form' | 'planForm' | 'notice'>;
+
 export function patientPage(ctx: PageContext, o: PatientPageModel): string {
   const name = `${o.patient.firstName} ${o.patient.lastName}`;
   return page({ title: name, section: 'patients', ctx }, html`<p class="crumbs"><a href="/staff/patients">← Patients</a></p>
@@ -152,6 +158,6 @@ ${creditsSection(o)}
 </div>
 ${visitsSection(o)}
 ${o.cards ? cardsOnFileSection(ctx, o.patient.patientId, o.cards, o.patient.timeZone) : ''}
-${o.plans ? paymentPlanSection(ctx, o.plans) : ''}
+${o.plans ? paymentPlanSection(ctx, o.patient.patientId, o.plans, o.planSetup, o.planForm) : ''}
 ${o.contact ? consentSection(ctx, o.contact, o.patient.timeZone) : ''}`);
 }
