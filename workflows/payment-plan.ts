@@ -189,6 +189,9 @@ export async function paymentPlan(input: PaymentPlanInput): Promise<PaymentPlanR
       if (!(await mayCharge())) return 'stopped';
       const r = await acts.chargePlanInstallment({ planId, sequence: inst.sequence, attempt });
       if (r.status === 'succeeded') {
+        // Charged less when the plan's claims owed less (paid another way): the plan's total went down with it.
+        plan.totalCents -= inst.amountCents - r.amountCents;
+        inst.amountCents = r.amountCents;
         inst.state = 'paid';
         inst.attempts = attempt + 1;
         await acts.sendPaymentReceipt({ paymentId: r.paymentId });
@@ -205,6 +208,7 @@ export async function paymentPlan(input: PaymentPlanInput): Promise<PaymentPlanR
           const fresh = await acts.loadPaymentPlan({ planId });
           const found = fresh.installments.find((i) => i.sequence === inst.sequence);
           inst.state = found?.state ?? 'failed';
+          plan.totalCents = fresh.totalCents; // lower when the installment was not needed any more (paid another way)
           return inst.state === 'paid' ? 'paid' : 'failed';
         }
         code = r.reason;

@@ -23,6 +23,7 @@ import * as m021 from './021_channel_preferences';
 import * as m022 from './022_card_on_file';
 import * as m023 from './023_payment_plans';
 import * as m024 from './024_payment_plan_claims';
+import * as m025 from './025_plan_paid_otherwise';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   '022_card_on_file': m022,
   '023_payment_plans': m023,
   '024_payment_plan_claims': m024,
+  '025_plan_paid_otherwise': m025,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -313,17 +313,61 @@ export async function reservePlanCharge(db: Db, input: { planId: string; sequenc
     const auth = await trx('card_authorisations').where({ id: plan.authorisation_id }).first<{ revoked_at: Date | null; valid_until: Date }>('revoked_at', 'valid_until');
     if (auth.revoked_at) return { refused: 'authorisation_revoked' };
     if (auth.valid_until.getTime() <= input.now.getTime()) return { refused: 'authorisation_expired' };
+    // Never more than the plan's claims still owe: the patient may have paid some of them another way (a statement
+    // opened before the plan, the front desk), or the payer taken one back.
+    let amountCents = inst.amount_cents;
+    if (inst.state === 'scheduled') {
+      const owed = await planClaimsOwedCents(trx, plan);
+      if (owed < amountCents) {
+        amountCents = await shrinkInstallment(trx, plan, { sequence: input.sequence, fromCents: inst.amount_cents, toCents: owed });
+        if (amountCents === 0) return { refused: 'installment_settled' };
+      }
+    }
     const [row] = await trx('payment_plan_charges')
-      .insert({ plan_id: plan.id, sequence: input.sequence, attempt: input.attempt, business_key: input.businessKey, amount_cents: inst.amount_cents })
+      .insert({ plan_id: plan.id, sequence: input.sequence, attempt: input.attempt, business_key: input.businessKey, amount_cents: amountCents })
       .returning<PlanChargeRow[]>('*');
     await trx('payment_plan_installments').where({ plan_id: plan.id, sequence: input.sequence })
       .update({ state: 'pending', attempts: input.attempt + 1, business_key: input.businessKey, decline_code: null, updated_at: trx.fn.now() });
     await writeAudit(trx, {
       practiceId: plan.practice_id, actor: SYSTEM, action: 'payment_plan.charge_pending', entityType: 'payment_plan', entityId: plan.id,
-      before: { sequence: input.sequence, state: inst.state }, after: { sequence: input.sequence, attempt: input.attempt, state: 'pending', amountCents: inst.amount_cents },
+      before: { sequence: input.sequence, state: inst.state }, after: { sequence: input.sequence, attempt: input.attempt, state: 'pending', amountCents },
     });
     return { reserved: row! };
   });
+}
+
+/**
+ * What the plan's claims still owe the practice (patient-owned, open); for a plan made before its claims were recorded
+ * (migration 024), what the patient owes.
+ */
+async function planClaimsOwedCents(trx: Knex.Transaction, plan: PlanRow): Promise<Cents> {
+  const { rows: [row] } = await trx.raw<{ rows: { recorded: boolean; owed: number }[] }>(
+    `select exists (select 1 from payment_plan_claims where plan_id = :planId) as recorded,
+            coalesce((select sum(greatest(0, c.patient_responsibility_cents - ${APPLIED_ON_CLAIM}))
+                        from payment_plan_claims pc join claims c on c.id = pc.claim_id
+                       where pc.plan_id = :planId and c.responsibility = 'patient'), 0)::bigint as owed`,
+    { planId: plan.id },
+  );
+  if (row!.recorded) return Number(row!.owed);
+  return (await openPatientClaims(trx, plan.patient_id)).reduce((sum, c) => sum + c.open_cents, 0);
+}
+
+/**
+ * The installment made smaller because the plan's claims owe less than it (paid another way): its amount and the plan's
+ * total go down together (the installments still sum to the total); nothing owed at all → the installment is `skipped`
+ * with no replacement. Answers the amount left to charge (0 when skipped). Audited `payment_plan.installment_reduced`.
+ */
+async function shrinkInstallment(trx: Knex.Transaction, plan: PlanRow, i: { sequence: number; fromCents: Cents; toCents: Cents }): Promise<Cents> {
+  const toCents = Math.max(0, i.toCents);
+  await trx('payment_plan_installments').where({ plan_id: plan.id, sequence: i.sequence })
+    .update(toCents === 0 ? { state: 'skipped', updated_at: trx.fn.now() } : { amount_cents: toCents, updated_at: trx.fn.now() });
+  await trx('payment_plans').where({ id: plan.id }).update({ total_cents: plan.total_cents - (i.fromCents - toCents), updated_at: trx.fn.now() });
+  await writeAudit(trx, {
+    practiceId: plan.practice_id, actor: SYSTEM, action: 'payment_plan.installment_reduced', entityType: 'payment_plan', entityId: plan.id,
+    before: { sequence: i.sequence, amountCents: i.fromCents, totalCents: plan.total_cents },
+    after: { sequence: i.sequence, amountCents: toCents, totalCents: plan.total_cents - (i.fromCents - toCents), reason: 'paid_otherwise' },
+  });
+  return toCents;
 }
 
 export async function markPlanChargeDeclined(db: Db, input: { charge: PlanChargeRow; code: DeclineCode; practiceId: string }): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import request from 'supertest';
+import { applyToClaim, recordPayment } from '../../db/queries/ledger';
 import { upsertClaim, upsertVisit, type ClaimRecord } from '../../db/queries/reference-data';
 import { deadlineAwareRetryInterceptor } from '../../lib/temporal';
 import { createStandinProcessor } from '../../processor/standin-processor';
@@ -170,6 +171,33 @@ describe('payment plans', () => {
     const audit = await stack.db('audit_log').where({ entity_id: planId }).orderBy('id');
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['payment_plan.created', 'payment_plan.installment_paid', 'payment_plan.completed']));
     expect(JSON.stringify(audit)).not.toMatch(/Casey|Testpatient|1980-02-03/);
+  });
+
+  it('claims paid another way: an installment charges only what the plan still owes; one nothing is owed for is skipped', async () => {
+    const s = await scenario();
+    const auth = await authorise(s, CARDS.ok);
+    const planId = (await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 4 })).body.planId as string;
+    // Before the first installment, the patient pays $100.00 of the plan's $120.00 at the front desk (cash).
+    const plan = await stack.db('payment_plans').where({ id: planId }).first();
+    const { paymentId } = await recordPayment(stack.db, {
+      practiceId: plan.practice_id, patientId: s.patientId, collectionId: null, visitId: null, externalId: `cash-${planId}`, amountCents: 10_000,
+      method: 'cash', reason: 'outstanding_balance', paidAt: new Date().toISOString(), paymentDate: localDay(), actor: 'test:front-desk',
+    });
+    for (const [i, cents] of [[0, 3000], [1, 4000], [2, 3000]] as const) {
+      await applyToClaim(stack.db, { paymentId, claimId: s.claims[i]!, amountCents: cents, kind: 'manual', businessKey: `test:${paymentId}:${i}`, actor: 'test:front-desk' });
+    }
+
+    await expect(resultOf(planId)).resolves.toEqual({ status: 'completed', paidCents: 2000, installmentsPaid: 1 });
+    expect(chargesAt(planId).map((c) => c.amountCents)).toEqual([2000]);
+    expect((await installments(planId)).map((i) => [i.amount_cents, i.state])).toEqual([[2000, 'paid'], [4000, 'skipped'], [4000, 'skipped']]);
+    expect(await stack.db('payment_plans').where({ id: planId }).first()).toMatchObject({ status: 'completed', total_cents: 2000 });
+    // Every claim is paid to the cent: nothing left over, no credit.
+    const open = await stack.db('claims').whereIn('id', s.claims).select('id', 'patient_responsibility_cents');
+    const applied = await stack.db('payment_applications').whereIn('claim_id', s.claims).sum({ cents: 'amount_cents' }).first();
+    expect(Number(applied!.cents)).toBe(open.reduce((sum, c) => sum + c.patient_responsibility_cents, 0));
+    expect(await stack.db('manual_tasks').where({ patient_id: s.patientId })).toHaveLength(0);
+    const reduced = await stack.db('audit_log').where({ entity_id: planId, action: 'payment_plan.installment_reduced' }).orderBy('id');
+    expect(reduced.map((a) => [a.after.sequence, a.after.amountCents])).toEqual([[1, 2000], [2, 0], [3, 0]]);
   });
 
   it('skip moves the next installment to the end; the run continues as new and keeps its state', async () => {

@@ -25,7 +25,7 @@ export interface PaymentPlanPageModel {
   created?: boolean;
 }
 
-const STATE = { scheduled: 'Scheduled', pending: 'Being charged', paid: 'Paid', failed: 'Not paid', skipped: 'Moved to the end' } as const;
+const STATE = { scheduled: 'Scheduled', pending: 'Being charged', paid: 'Paid', failed: 'Not paid', skipped: 'Skipped' } as const;
 const STATUS = { active: 'Active', paused: 'Paused by the office', cancelled: 'Cancelled', completed: 'Completed', defaulted: 'Ended' } as const;
 
 function planSection(m: PaymentPlanPageModel, plan: NonNullable<PortalPlanModel['plan']>): SafeHtml {
@@ -56,7 +56,7 @@ function setupForm(m: PaymentPlanPageModel): SafeHtml {
 <span>${cardName(c)}</span></label>`);
   return html`<section class="card" aria-labelledby="setup-h">
 <h2 id="setup-h">Pay ${formatCents(d.openCents)} in monthly payments</h2>
-<p>Each monthly payment is at least ${formatCents(d.minInstallmentCents)} (the last may be less), and the plan lasts at most ${d.maxMonths} months.
+<p>Each monthly payment is at least ${formatCents(d.minInstallmentCents)} (the last one takes what is left), and the plan lasts at most ${d.maxMonths} months.
 Payments are charged to your card on file on the same day each month.</p>
 <form method="post" action="/portal/payment-plan" novalidate>
 <input type="hidden" name="csrf" value="${m.csrf}">

@@ -19,7 +19,7 @@ const STATUS_WORDS: Record<PlanView['status'], string> = {
   active: 'Active', paused: 'Paused', cancelled: 'Cancelled', completed: 'Completed', defaulted: 'In default (back to statements)',
 };
 const STATE_WORDS: Record<PlanView['installments'][number]['state'], string> = {
-  scheduled: 'Scheduled', pending: 'Being charged', paid: 'Paid', failed: 'Failed', skipped: 'Skipped (moved to the end)',
+  scheduled: 'Scheduled', pending: 'Being charged', paid: 'Paid', failed: 'Failed', skipped: 'Skipped (moved to the end, or not needed)',
 };
 
 function actionButton(ctx: PageContext, planId: string, action: 'skip' | 'pause' | 'resume' | 'cancel', label: string, secondary = true): SafeHtml {
@@ -44,8 +44,9 @@ function setupForm(ctx: PageContext, patientId: string, setup: PlanSetup, form: 
   return html`<form method="post" action="/staff/patients/${patientId}/payment-plans" novalidate aria-labelledby="plan-setup-h">
 ${csrfField(ctx)}
 <h3 id="plan-setup-h">Set up a payment plan for ${money(setup.openCents)}</h3>
-<p class="hint">Each installment at least ${money(setup.minInstallmentCents)} (the last may be less); the plan lasts at most ${setup.maxMonths} months and ends
-before the card's authorisation does. The installments are charged to the card on their dates; the plan's claims leave the statements meanwhile.</p>
+<p class="hint">Each installment at least ${money(setup.minInstallmentCents)} (the last one takes what is left);
+the plan lasts at most ${setup.maxMonths} months and ends before the card's authorisation does.
+The installments are charged to the card on their dates; the plan's claims leave the statements meanwhile.</p>
 ${form && form.errors.length > 0 ? html`<p class="error" role="alert" id="plan-setup-error">The plan was not set up: see below.</p>` : ''}
 <fieldset class="choices" id="authorisationId"${describedBy('authorisationId', err('authorisationId'), false)}><legend>Card (authorised for a year)</legend>
 ${setup.cards.map((c) => choice('authorisationId', c.authorisationId, cardName(c), c.authorisationId === chosen))}
