@@ -9,24 +9,18 @@
  * portal and its run in the Temporal UI. Takes about two minutes (the notice period).
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { html } from '../lib/html';
 import { launchBrowser } from '../test/support/browser';
 import { demoPatients } from './demo-data';
+import { getJson, shooter, STAFF_VIEWPORT, staffSignIn } from './screenshot-support';
 
 const api = (process.argv[2] ?? 'http://localhost:3000').replace(/\/+$/, '');
 const standin = (process.argv[3] ?? 'http://localhost:3100').replace(/\/+$/, '');
 const inbox = (process.argv[4] ?? 'http://localhost:8025').replace(/\/+$/, '');
 const ui = (process.argv[5] ?? 'http://localhost:8233').replace(/\/+$/, '');
 const out = process.argv[6] ?? 'docs/screenshots';
-const VIEWPORT = { width: 1366, height: 860 };
-const BILLING = { Authorization: 'Bearer demo-billing-token' };
-
-async function shot(page: Page, name: string, fullPage = true): Promise<void> {
-  await page.screenshot({ path: join(out, `card-${name}.png`), fullPage });
-  console.log(`  card-${name}.png`);
-}
+const shot = shooter(out, 'card');
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -36,20 +30,6 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2000));
   }
-}
-
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: BILLING });
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
-  return (await res.json()) as T;
-}
-
-async function signIn(browser: Browser, token: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 })).newPage();
-  await page.goto(`${api}/staff/sign-in`);
-  await page.getByLabel('Staff token').fill(token);
-  await Promise.all([page.waitForURL(/\/staff\/queue$/), page.getByRole('button', { name: 'Sign in' }).click()]);
-  return page;
 }
 
 /** The newest email in the local inbox whose subject matches, opened. */
@@ -70,7 +50,7 @@ async function main() {
   const { browser } = launched;
   try {
     // 1. The superbill of Ada's Nov 20 visit (its claim still with the payer): Save a card on file, next to Collect Now.
-    const desk = await signIn(browser, 'demo-front-desk-token');
+    const desk = await staffSignIn(browser, api, 'demo-front-desk-token');
     await desk.goto(`${api}/staff/patients`);
     await desk.getByRole('link', { name: 'Billing page of Reyes, Ada' }).click();
     const patientUrl = desk.url();
@@ -158,7 +138,7 @@ async function main() {
 
     // 11. The charge run in the Temporal UI.
     if (claimId) {
-      const tui = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
+      const tui = await (await browser.newContext({ viewport: STAFF_VIEWPORT })).newPage();
       await tui.goto(`${ui}/namespaces/default/workflows/card-charge-${charged.authorisationId}-${claimId}`);
       await tui.waitForTimeout(4000);
       await shot(tui, '10-temporal-ui', false);

@@ -9,34 +9,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../test/support/browser';
 import { demoPatients } from './demo-data';
+import { getJson, shooter, STAFF_VIEWPORT, staffSignIn } from './screenshot-support';
 
 const api = (process.argv[2] ?? 'http://localhost:3000').replace(/\/+$/, '');
 const ui = (process.argv[3] ?? 'http://localhost:8233').replace(/\/+$/, '');
 const out = process.argv[4] ?? 'docs/screenshots';
-const VIEWPORT = { width: 1366, height: 860 };
-const BILLING = { Authorization: 'Bearer demo-billing-token' };
-
-async function shot(page: Page, name: string, fullPage = true): Promise<void> {
-  await page.screenshot({ path: join(out, `plan-${name}.png`), fullPage });
-  console.log(`  plan-${name}.png`);
-}
-
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: BILLING });
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
-  return (await res.json()) as T;
-}
-
-async function signIn(browser: Browser, token: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 })).newPage();
-  await page.goto(`${api}/staff/sign-in`);
-  await page.getByLabel('Staff token').fill(token);
-  await Promise.all([page.waitForURL(/\/staff\/queue$/), page.getByRole('button', { name: 'Sign in' }).click()]);
-  return page;
-}
+const shot = shooter(out, 'plan');
 
 /** A practice-calendar date `days` from today (the demo practice is in Los Angeles). */
 const laDate = (days: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Los_Angeles' }).format(new Date(Date.now() + days * 86_400_000));
@@ -47,7 +27,7 @@ async function main() {
   const { browser } = launched;
   try {
     // 1. Ben's card, saved at his Oct 5 superbill and authorised for every visit for a year (a plan needs that).
-    const desk = await signIn(browser, 'demo-front-desk-token');
+    const desk = await staffSignIn(browser, api, 'demo-front-desk-token');
     await desk.goto(`${api}/staff/patients`);
     await desk.getByRole('link', { name: 'Billing page of Okafor, Ben' }).click();
     const patientUrl = desk.url();
@@ -78,7 +58,7 @@ async function main() {
     type Plans = { plans: { planId: string; status: string }[] };
     const plan = (await getJson<Plans>(`${api}/v1/patients/${patientId}/payment-plans`)).plans.find((p) => p.status === 'active');
     if (!plan) throw new Error('the plan was not found through the API');
-    const tui = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
+    const tui = await (await browser.newContext({ viewport: STAFF_VIEWPORT })).newPage();
     await tui.goto(`${ui}/namespaces/default/workflows/payment-plan-${plan.planId}`);
     await tui.waitForTimeout(4000);
     await shot(tui, '03-temporal-ui', false);

@@ -5,27 +5,15 @@
  * Defaults: http://localhost:3000, http://localhost:8233, docs/screenshots.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
+import { shooter, STAFF_VIEWPORT, staffSignIn } from './screenshot-support';
 
 const api = process.argv[2] ?? 'http://localhost:3000';
 const ui = process.argv[3] ?? 'http://localhost:8233';
 const out = process.argv[4] ?? 'docs/screenshots';
-const VIEWPORT = { width: 1366, height: 860 };
-
-async function signIn(browser: Browser, token: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
-  const page = await context.newPage();
-  await page.goto(`${api}/staff/sign-in`);
-  await page.getByLabel('Staff token').fill(token);
-  await Promise.all([page.waitForURL(/\/staff\/queue$/), page.getByRole('button', { name: 'Sign in' }).click()]);
-  return page;
-}
-
-async function shot(page: Page, name: string, fullPage = true): Promise<void> {
-  await page.screenshot({ path: join(out, `work-queue-${name}.png`), fullPage });
-  console.log(`  work-queue-${name}.png`);
-}
+const VIEWPORT = STAFF_VIEWPORT;
+const shot = shooter(out, 'work-queue');
+const signIn = (browser: Browser, token: string) => staffSignIn(browser, api, token);
 
 async function main() {
   mkdirSync(out, { recursive: true });
