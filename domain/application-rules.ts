@@ -151,6 +151,9 @@ export function autoApplicationKey(paymentId: string, claimId: string, round: nu
   return `payment:${paymentId}:claim:${claimId}:auto:r${round}`;
 }
 
+/** Whether a business key is a round's automatic application (autoApplicationKey): for a copay, its run's own. */
+export const isRoundApplicationKey = (businessKey: string): boolean => /:auto:r\d+$/.test(businessKey);
+
 function plan(payment: PaymentState, claim: ClaimState, amountCents: Cents, round: number): PlannedApplication {
   return {
     paymentId: payment.paymentId,
@@ -256,12 +259,13 @@ export function decideTransferTimeout(payment: PaymentState): Decision {
 /**
  * A payer reprocessed the claim (CLP02 = 22): responsibility is back with the payer. Every automatic application on
  * that claim still standing is reversed (by a new entry; the caller writes it), whichever path made it. Its money is
- * unapplied again: a payment in `rerunPaymentIds` belongs to a run that applies it again when the claim comes back
- * (a copay run watching for this very reversal); any other payment's reversed money goes to staff as a
- * `credit_remaining` task. Manual applications were a staff member's decision, so they stay, and staff get one
- * `claim_reversed` task per payment for the money placed there. Input order is kept, so the decision is deterministic.
+ * unapplied again: an application in `rerunApplicationIds` is a live run's own, which that run applies again when the
+ * claim comes back (a copay run watching for this very reversal); any other reversed money goes to staff as a
+ * `credit_remaining` task, per payment, even a watching run's payment's (money put back on the claim by someone else,
+ * which the run does not know of). Manual applications were a staff member's decision, so they stay, and staff get
+ * one `claim_reversed` task per payment for the money placed there. Input order is kept, so the decision is deterministic.
  */
-export function decideReversal(applications: ApplicationState[], claimId: string, rerunPaymentIds: ReadonlySet<string> = new Set()): ReversalDecision {
+export function decideReversal(applications: ApplicationState[], claimId: string, rerunApplicationIds: ReadonlySet<string> = new Set()): ReversalDecision {
   const seen = new Set<string>();
   for (const a of applications) {
     assertCents(a.amountCents, 'application.amountCents');
@@ -281,7 +285,7 @@ export function decideReversal(applications: ApplicationState[], claimId: string
     reverseApplicationIds: reversed.map((a) => a.applicationId),
     tasks: [
       ...perPayment(standing.filter((a) => a.kind === 'manual'), 'claim_reversed'),
-      ...perPayment(reversed.filter((a) => !rerunPaymentIds.has(a.paymentId)), 'credit_remaining'),
+      ...perPayment(reversed.filter((a) => !rerunApplicationIds.has(a.applicationId)), 'credit_remaining'),
     ],
   };
 }

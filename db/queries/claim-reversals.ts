@@ -6,7 +6,7 @@
  * When the claim comes back to the patient, `reapplyReturnedMoney` puts the reversed money that went to staff back on it.
  */
 import { inTransaction, type Db } from '../connection';
-import { decideReapplication, decideReversal, type ManualReason } from '../../domain/application-rules';
+import { decideReapplication, decideReversal, isRoundApplicationKey, type ManualReason } from '../../domain/application-rules';
 import type { Cents } from '../../domain/money';
 import { RowNotFound } from '../errors';
 import { applyToClaim, claimApplications, claimState, openManualTask, paymentState, resolveManualTask, reverseApplication } from './ledger';
@@ -38,13 +38,16 @@ export async function reverseClaimForPayer(
       .first<{ practice_id: string; patient_id: string; visit_id: string; source_version: number } | undefined>('practice_id', 'patient_id', 'visit_id', 'source_version');
     if (!claim) throw new RowNotFound('claim');
     const apps = await claimApplications(trx, input.claimId);
-    const watching = await trx('payments as p')
+    const watching = new Set(await trx('payments as p')
       .join('collections as c', 'c.id', 'p.collection_id')
       .whereIn('p.id', [...new Set(apps.map((a) => a.paymentId))])
       .where({ 'c.path': 'copay', 'c.status': 'applied' })
       .whereRaw('coalesce(c.waiting_until, c.updated_at + make_interval(secs => ?)) > now()', [input.reversalWatchMs / 1000])
-      .pluck<string[]>('p.id');
-    const decision = decideReversal(apps, input.claimId, new Set(watching));
+      .pluck<string>('p.id'));
+    // Only the run's own applications are the run's to apply again: money that a return or a trim put on the claim for
+    // its payment is not (the run may even have ended early, its watch not yet run out: found by the long model run).
+    const runsOwn = apps.filter((a) => watching.has(a.paymentId) && isRoundApplicationKey(a.businessKey)).map((a) => a.applicationId);
+    const decision = decideReversal(apps, input.claimId, new Set(runsOwn));
 
     const tag = versionTag(claim.source_version);
     const reason = `${input.reason} ${tag}`;

@@ -57,6 +57,7 @@ interface ApplicationRow {
   claim_id: string;
   amount_cents: number;
   kind: ApplicationKind;
+  business_key: string;
 }
 
 function requireAmount(amountCents: unknown, field = 'amountCents'): asserts amountCents is Cents {
@@ -518,6 +519,7 @@ export async function visitClaimState(db: Db, visitId: string): Promise<{ claim:
 export interface ClaimApplication extends ApplicationState {
   paymentId: string;
   reversalReason: string | null;
+  businessKey: string;
 }
 
 /** Every application on a claim, standing or reversed, oldest first. */
@@ -527,11 +529,11 @@ export async function claimApplications(db: Db, claimId: string): Promise<ClaimA
     .where('a.claim_id', claimId)
     .orderBy([{ column: 'a.created_at' }, { column: 'a.id' }])
     .select<(ApplicationRow & { reversal_id: string | null; reversal_reason: string | null })[]>(
-      'a.id', 'a.payment_id', 'a.claim_id', 'a.amount_cents', 'a.kind', 'r.id as reversal_id', 'r.reason as reversal_reason',
+      'a.id', 'a.payment_id', 'a.claim_id', 'a.amount_cents', 'a.kind', 'a.business_key', 'r.id as reversal_id', 'r.reason as reversal_reason',
     );
   return rows.map((r) => ({
     applicationId: r.id, paymentId: r.payment_id, claimId: r.claim_id, kind: r.kind, reversed: r.reversal_id !== null,
-    amountCents: r.amount_cents, reversalReason: r.reversal_reason,
+    amountCents: r.amount_cents, reversalReason: r.reversal_reason, businessKey: r.business_key,
   }));
 }
 

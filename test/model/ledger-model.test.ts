@@ -96,6 +96,16 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
     // Found by the long run at edb2382 (seed 1001): the other half of that rule. A task its copay run holds settles the
     // run's own money (the task's amount), not what the payment's other task (the reversal's) holds: 422 above it.
     ["a copay run's task next to a reversal's task of the same payment: staff settle the run's own money", [new ClaimEvent(0, 'transfer', 2700, 'temporal-down'), new PayStatement(1200), new Capture(-1, true, 'duplicate'), new ClaimEvent(0, 'lower', 8000, 'burst10'), new ClaimEvent(0, 'reverse', 7100, 'worker-down'), new ClaimEvent(0, 'out-of-order', 7300, 'once'), new PayStatement(1100), new Capture(1, true, 'once'), new KillWorker(), new CollectCopay(0, 7700, true), new Capture(-1, true, 'once'), new ClaimEvent(FOCUS, 'transfer', 1700, 'once'), new ClaimEvent(FOCUS, 'reverse', 6900, 'worker-down'), new Resolve(-1, 'refund'), new ClaimEvent(FOCUS, 'transfer', 500, 'once'), new Resolve(5, 'refund'), new CollectCopay(2, 5100, true), new Cancel(-1), new LateCaptureAfterCancel(-1)]],
+    // Found by the long run at 3d35f7e (seed 1021): a copay payment's money left unapplied with no open task after a
+    // reversal while its run was watching (the payment's only task resolved as applied).
+    ['a watching copay run, its claim lowered, reversed, back and raised, then an out-of-order version: every cent stays visible', [
+      new ClaimEvent(0, 'transfer', 3000, 'once'), new PayStatement(4400), new Capture(-1, true, 'once'), new ClaimEvent(0, 'reverse', 3300, 'temporal-down'),
+      new ClaimEvent(0, 'next', 6400, 'burst10'), new ClaimEvent(0, 'raise', 1900, 'burst10'), new CollectCopay(0, 4300, true), new Capture(-1, true, 'once'),
+      new ClaimEvent(FOCUS, 'transfer', 0, 'once'), new ClaimEvent(FOCUS, 'lower', 3600, 'temporal-down'), new ClaimEvent(FOCUS, 'reverse', 3900, 'worker-down'),
+      new ClaimEvent(FOCUS, 'transfer', 2500, 'once'), new ClaimEvent(FOCUS, 'raise', 2200, 'once'), new ClaimEvent(0, 'out-of-order', 1700, 'temporal-down'),
+      new ClaimEvent(0, 'transfer', 4000, 'once'), new CollectBalance(4800), new Capture(-1, true, 'second-event-id'), new Resolve(-1, 'refund'),
+      new ClaimEvent(0, 'transfer', 8000, 'burst10'), new ClaimEvent(0, 'reverse', 1000, 'worker-down'),
+    ]],
   ];
   const addCoverage = (m?: Model) => {
     for (const [k, v] of Object.entries(m?.events ?? {})) stats.coverage[k] = (stats.coverage[k] ?? 0) + v;

@@ -1,8 +1,8 @@
 /**
  * The model-based run's in-memory model (issue 12): what one sequence's patient, visits, claims, collections, payments
  * and tasks should look like after each command, by the rules of shared/domain.md and issue 12 (every payer reversal
- * reaches every standing application: automatic ones reversed, the reversed money of a copay run still watching kept
- * by that run, any other reversed money → one `credit_remaining` task per payment, manual ones stay → one
+ * reaches every standing application: automatic ones reversed, a watching copay run keeping the money of its own
+ * applications, any other reversed money → one `credit_remaining` task per payment, manual ones stay → one
  * `claim_reversed` task per payment; when the claim comes back to the patient, money still in such a `credit_remaining`
  * task goes back on it by the payment's rule), and docs/decisions.md's later part: a newer version that keeps the claim
  * with the patient but lowers the patient responsibility trims the excess (newest automatic money first, the taken
@@ -47,6 +47,8 @@ export interface MCollection {
   capture?: { eventId: string; externalPaymentId: string; paidAt: string; amountCents: number };
   /** The task its run waits for (needs_attention). */
   taskKey?: string;
+  /** Copay: its run ended while its status said `applied` (a reversal found nothing automatic on its claim to undo). */
+  finished?: boolean;
 }
 
 export interface MApplication {
@@ -58,6 +60,8 @@ export interface MApplication {
   txn?: number;
   /** The claim version whose reversal or trim took it off. */
   reversedAt?: number;
+  /** A copay run's own application (its round's key): the only money a watching run keeps through a reversal. */
+  own?: boolean;
 }
 
 export interface MPayment {
@@ -216,7 +220,8 @@ export const note = (m: Model, what: string) => {
 };
 /** A new model transaction: what follows is written together (the product's created_at ties inside it). */
 export const beginTxn = (m: Model) => (m.txn = (m.txn ?? 0) + 1);
-export const applyMoney = (m: Model, p: MPayment, claim: number, cents: number, kind: 'auto' | 'manual') => p.apps.push({ claim, cents, kind, reversed: false, txn: m.txn ?? 0 });
+export const applyMoney = (m: Model, p: MPayment, claim: number, cents: number, kind: 'auto' | 'manual', own = false) =>
+  p.apps.push({ claim, cents, kind, reversed: false, txn: m.txn ?? 0, ...(own ? { own } : {}) });
 
 function openTask(m: Model, t: Omit<MTask, 'key' | 'open'>): MTask {
   const task: MTask = { key: newKey(m, 't'), open: true, txn: m.txn ?? 0, ...t };
@@ -240,7 +245,7 @@ export function placeCopay(m: Model, c: MCollection): void {
   }
   beginTxn(m);
   const amount = Math.min(left, openBalance(m, c.visit!));
-  if (amount > 0) applyMoney(m, p, c.visit!, amount, 'auto');
+  if (amount > 0) applyMoney(m, p, c.visit!, amount, 'auto', c.path === 'copay');
   if (left - amount > 0) {
     c.taskKey = openTask(m, { reason: 'credit_remaining', paymentKey: p.key, amountCents: left - amount }).key;
     c.status = 'needs_attention';
@@ -298,9 +303,20 @@ export function claimChanged(m: Model, i: number, version: number, responsibilit
 
 /** Issue 12: every standing application on the claim (at every payer-held version: manual money gets its task again). */
 function reverse(m: Model, i: number, version: number): void {
+  // A copay run watching this claim wakes: something automatic reversed → it waits for the next transfer; nothing →
+  // it ends (its row still says `applied`).
+  const anyAuto = standingOn(m, i).some((x) => x.a.kind === 'auto');
+  const woken = new Set<string>();
+  for (const c of m.collections) {
+    if (c.path !== 'copay' || c.visit !== i || c.status !== 'applied' || c.finished) continue;
+    if (anyAuto) {
+      c.status = 'awaiting_transfer';
+      woken.add(c.key);
+    } else c.finished = true;
+  }
   for (const p of m.payments) {
     const col = m.collections.find((c) => c.key === p.collectionKey)!;
-    const watching = col.path === 'copay' && col.status === 'applied';
+    const runKeeps = woken.has(col.key);
     let reversedCents = 0;
     let manualCents = 0;
     for (const a of p.apps) {
@@ -308,14 +324,13 @@ function reverse(m: Model, i: number, version: number): void {
       if (a.kind === 'auto') {
         a.reversed = true;
         a.reversedAt = version;
-        reversedCents += a.cents;
+        if (!(runKeeps && a.own)) reversedCents += a.cents;
       } else manualCents += a.cents;
     }
     if (manualCents > 0) openTask(m, { reason: 'claim_reversed', paymentKey: p.key, claim: i, amountCents: manualCents, version });
-    if (reversedCents > 0) {
-      if (watching && col.visit === i) col.status = 'awaiting_transfer'; // the run keeps its money and waits for the next transfer
-      else openTask(m, { reason: 'credit_remaining', paymentKey: p.key, claim: i, amountCents: reversedCents, version });
-    }
+    // The run keeps the money of its own applications (and places it at the next transfer); the rest of its payment's
+    // money on the claim (put back by a return or a trim) goes to staff like anyone's.
+    if (reversedCents > 0) openTask(m, { reason: 'credit_remaining', paymentKey: p.key, claim: i, amountCents: reversedCents, version });
   }
 }
 

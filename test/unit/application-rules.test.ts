@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { ApplicationState, ClaimState, Decision, PaymentState } from '../../domain/application-rules';
 import {
   autoApplicationKey,
+  isRoundApplicationKey,
   decideCopay,
   decideOutstandingBalance,
   decideReapplication,
@@ -304,16 +305,23 @@ describe('decideReversal', () => {
     });
   });
 
-  it('leaves reversed money to the run that applies it again (a copay watching for this reversal)', () => {
-    expect(decideReversal(apps, 'c1', new Set(['p1'])).tasks).toEqual([
+  it("leaves a live run's own reversed application to that run (a copay watching for this reversal)", () => {
+    expect(decideReversal(apps, 'c1', new Set(['a1'])).tasks).toEqual([
       { paymentId: 'p2', reason: 'claim_reversed', amountCents: 700 },
       { paymentId: 'p3', reason: 'claim_reversed', amountCents: 100 },
       { paymentId: 'p3', reason: 'credit_remaining', amountCents: 300 },
     ]);
   });
 
+  it("knows a round's own application by its key (a copay run's; not a return's, a trim's or a credit's)", () => {
+    expect(isRoundApplicationKey(autoApplicationKey('p1', 'c1', 2))).toBe(true);
+    for (const key of ['payment:p1:claim:c1:auto:returned-v6:at-v9', 'payment:p1:claim:c1:auto:trimmed-v3:a1', 'payment:p1:claim:c1:credit:on-c1-v2', 'payment:p1:claim:c1:card-on-file']) {
+      expect(isRoundApplicationKey(key)).toBe(false);
+    }
+  });
+
   it('opens no task when nothing stands on the claim', () => {
-    expect(decideReversal(apps, 'c2', new Set(['p3']))).toEqual({ reverseApplicationIds: ['a5'], tasks: [] });
+    expect(decideReversal(apps, 'c2', new Set(['a5']))).toEqual({ reverseApplicationIds: ['a5'], tasks: [] });
     expect(decideReversal([], 'c1')).toEqual({ reverseApplicationIds: [], tasks: [] });
   });
 
@@ -519,7 +527,7 @@ describe('application rules: properties', () => {
     fc.assert(
       fc.property(fc.array(applicationArb, { maxLength: 8 }), (raw) => {
         const apps = raw.map((a, i) => ({ ...a, applicationId: `a${i}` }));
-        const rerun = new Set(['p1']);
+        const rerun = new Set(apps.filter((a) => a.paymentId === 'p1' && a.amountCents % 2 === 0).map((a) => a.applicationId));
         const d = decideReversal(apps, 'c1', rerun);
         const standing = apps.filter((a) => a.claimId === 'c1' && !a.reversed);
         expect(d.reverseApplicationIds).toEqual(standing.filter((a) => a.kind === 'auto').map((a) => a.applicationId));
@@ -527,7 +535,7 @@ describe('application rules: properties', () => {
         // No cent vanishes: manual money is in a claim_reversed task; reversed auto money in a task or with its run.
         expect(sum(d.tasks.filter((t) => t.reason === 'claim_reversed'))).toBe(sum(standing.filter((a) => a.kind === 'manual')));
         const autoCents = sum(standing.filter((a) => a.kind === 'auto'));
-        expect(sum(d.tasks.filter((t) => t.reason === 'credit_remaining')) + sum(standing.filter((a) => a.kind === 'auto' && rerun.has(a.paymentId)))).toBe(autoCents);
+        expect(sum(d.tasks.filter((t) => t.reason === 'credit_remaining')) + sum(standing.filter((a) => a.kind === 'auto' && rerun.has(a.applicationId)))).toBe(autoCents);
         expect(new Set(d.tasks.map((t) => `${t.paymentId}:${t.reason}`)).size).toBe(d.tasks.length); // one per payment and reason
       }),
     );
