@@ -234,7 +234,8 @@ export interface PlanNote {
 /**
  * The statement's line about the plan, so a patient does not read the statement's total as all they owe, nor pay the
  * plan's claims twice: "Not on this statement: $80.00 left in your payment plan, paid with the card ending 4242. Next
- * installment: $40.00 on Jan 15, 2027." A statement that has some of the plan's visits says so instead.
+ * installment: $40.00 on Jan 15, 2027." A statement that has some of the plan's visits says so instead (paying them
+ * there is fine: an installment never charges more than the plan's claims still owe).
  */
 export function planNoteText(n: PlanNote): string {
   const left = n.onStatement
@@ -243,7 +244,7 @@ export function planNoteText(n: PlanNote): string {
   const how = n.status === 'paused'
     ? `${left}; it is paused: nothing is charged until it resumes. Please call the billing office about it.`
     : `${left}, paid with the card ending ${n.last4}. Next installment: ${formatCents(n.next.amountCents)} on ${dateInWords(n.next.dueDate)}.`;
-  return n.onStatement ? `${how} Its installments pay for those visits: you do not need to pay them here.` : how;
+  return n.onStatement ? `${how} If you pay for those visits here, the plan charges that much less.` : how;
 }
 
 /**

@@ -19,19 +19,28 @@ export interface PlanRequest {
 
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 
-/** The form's values (to show again), what it refuses, and the request when it refuses nothing. */
-export function readPlanForm(raw: Record<string, unknown>, words: { installments: string }): { values: PlanFormValues; errors: PlanFormError[]; request?: PlanRequest } {
+/** How a form names one installment: the portal's "monthly payment", the staff's "installment". */
+export interface PlanFormWords { one: string; many: string }
+
+/**
+ * The form's values (to show again), what it refuses, and the request when it refuses nothing. `every`: the form asks
+ * how often (the staff's); without it the field is not read (the portal's plans are monthly).
+ */
+export function readPlanForm(raw: Record<string, unknown>, o: { words: PlanFormWords; every: boolean }): { values: PlanFormValues; errors: PlanFormError[]; request?: PlanRequest } {
+  const { one, many } = o.words;
   const values: PlanFormValues = {
-    authorisationId: str(raw.authorisationId), installments: str(raw.installments), amount: str(raw.amount), firstDueDate: str(raw.firstDueDate), every: str(raw.every),
+    authorisationId: str(raw.authorisationId), installments: str(raw.installments), amount: str(raw.amount), firstDueDate: str(raw.firstDueDate),
+    ...(o.every ? { every: str(raw.every) } : {}),
   };
   const errors: PlanFormError[] = [];
   const installments = values.installments ? (/^\d{1,3}$/.test(values.installments) ? Number(values.installments) : NaN) : undefined;
   const installmentCents = values.amount ? parseDollars(values.amount) ?? NaN : undefined;
-  if (Number.isNaN(installments)) errors.push({ field: 'installments', message: 'Enter the number of payments as a whole number, for example 6.' });
+  if (Number.isNaN(installments)) errors.push({ field: 'installments', message: `Enter the number of ${many} as a whole number, for example 6.` });
   if (Number.isNaN(installmentCents)) errors.push({ field: 'installmentCents', message: 'Enter the amount in dollars and cents, for example 50.00.' });
-  if (installments === undefined && installmentCents === undefined) errors.push({ field: 'installments', message: `Enter the number of ${words.installments}, or the amount of each payment.` });
+  if (installments === undefined && installmentCents === undefined) errors.push({ field: 'installments', message: `Enter the number of ${many}, or the amount of each ${one}.` });
   if (installments !== undefined && installmentCents !== undefined && errors.length === 0) {
-    errors.push({ field: 'installments', message: 'Enter the number of payments or the amount of each payment, not both.' });
+    const message = `Enter the number of ${many} or the amount of each ${one}, not both.`;
+    errors.push({ field: 'installments', message }, { field: 'installmentCents', message });
   }
   if (!values.authorisationId) errors.push({ field: 'authorisationId', message: 'Choose the card to charge.' });
   const every = values.every && values.every in PLAN_EVERY ? (values.every as PlanEvery) : undefined;
@@ -50,15 +59,19 @@ export function readPlanForm(raw: Record<string, unknown>, words: { installments
 /** The words of the plan rules' fields ("installmentCents makes installments of …" → "The amount of each payment makes …"). */
 const FIELD_WORDS: Record<string, string> = {
   authorisationId: 'The card', installments: 'The number of payments', installmentCents: 'The amount of each payment', firstDueDate: 'The first payment date',
-  totalCents: 'The amount', interval: 'How often',
+  interval: 'How often',
 };
 const FORM_FIELD: Record<string, string> = { interval: 'every' };
+/** The fields a plan form shows; a refusal of any other (the balance was paid meanwhile) is about the whole form. */
+export const PLAN_FORM_FIELDS = ['authorisationId', 'installments', 'installmentCents', 'firstDueDate', 'every'];
 
-/** A 422 from the plan rules as the form's field errors; undefined for anything else (the caller answers it). */
+/** A 422 from the plan rules as the form's errors (`field: 'form'` for one about no field of it); undefined for anything else. */
 export function planFormErrorsOf(err: unknown): PlanFormError[] | undefined {
   if (!(err instanceof AppError) || err.status !== 422) return undefined;
-  const fields = err.fields?.length ? err.fields : [{ field: 'installments', reason: err.message }];
-  return fields.map((f) => ({
-    field: FORM_FIELD[f.field] ?? (f.field in FIELD_WORDS ? f.field : 'installments'), message: `${FIELD_WORDS[f.field] ?? ''} ${f.reason}`.trim(),
-  }));
+  const fields = err.fields?.length ? err.fields : [{ field: 'form', reason: err.message }];
+  return fields.map((f) => {
+    const field = FORM_FIELD[f.field] ?? f.field;
+    if (PLAN_FORM_FIELDS.includes(field)) return { field, message: `${FIELD_WORDS[f.field] ?? ''} ${f.reason}`.trim() };
+    return { field: 'form', message: `${f.reason.charAt(0).toUpperCase()}${f.reason.slice(1)}${/[.!?]$/.test(f.reason) ? '' : '.'}` };
+  });
 }

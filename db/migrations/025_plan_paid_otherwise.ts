@@ -14,6 +14,7 @@ export async function up(knex: Knex): Promise<void> {
     add constraint payment_plans_installment check (installment_cents > 0)`);
 }
 
+/** Fails once a plan's total has fallen below one installment or to zero: such plans must be settled or removed first. */
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`alter table payment_plans
     drop constraint payment_plans_total,

@@ -25,8 +25,9 @@ const versionTag = (version: number) => `[claim version ${version}]`;
 /**
  * Reverses every standing automatic application on the claim by a new entry (once per application), and opens one
  * task per payment for what staff must see, exactly once per (claim version, payment, reason). A copay run still
- * watching for this reversal keeps its payment's reversed money: it applies it again when the claim comes back (its
- * status `applied` and `waiting_until` ahead; for runs older than that column, `updated_at` within `reversalWatchMs`).
+ * watching for this reversal keeps the money of its own applications (`…:auto:r<round>`): it applies it again when the
+ * claim comes back (its status `applied` and `waiting_until` ahead; for runs older than that column, `updated_at`
+ * within `reversalWatchMs`). Its payment's other money on the claim (a return's, a trim's) gets a task like anyone's.
  */
 export async function reverseClaimForPayer(
   db: Db,

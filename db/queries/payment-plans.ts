@@ -90,10 +90,13 @@ export async function livePlanOfPatient(db: Db, patientId: string): Promise<Plan
   return rows[0] && planOf(rows[0]);
 }
 
-/** The patient's live plan as their statement mentions it, or undefined (none, or nothing left to charge). */
+/**
+ * The patient's live plan as their statement mentions it, or undefined (none, or nothing left to charge). What is left
+ * and the next installment never exceed what the plan's claims still owe (an installment charges no more: reservePlanCharge).
+ */
 export async function planNoteOf(db: Db, statement: { id: string; patient_id: string }): Promise<PlanNote | undefined> {
-  const { rows } = await db.raw<{ rows: { status: 'active' | 'paused'; last4: string; amount_cents: number; due_date: LocalDate; on_statement: boolean }[] }>(
-    `select p.status, s.last4, i.amount_cents, to_char(i.due_date, 'YYYY-MM-DD') as due_date,
+  const { rows } = await db.raw<{ rows: { plan_id: string; status: 'active' | 'paused'; last4: string; amount_cents: number; due_date: LocalDate; on_statement: boolean }[] }>(
+    `select p.id as plan_id, p.status, s.last4, i.amount_cents, to_char(i.due_date, 'YYYY-MM-DD') as due_date,
             exists (select 1 from statement_lines l join payment_plan_claims pc on pc.claim_id = l.claim_id
                      where l.statement_id = ? and pc.plan_id = p.id) as on_statement
        from payment_plans p
@@ -106,9 +109,11 @@ export async function planNoteOf(db: Db, statement: { id: string; patient_id: st
   );
   const [next] = rows;
   if (!next) return undefined;
+  const owed = await planClaimsOwedCents(db, { id: next.plan_id, patient_id: statement.patient_id });
+  if (owed <= 0) return undefined;
   return {
-    status: next.status, last4: next.last4, leftCents: rows.reduce((sum, r) => sum + r.amount_cents, 0),
-    next: { amountCents: next.amount_cents, dueDate: next.due_date }, onStatement: next.on_statement,
+    status: next.status, last4: next.last4, leftCents: Math.min(owed, rows.reduce((sum, r) => sum + r.amount_cents, 0)),
+    next: { amountCents: Math.min(owed, next.amount_cents), dueDate: next.due_date }, onStatement: next.on_statement,
   };
 }
 
@@ -314,9 +319,12 @@ export async function reservePlanCharge(db: Db, input: { planId: string; sequenc
     if (auth.revoked_at) return { refused: 'authorisation_revoked' };
     if (auth.valid_until.getTime() <= input.now.getTime()) return { refused: 'authorisation_expired' };
     // Never more than the plan's claims still owe: the patient may have paid some of them another way (a statement
-    // opened before the plan, the front desk), or the payer taken one back.
+    // opened before the plan, the front desk), or the payer taken one back. Checked for every new attempt (a retry
+    // after a decline too), unless an earlier attempt's outcome is still unknown. The claims are not locked: a payment
+    // landing on them during the processor call still leaves money over, which becomes a credit task (never lost).
     let amountCents = inst.amount_cents;
-    if (inst.state === 'scheduled') {
+    const undecided = await trx('payment_plan_charges').where({ plan_id: plan.id, sequence: input.sequence, state: 'pending' }).first<{ id: string } | undefined>('id');
+    if (!undecided) {
       const owed = await planClaimsOwedCents(trx, plan);
       if (owed < amountCents) {
         amountCents = await shrinkInstallment(trx, plan, { sequence: input.sequence, fromCents: inst.amount_cents, toCents: owed });
@@ -340,7 +348,7 @@ export async function reservePlanCharge(db: Db, input: { planId: string; sequenc
  * What the plan's claims still owe the practice (patient-owned, open); for a plan made before its claims were recorded
  * (migration 024), what the patient owes.
  */
-async function planClaimsOwedCents(trx: Knex.Transaction, plan: PlanRow): Promise<Cents> {
+async function planClaimsOwedCents(trx: Db, plan: Pick<PlanRow, 'id' | 'patient_id'>): Promise<Cents> {
   const { rows: [row] } = await trx.raw<{ rows: { recorded: boolean; owed: number }[] }>(
     `select exists (select 1 from payment_plan_claims where plan_id = :planId) as recorded,
             coalesce((select sum(greatest(0, c.patient_responsibility_cents - ${APPLIED_ON_CLAIM}))

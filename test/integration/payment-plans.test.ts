@@ -9,7 +9,9 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import request from 'supertest';
+import { randomUUID } from 'node:crypto';
 import { applyToClaim, recordPayment } from '../../db/queries/ledger';
+import { planNoteOf } from '../../db/queries/payment-plans';
 import { upsertClaim, upsertVisit, type ClaimRecord } from '../../db/queries/reference-data';
 import { deadlineAwareRetryInterceptor } from '../../lib/temporal';
 import { createStandinProcessor } from '../../processor/standin-processor';
@@ -186,6 +188,8 @@ describe('payment plans', () => {
     for (const [i, cents] of [[0, 3000], [1, 4000], [2, 3000]] as const) {
       await applyToClaim(stack.db, { paymentId, claimId: s.claims[i]!, amountCents: cents, kind: 'manual', businessKey: `test:${paymentId}:${i}`, actor: 'test:front-desk' });
     }
+    // A statement shown meanwhile says what the plan will still charge: $20.00, not the $120.00 scheduled.
+    expect(await planNoteOf(stack.db, { id: randomUUID(), patient_id: s.patientId })).toMatchObject({ leftCents: 2000, next: { amountCents: 2000 } });
 
     await expect(resultOf(planId)).resolves.toEqual({ status: 'completed', paidCents: 2000, installmentsPaid: 1 });
     expect(chargesAt(planId).map((c) => c.amountCents)).toEqual([2000]);
@@ -198,6 +202,27 @@ describe('payment plans', () => {
     expect(await stack.db('manual_tasks').where({ patient_id: s.patientId })).toHaveLength(0);
     const reduced = await stack.db('audit_log').where({ entity_id: planId, action: 'payment_plan.installment_reduced' }).orderBy('id');
     expect(reduced.map((a) => [a.after.sequence, a.after.amountCents])).toEqual([[1, 2000], [2, 0], [3, 0]]);
+  });
+
+  it('a declined installment, then the claims paid another way: the retry charges nothing, the plan completes with nothing charged', async () => {
+    const s = await scenario();
+    await stack.db('practices').where({ id: s.practiceId }).update({ card_retry_schedule: stack.db.raw(`'{0, 8 seconds}'::interval[]`) });
+    const auth = await authorise(s, CARDS.declined);
+    const planId = (await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 2 })).body.planId as string;
+    await eventually(async () => ((await stack.db('payment_plan_charges').where({ plan_id: planId, state: 'declined' })).length === 1 ? true : undefined), 30_000, 'the first attempt declined');
+    const plan = await stack.db('payment_plans').where({ id: planId }).first();
+    const { paymentId } = await recordPayment(stack.db, {
+      practiceId: plan.practice_id, patientId: s.patientId, collectionId: null, visitId: null, externalId: `check-${planId}`, amountCents: 12_000,
+      method: 'check', reason: 'outstanding_balance', paidAt: new Date().toISOString(), paymentDate: localDay(), actor: 'test:front-desk',
+    });
+    for (const [i, cents] of [[0, 3000], [1, 4000], [2, 5000]] as const) {
+      await applyToClaim(stack.db, { paymentId, claimId: s.claims[i]!, amountCents: cents, kind: 'manual', businessKey: `test:${paymentId}:${i}`, actor: 'test:front-desk' });
+    }
+    await expect(resultOf(planId)).resolves.toEqual({ status: 'completed', paidCents: 0, installmentsPaid: 0 });
+    expect(chargesAt(planId)).toHaveLength(1); // the declined first attempt only: the retry found nothing owed
+    expect((await installments(planId)).map((i) => i.state)).toEqual(['skipped', 'skipped', 'skipped']);
+    expect(await stack.db('payment_plans').where({ id: planId }).first()).toMatchObject({ total_cents: 0, failed_installments: 0 });
+    expect(await stack.db('manual_tasks').where({ patient_id: s.patientId })).toHaveLength(0);
   });
 
   it('skip moves the next installment to the end; the run continues as new and keeps its state', async () => {
@@ -431,7 +456,7 @@ describe('payment plans', () => {
     const row = await stack.db('statements').where({ id: statement.body.statementId }).first();
     expect((await portalStatementView({ db: stack.db }, row))?.planNote).toBe(
       `Some visits on this statement are in your payment plan, which has $120.00 left, paid with the card ending 4242. Next installment: $40.00 on ${formatDate(localDay(7))}.`
-      + ' Its installments pay for those visits: you do not need to pay them here.',
+      + ' If you pay for those visits here, the plan charges that much less.',
     );
     await act(s, planId, 'cancel').expect(200);
   });
@@ -489,7 +514,7 @@ describe('payment plans', () => {
     // The form's own refusals, then the plan rules' (the practice's smallest installment), each next to its field.
     const neither = await submit({});
     expect(neither.status).toBe(422);
-    expect(neither.text).toMatch(/id="installments-error">Enter the number of installments, or the amount of each payment\./);
+    expect(neither.text).toMatch(/id="installments-error">Enter the number of installments, or the amount of each installment\./);
     expect(neither.text).toMatch(/id="installments"[^>]*aria-invalid="true"/);
     const tooSmall = await submit({ amount: '1.00', every: 'week' });
     expect(tooSmall.status).toBe(422);
@@ -516,5 +541,18 @@ describe('payment plans', () => {
     expect((await submit({ installments: '2' })).status).toBe(409);
     expect(await stack.db('payment_plans').where({ patient_id: s.patientId })).toHaveLength(1);
     await act(s, plan.id, 'cancel').expect(200);
+    // The balance paid at the desk between showing the form and pressing it: said in a notice, nothing written.
+    const { paymentId } = await recordPayment(stack.db, {
+      practiceId: plan.practice_id, patientId: s.patientId, collectionId: null, visitId: null, externalId: `cash-${plan.id}`, amountCents: 12_000,
+      method: 'cash', reason: 'outstanding_balance', paidAt: new Date().toISOString(), paymentDate: localDay(), actor: 'test:front-desk',
+    });
+    for (const [i, cents] of [[0, 3000], [1, 4000], [2, 5000]] as const) {
+      await applyToClaim(stack.db, { paymentId, claimId: s.claims[i]!, amountCents: cents, kind: 'manual', businessKey: `test:${paymentId}:${i}`, actor: 'test:front-desk' });
+    }
+    const paidMeanwhile = await submit({ installments: '3' });
+    expect(paidMeanwhile.status).toBe(422);
+    expect(paidMeanwhile.text).toContain('The payment plan was not set up');
+    expect(paidMeanwhile.text).toContain('The patient has no open balance.');
+    expect(await stack.db('payment_plans').where({ patient_id: s.patientId })).toHaveLength(1);
   });
 });

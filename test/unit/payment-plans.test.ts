@@ -114,7 +114,7 @@ describe('payment plan schedule', () => {
     // A statement opened before the plan was made still has the plan's visits: it says they need not be paid there.
     expect(planNoteText({ ...note, onStatement: true })).toBe(
       'Some visits on this statement are in your payment plan, which has $80.50 left, paid with the card ending 4242. Next installment: $40.25 on Jan 5, 2027.'
-      + ' Its installments pay for those visits: you do not need to pay them here.',
+      + ' If you pay for those visits here, the plan charges that much less.',
     );
   });
 });

@@ -46,14 +46,14 @@ export function paymentPlanRoutes(deps: PortalPaymentDeps & PaymentPlanDeps): Ro
     if (!sessionCsrfValid(req, session)) {
       return send(res, 403, messagePage('This form has expired', 'For your security, forms expire. Please open the page again and try again.', { href: '/portal/payment-plan', text: 'Open it again' }));
     }
-    const { values, errors, request } = readPlanForm(req.body as Record<string, unknown>, { installments: 'monthly payments' });
+    const { values, errors, request } = readPlanForm(req.body as Record<string, unknown>, { words: { one: 'payment', many: 'monthly payments' }, every: false });
     if (!request) return render(res, 422, session, { values, errors });
     try {
       await createPortalPlan(deps, session.patientId, request); // monthly: the portal's form has no interval
     } catch (caught) {
       const err = appErrorOf(caught);
       const refused = planFormErrorsOf(err);
-      if (refused) return render(res, 422, session, { values, errors: refused });
+      if (refused) return render(res, 422, session, { values, errors: refused.map((e) => (e.field === 'form' ? { ...e, field: 'installments' } : e)) });
       if (err instanceof AppError && err.status === 409) {
         return render(res, 409, session, { values, errors: [{ field: 'installments', message: 'You already have a payment plan.' }] });
       }

@@ -34,14 +34,19 @@ export function staffPaymentPlanRoutes(deps: PaymentPlanDeps, h: StaffCardRouteH
   router.post('/staff/patients/:patientId/payment-plans', h.form, h.formGuard, acting, async (req, res) => {
     const patientId = req.params.patientId;
     if (typeof patientId !== 'string' || !UUID.test(patientId)) throw notFound('patient');
-    const { values, errors, request } = readPlanForm(req.body as Record<string, unknown>, { installments: 'installments' });
+    const { values, errors, request } = readPlanForm(req.body as Record<string, unknown>, { words: { one: 'installment', many: 'installments' }, every: true });
     if (!request) return h.renderPatient(req, res, 422, patientId, { planForm: { values, errors } });
     try {
       await createPaymentPlan(deps, staffOf(req), patientId, request);
     } catch (caught) {
       const refused = planFormErrorsOf(appErrorOf(caught));
-      if (refused) return h.renderPatient(req, res, 422, patientId, { planForm: { values, errors: refused } });
-      throw caught;
+      if (!refused) throw caught;
+      // A refusal about no field of the form (the balance was paid meanwhile, so the form may be gone): a notice.
+      const aboutForm = refused.filter((e) => e.field === 'form');
+      return h.renderPatient(req, res, 422, patientId, {
+        planForm: { values, errors: refused.filter((e) => e.field !== 'form') },
+        ...(aboutForm.length > 0 ? { notice: { kind: 'bad', title: 'The payment plan was not set up', text: aboutForm.map((e) => e.message).join(' '), focus: true } } : {}),
+      });
     }
     res.redirect(303, `/staff/patients/${patientId}?done=plan-created#payment-plan`);
   });

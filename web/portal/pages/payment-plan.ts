@@ -6,13 +6,13 @@
  *   amount of each, the first payment date. A refused field says why next to it.
  */
 import { cardName } from '../../../app/card-on-file-pages';
-import type { planSetupOf } from '../../../app/payment-plans';
+import type { PlanSetup } from '../../../app/payment-plans';
 import { formatCents } from '../../../domain/money';
 import type { PlanFormValues } from '../../plan-form';
 import { html, type SafeHtml } from '../../../lib/html';
 import { described, errorSummary, fieldError, formatDate, layout, type FieldError } from '../layout';
 
-export type PortalPlanModel = Awaited<ReturnType<typeof planSetupOf>>;
+type PortalPlanModel = PlanSetup;
 
 
 export interface PaymentPlanPageModel {

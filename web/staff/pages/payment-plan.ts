@@ -8,7 +8,7 @@
 import { cardName } from '../../../app/card-on-file-pages';
 import type { PlanSetup, PlanView } from '../../../app/payment-plans';
 import { html, type SafeHtml } from '../../../lib/html';
-import type { PlanFormError, PlanFormValues } from '../../plan-form';
+import type { PlanEvery, PlanFormError, PlanFormValues } from '../../plan-form';
 import { numTd, th } from '../../table';
 import { choice, csrfField, describedBy, dollarsInput, errorLine, formatDate, money, type PageContext } from '../layout';
 
@@ -29,7 +29,7 @@ ${csrfField(ctx)}
 </form>`;
 }
 
-const EVERY_WORDS = { month: 'Every month', '2weeks': 'Every two weeks', week: 'Every week' } as const;
+const EVERY_WORDS: Record<PlanEvery, string> = { month: 'Every month', '2weeks': 'Every two weeks', week: 'Every week' };
 
 /** The form to set up a plan: the yearly card, how many installments (or how much each), how often, from when. */
 function setupForm(ctx: PageContext, patientId: string, setup: PlanSetup, form: PlanFormState | undefined): SafeHtml {
@@ -40,14 +40,15 @@ function setupForm(ctx: PageContext, patientId: string, setup: PlanSetup, form: 
   const described = (field: string) => describedBy(field, err(field));
   const amountAttrs = html` autocomplete="off"${described('installmentCents')}`;
   const amountInput = dollarsInput({ id: 'installmentCents', name: 'amount', value: v.amount ?? '' }, amountAttrs);
-  const everyChoices = (Object.keys(EVERY_WORDS) as (keyof typeof EVERY_WORDS)[]).map((k) => choice('every', k, EVERY_WORDS[k], every === k));
+  const everyChoices = (Object.keys(EVERY_WORDS) as PlanEvery[]).map((k) => choice('every', k, EVERY_WORDS[k], every === k));
   return html`<form method="post" action="/staff/patients/${patientId}/payment-plans" novalidate aria-labelledby="plan-setup-h">
 ${csrfField(ctx)}
 <h3 id="plan-setup-h">Set up a payment plan for ${money(setup.openCents)}</h3>
 <p class="hint">Each installment at least ${money(setup.minInstallmentCents)} (the last one takes what is left);
 the plan lasts at most ${setup.maxMonths} months and ends before the card's authorisation does.
 The installments are charged to the card on their dates; the plan's claims leave the statements meanwhile.</p>
-${form && form.errors.length > 0 ? html`<p class="error" role="alert" id="plan-setup-error">The plan was not set up: see below.</p>` : ''}
+${form && form.errors.length > 0 ? html`<div class="error" role="alert" id="plan-setup-error" tabindex="-1" data-focus-on-load><p>The plan was not set up:</p>
+<ul>${[...new Map(form.errors.map((e) => [e.message, e])).values()].map((e) => html`<li><a href="#${e.field}">${e.message}</a></li>`)}</ul></div>` : ''}
 <fieldset class="choices" id="authorisationId"${describedBy('authorisationId', err('authorisationId'), false)}><legend>Card (authorised for a year)</legend>
 ${setup.cards.map((c) => choice('authorisationId', c.authorisationId, cardName(c), c.authorisationId === chosen))}
 ${errorLine('authorisationId', err('authorisationId'))}</fieldset>
