@@ -86,8 +86,11 @@ async function configurationOf(deps: SignInDeps, idp: IdentityProviderRow): Prom
 }
 
 /** Starts a sign-in for the practice with this external id: where to send the browser, and the state for its cookie. */
+/** What a practice's external id can be: printable text, not too long (a NUL byte would even make PostgreSQL refuse the lookup). */
+const PRACTICE_EXTERNAL_ID = /^[^\p{Cc}]{1,200}$/u;
+
 export async function beginSignIn(deps: SignInDeps, practiceExternalId: string): Promise<{ authorizationUrl: string; state: string }> {
-  const idp = practiceExternalId ? await identityProviderOfPractice(deps.db, { externalId: practiceExternalId }) : undefined;
+  const idp = PRACTICE_EXTERNAL_ID.test(practiceExternalId) ? await identityProviderOfPractice(deps.db, { externalId: practiceExternalId }) : undefined;
   if (!idp) throw new SignInRefused('not_configured', 'This practice does not sign in with an identity provider here.');
   const config = await configurationOf(deps, idp);
   const state = oidc.randomState();

@@ -12,8 +12,9 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
+/** Waits for the process to answer (a tsx start on a loaded machine can take well over 10 s: a readiness wait, not a speed check). */
 async function waitForHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {

@@ -72,6 +72,8 @@ describe('staff sign-in with the practice identity provider', () => {
     const state = to.searchParams.get('state')!;
     expect(JSON.stringify(await stack.db('staff_sign_ins'))).not.toContain(state);
     await request(ctx.app).get('/staff/sign-in/oidc?practice=no-such-practice').expect(404);
+    // Found by the HTTP fuzz: a NUL byte made PostgreSQL refuse the lookup (500). Not a practice: the same 404.
+    for (const practice of ['%00', 'a%00b', `${'x'.repeat(201)}`]) await request(ctx.app).get(`/staff/sign-in/oidc?practice=${practice}`).expect(404);
   });
 
   it('signs in through the provider and lands on the work queue; the subject is recorded; audited', async () => {
