@@ -42,7 +42,12 @@ describe('API graceful shutdown', () => {
       stdio: 'ignore',
     });
     const exited = exitOf(api);
-    await waitForHealthy(`http://127.0.0.1:${port}/healthz`);
+    try {
+      await waitForHealthy(`http://127.0.0.1:${port}/healthz`);
+    } catch (err) {
+      api.kill('SIGKILL'); // never left running after a failed start
+      throw err;
+    }
 
     const { auth } = await seedScenario(stack.db);
     const inFlight = fetch(`http://127.0.0.1:${port}/v1/diagnostics/wiring-checks`, { method: 'POST', headers: auth('admin') });
