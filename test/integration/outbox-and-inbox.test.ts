@@ -56,7 +56,8 @@ describe('messages to runs go through the outbox', () => {
     expect((await request(metricsApp(createApiMetrics({ db: stack.db, log: stack.log }), stack.log)).get('/metrics')).text).toMatch(/^payflow_run_messages_pending 1$/m);
 
     await stack.startWorker();
-    const applied = await collectionWhen(stack, s, started.collectionId, 'applied');
+    // A new worker: the run's task waits out the old worker's sticky queue first, and a loaded machine adds to that.
+    const applied = await collectionWhen(stack, s, started.collectionId, 'applied', 60_000);
     expect(applied.applications).toEqual([expect.objectContaining({ amountCents: 2500 })]);
     const [delivered] = await messagesFor(stack, started.workflowId);
     expect(delivered).toMatchObject({ outcome: 'delivered', attempts: 1 });
