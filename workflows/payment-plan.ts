@@ -14,8 +14,8 @@
  * Deterministic workflow code only. No PHI in the input, the details or the result: ids, amounts, due dates.
  */
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes,
-  workflowInfo,
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setCurrentDetails, setHandler,
+  upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PlanInstallment, PlanSnapshot } from '../activities/payment-plans';
@@ -70,6 +70,9 @@ const acts = proxyActivities<Activities>({
   // attempt's idempotency key makes every retry the same charge.
   retry: { initialInterval: '1 second', maximumInterval: '5 minutes', nonRetryableErrorTypes: ['LedgerRuleError', 'LedgerConflict', 'RowNotFound'] },
 });
+
+/** Installments charge no more than the plan's claims still owe: the run takes the charged amount and the new total. */
+const PAID_OTHERWISE_PATCH = 'plan-paid-otherwise';
 
 export async function paymentPlan(input: PaymentPlanInput): Promise<PaymentPlanResult> {
   const planId = input.planId;
@@ -189,9 +192,12 @@ export async function paymentPlan(input: PaymentPlanInput): Promise<PaymentPlanR
       if (!(await mayCharge())) return 'stopped';
       const r = await acts.chargePlanInstallment({ planId, sequence: inst.sequence, attempt });
       if (r.status === 'succeeded') {
-        // Charged less when the plan's claims owed less (paid another way): the plan's total went down with it.
-        plan.totalCents -= inst.amountCents - r.amountCents;
-        inst.amountCents = r.amountCents;
+        // Charged less when the plan's claims owed less (paid another way): the plan's total went down with it. Runs
+        // started before this patch keep their amounts on replay (their charges were never reduced).
+        if (patched(PAID_OTHERWISE_PATCH)) {
+          plan.totalCents -= inst.amountCents - r.amountCents;
+          inst.amountCents = r.amountCents;
+        }
         inst.state = 'paid';
         inst.attempts = attempt + 1;
         await acts.sendPaymentReceipt({ paymentId: r.paymentId });
@@ -208,7 +214,7 @@ export async function paymentPlan(input: PaymentPlanInput): Promise<PaymentPlanR
           const fresh = await acts.loadPaymentPlan({ planId });
           const found = fresh.installments.find((i) => i.sequence === inst.sequence);
           inst.state = found?.state ?? 'failed';
-          plan.totalCents = fresh.totalCents; // lower when the installment was not needed any more (paid another way)
+          if (patched(PAID_OTHERWISE_PATCH)) plan.totalCents = fresh.totalCents; // lower when the installment was not needed any more
           return inst.state === 'paid' ? 'paid' : 'failed';
         }
         code = r.reason;

@@ -93,6 +93,16 @@ describe('payment plans', () => {
   }, 90_000, 'the plan run to end');
   const chargesAt = (planId: string) => stack.standin.processor.charges().filter((c) => c.metadata?.planId === planId);
   const installments = (planId: string) => stack.db('payment_plan_installments').where({ plan_id: planId }).orderBy('sequence');
+  /** A payment at the front desk (outside any plan), applied by hand to the scenario's claims: `cents[i]` on claim i. */
+  async function payAtDesk(s: Scenario & { claims: string[] }, practiceId: string, externalId: string, cents: number[]): Promise<void> {
+    const { paymentId } = await recordPayment(stack.db, {
+      practiceId, patientId: s.patientId, collectionId: null, visitId: null, externalId, amountCents: cents.reduce((a, b) => a + b, 0),
+      method: 'cash', reason: 'outstanding_balance', paidAt: new Date().toISOString(), paymentDate: localDay(), actor: 'test:front-desk',
+    });
+    for (const [i, amountCents] of cents.entries()) {
+      await applyToClaim(stack.db, { paymentId, claimId: s.claims[i]!, amountCents, kind: 'manual', businessKey: `test:${paymentId}:${i}`, actor: 'test:front-desk' });
+    }
+  }
   const paymentsOf = (s: Scenario) => stack.db('payments').where({ patient_id: s.patientId }).orderBy('paid_at');
 
   it('refuses a plan outside the practice limits or the card authorisation, naming the field; changes nothing', async () => {
@@ -181,17 +191,12 @@ describe('payment plans', () => {
     const planId = (await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 4 })).body.planId as string;
     // Before the first installment, the patient pays $100.00 of the plan's $120.00 at the front desk (cash).
     const plan = await stack.db('payment_plans').where({ id: planId }).first();
-    const { paymentId } = await recordPayment(stack.db, {
-      practiceId: plan.practice_id, patientId: s.patientId, collectionId: null, visitId: null, externalId: `cash-${planId}`, amountCents: 10_000,
-      method: 'cash', reason: 'outstanding_balance', paidAt: new Date().toISOString(), paymentDate: localDay(), actor: 'test:front-desk',
-    });
-    for (const [i, cents] of [[0, 3000], [1, 4000], [2, 3000]] as const) {
-      await applyToClaim(stack.db, { paymentId, claimId: s.claims[i]!, amountCents: cents, kind: 'manual', businessKey: `test:${paymentId}:${i}`, actor: 'test:front-desk' });
-    }
+    await payAtDesk(s, plan.practice_id, `cash-${planId}`, [3000, 4000, 3000]);
     // A statement shown meanwhile says what the plan will still charge: $20.00, not the $120.00 scheduled.
     expect(await planNoteOf(stack.db, { id: randomUUID(), patient_id: s.patientId })).toMatchObject({ leftCents: 2000, next: { amountCents: 2000 } });
 
     await expect(resultOf(planId)).resolves.toEqual({ status: 'completed', paidCents: 2000, installmentsPaid: 1 });
+    recordHistory(paymentPlanWorkflowId(planId), 'payment-plan-paid-otherwise-v2'); // the 'plan-paid-otherwise' patch taken
     expect(chargesAt(planId).map((c) => c.amountCents)).toEqual([2000]);
     expect((await installments(planId)).map((i) => [i.amount_cents, i.state])).toEqual([[2000, 'paid'], [4000, 'skipped'], [4000, 'skipped']]);
     expect(await stack.db('payment_plans').where({ id: planId }).first()).toMatchObject({ status: 'completed', total_cents: 2000 });
@@ -211,13 +216,7 @@ describe('payment plans', () => {
     const planId = (await createPlan(s, { authorisationId: auth, installments: 3, intervalSeconds: 2 })).body.planId as string;
     await eventually(async () => ((await stack.db('payment_plan_charges').where({ plan_id: planId, state: 'declined' })).length === 1 ? true : undefined), 30_000, 'the first attempt declined');
     const plan = await stack.db('payment_plans').where({ id: planId }).first();
-    const { paymentId } = await recordPayment(stack.db, {
-      practiceId: plan.practice_id, patientId: s.patientId, collectionId: null, visitId: null, externalId: `check-${planId}`, amountCents: 12_000,
-      method: 'check', reason: 'outstanding_balance', paidAt: new Date().toISOString(), paymentDate: localDay(), actor: 'test:front-desk',
-    });
-    for (const [i, cents] of [[0, 3000], [1, 4000], [2, 5000]] as const) {
-      await applyToClaim(stack.db, { paymentId, claimId: s.claims[i]!, amountCents: cents, kind: 'manual', businessKey: `test:${paymentId}:${i}`, actor: 'test:front-desk' });
-    }
+    await payAtDesk(s, plan.practice_id, `check-${planId}`, [3000, 4000, 5000]);
     await expect(resultOf(planId)).resolves.toEqual({ status: 'completed', paidCents: 0, installmentsPaid: 0 });
     expect(chargesAt(planId)).toHaveLength(1); // the declined first attempt only: the retry found nothing owed
     expect((await installments(planId)).map((i) => i.state)).toEqual(['skipped', 'skipped', 'skipped']);
@@ -542,13 +541,7 @@ describe('payment plans', () => {
     expect(await stack.db('payment_plans').where({ patient_id: s.patientId })).toHaveLength(1);
     await act(s, plan.id, 'cancel').expect(200);
     // The balance paid at the desk between showing the form and pressing it: said in a notice, nothing written.
-    const { paymentId } = await recordPayment(stack.db, {
-      practiceId: plan.practice_id, patientId: s.patientId, collectionId: null, visitId: null, externalId: `cash-${plan.id}`, amountCents: 12_000,
-      method: 'cash', reason: 'outstanding_balance', paidAt: new Date().toISOString(), paymentDate: localDay(), actor: 'test:front-desk',
-    });
-    for (const [i, cents] of [[0, 3000], [1, 4000], [2, 5000]] as const) {
-      await applyToClaim(stack.db, { paymentId, claimId: s.claims[i]!, amountCents: cents, kind: 'manual', businessKey: `test:${paymentId}:${i}`, actor: 'test:front-desk' });
-    }
+    await payAtDesk(s, plan.practice_id, `cash-${plan.id}`, [3000, 4000, 5000]);
     const paidMeanwhile = await submit({ installments: '3' });
     expect(paidMeanwhile.status).toBe(422);
     expect(paidMeanwhile.text).toContain('The payment plan was not set up');
