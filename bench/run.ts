@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- [--engine dev|cluster] [--n 20] [--count 400] [--rounds 4] [--warmup 40] [--park 10000] [--solo 100] [--json out.json]`
+ * `npm run bench -- [--engine dev|cluster] [--n 20] [--count 400] [--rounds 4] [--warmup 40] [--park 10000] [--park-at transfer|capture] [--park-bare 0] [--solo 100] [--json out.json]`
  *
  * Drives an isolated local stack (bench/stack.ts) through the HTTP API the way the billing system and the EHR do:
  * N copay collections in flight at once, each start → capture webhook → transfer webhook → applied. Then, on the
  * same Temporal server and worker, the bare engine (workflows/bench-baseline.ts) with the same messages and
- * activity count. Then parks K collections in their transfer wait and measures what that costs.
+ * activity count. Then parks K collections in their transfer wait (or capture wait) and measures what that costs.
  * `--engine cluster`: the Temporal server binary on PostgreSQL, two APIs and two workers (bench/stack.ts).
  * Prints a table and writes JSON. Figures are for the machine it ran on: report them as ratios.
  */
@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '40' },
     park: { type: 'string', default: '10000' },
+    'park-at': { type: 'string', default: 'transfer' },
+    'park-bare': { type: 'string', default: '0' },
     probe: { type: 'string', default: '100' },
     solo: { type: 'string', default: '100' },
     engine: { type: 'string', default: 'dev' },
@@ -46,6 +48,11 @@ const ROUNDS = Math.max(1, Number(args.rounds));
 const WARMUP = Number(args.warmup);
 const PARK = Number(args.park);
 const PROBE = Number(args.probe);
+const PARK_BARE = Number(args['park-bare']);
+// Where the parked collections wait: `transfer` (captured, the copay's long wait) or `capture` (the payment request
+// open: half the work per collection, so 100,000 fit into a few hours on a small machine; the worker holds neither).
+const PARK_AT: Until = args['park-at'] === 'capture' ? 'requested' : 'captured';
+if (!['transfer', 'capture'].includes(args['park-at'])) throw new Error(`--park-at: transfer or capture, not ${String(args['park-at'])}`);
 const SOLO = Number(args.solo);
 const ENGINE = args.engine as Engine;
 if (ENGINE !== 'dev' && ENGINE !== 'cluster') throw new Error(`--engine: dev or cluster, not ${String(args.engine)}`);
@@ -133,7 +140,7 @@ function signed(source: 'ehr' | 'clearinghouse', event: unknown): [unknown, Reco
 }
 
 /** Runs `total` jobs with `lanes` in flight at once. */
-async function inLanes(total: number, lanes: number, job: (i: number) => Promise<void>): Promise<void> {
+async function inLanes(total: number, lanes: number, job: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(lanes, total) }, async () => {
     while (next < total) await job(next++);
@@ -143,8 +150,11 @@ async function inLanes(total: number, lanes: number, job: (i: number) => Promise
 interface Calls { start: Latencies; capture: Latencies; transfer: Latencies; captureToApplied: Latencies }
 const newCalls = (): Calls => ({ start: new Latencies(), capture: new Latencies(), transfer: new Latencies(), captureToApplied: new Latencies() });
 
-/** One copay collection through the API: start, capture webhook, (transfer webhook, wait until applied). */
-async function copayCollection(stack: BenchStack, v: Visit, calls: Calls, opts: { transfer: boolean }): Promise<void> {
+/** How far a collection is driven: to its application, to its transfer wait (captured), or to its capture wait. */
+type Until = 'applied' | 'captured' | 'requested';
+
+/** One copay collection through the API: start, (capture webhook, (transfer webhook, wait until applied)). */
+async function copayCollection(stack: BenchStack, v: Visit, calls: Calls, opts: { until: Until }): Promise<string> {
   // Each collection's calls go to one API; the collections alternate between the APIs (two on the cluster engine).
   const apiUrl = stack.apiUrls[nextApi++ % stack.apiUrls.length]!;
   const started = await timed(calls.start, () =>
@@ -154,12 +164,13 @@ async function copayCollection(stack: BenchStack, v: Visit, calls: Calls, opts: 
   // collection's Location as a client does; the link follows.
   if (!started.paymentRequest) linkPolled++;
   const request = (started.paymentRequest ?? (await paymentLinkOf(apiUrl, collectionId))) as { requestId: string };
+  if (opts.until === 'requested') return collectionId;
   const captureSentAt = Date.now();
   await timed(calls.capture, () => postJson(`${apiUrl}/webhooks/ehr`, ...signed('ehr', {
     eventId: `evt_${randomUUID()}`, type: 'payment.captured', occurredAt: new Date().toISOString(),
     data: { requestId: request.requestId, collectionId, externalPaymentId: `pay_${randomUUID()}`, amountCents: 2500, method: 'card', paidAt: '2026-11-20T18:00:00Z' },
   })));
-  if (!opts.transfer) return;
+  if (opts.until === 'captured') return collectionId;
   const claim = { ...v.claim, version: 2, responsibility: 'patient' as const, payerStatus: 'adjudicated', patientResponsibilityCents: 4000 };
   await timed(calls.transfer, () => postJson(`${apiUrl}/webhooks/clearinghouse`, ...signed('clearinghouse', {
     eventId: `evt_${randomUUID()}`, type: 'claim.upserted', occurredAt: new Date().toISOString(), data: claim,
@@ -168,6 +179,7 @@ async function copayCollection(stack: BenchStack, v: Visit, calls: Calls, opts: 
   // the moment; the poll interval does not change the figure).
   const appliedAt = await appliedWatcher(stack).wait(collectionId);
   calls.captureToApplied.add(appliedAt - captureSentAt);
+  return collectionId;
 }
 
 /** One poller for every collection in flight (one query per 100 ms), so the driver costs little CPU. */
@@ -204,7 +216,7 @@ function appliedWatcher(stack: BenchStack) {
 let watcher: { wait(id: string): Promise<number> } | undefined;
 
 /** The same messages and activity count on the bare engine, from this process. */
-async function baselineCollection(client: Client, taskQueue: string, calls: Calls): Promise<void> {
+async function baselineCollection(client: Client, taskQueue: string, calls: Calls, opts: { park?: boolean } = {}): Promise<void> {
   const workflowId = `bench-baseline-${randomUUID()}`;
   await timed(calls.start, () => client.workflow.executeUpdateWithStart(baselineStartUpdate, {
     startWorkflowOperation: new WithStartWorkflowOperation(benchBaseline, { workflowId, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING' }),
@@ -212,6 +224,7 @@ async function baselineCollection(client: Client, taskQueue: string, calls: Call
   const handle = client.workflow.getHandle(workflowId);
   const captureSentAt = Date.now();
   await timed(calls.capture, () => handle.executeUpdate(baselineCaptureUpdate, { args: [{ eventId: randomUUID() }] }));
+  if (opts.park) return; // left in its wait for the transfer, like a parked collection
   await timed(calls.transfer, () => handle.signal(baselineTransferSignal, { eventId: randomUUID() }));
   await handle.result();
   calls.captureToApplied.add(Date.now() - captureSentAt);
@@ -282,7 +295,7 @@ async function historyBreakdown(client: Client, workflowId: string) {
 }
 
 /** Runs the jobs; returns how long they took and the CPU seconds each process used meanwhile. */
-async function measurePhase(stack: BenchStack, total: number, job: (i: number) => Promise<void>): Promise<Phase> {
+async function measurePhase(stack: BenchStack, total: number, job: (i: number) => Promise<unknown>): Promise<Phase> {
   const cpu = cpuMeter(cpuGroups(stack));
   const t0 = performance.now();
   await inLanes(total, N, job);
@@ -330,7 +343,7 @@ async function main() {
 
     // Warm-up (not measured), then ours, then the bare engine.
     const warm = take(WARMUP);
-    await inLanes(warm.length, N, (i) => copayCollection(stack, warm[i]!, newCalls(), { transfer: true }));
+    await inLanes(warm.length, N, (i) => copayCollection(stack, warm[i]!, newCalls(), { until: 'applied' }));
     await inLanes(WARMUP, N, () => baselineCollection(client, stack.taskQueue, newCalls()));
     // The idle worker: warmed up (code compiled, pools and connections open), then quiet for a few seconds.
     await new Promise((r) => setTimeout(r, 5000));
@@ -345,7 +358,7 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       const size = Math.floor(COUNT / ROUNDS) + (round < COUNT % ROUNDS ? 1 : 0);
       const measured = take(size);
-      oursPhases.push(await measurePhase(stack, size, (i) => copayCollection(stack, measured[i]!, oursCalls, { transfer: true })));
+      oursPhases.push(await measurePhase(stack, size, (i) => copayCollection(stack, measured[i]!, oursCalls, { until: 'applied' })));
       barePhases.push(await measurePhase(stack, size, () => baselineCollection(client, stack.taskQueue, bareCalls)));
     }
     const ours = summarize('ours', oursPhases);
@@ -358,7 +371,7 @@ async function main() {
     const soloBare = newCalls();
     const solo = take(SOLO);
     for (let i = 0; i < SOLO; i++) {
-      await copayCollection(stack, solo[i]!, soloOurs, { transfer: false });
+      await copayCollection(stack, solo[i]!, soloOurs, { until: 'captured' });
       await baselineCollection(client, stack.taskQueue, soloBare);
     }
     if (SOLO) log(`one at a time (${SOLO}): Collect Now p50 ${soloOurs.start.p(50)} p99 ${soloOurs.start.p(99)} ms; bare update-with-start p50 ${soloBare.start.p(50)} p99 ${soloBare.start.p(99)} ms`);
@@ -366,7 +379,7 @@ async function main() {
     // Parking: K collections captured and waiting for their transfer.
     const probe = async (visitsForProbe: Visit[]) => {
       const calls = newCalls();
-      await inLanes(visitsForProbe.length, 4, (i) => copayCollection(stack, visitsForProbe[i]!, calls, { transfer: false }));
+      await inLanes(visitsForProbe.length, 4, (i) => copayCollection(stack, visitsForProbe[i]!, calls, { until: 'captured' }));
       return { start: calls.start.summary(), capture: calls.capture.summary() };
     };
     const before = await probe(take(PROBE));
@@ -376,9 +389,10 @@ async function main() {
     // Parked in tenths, reading the worker's memory after each: a flat curve is what "nothing grows" means.
     const parkedAt = performance.now();
     const workerCurve: { parked: number; rssMiB: number }[] = [];
+    let lastParked: string | undefined;
     for (let parked = 0; parked < PARK;) {
       const tenth = take(Math.min(Math.ceil(PARK / 10), PARK - parked));
-      await inLanes(tenth.length, N, (i) => copayCollection(stack, tenth[i]!, newCalls(), { transfer: false }));
+      await inLanes(tenth.length, N, async (i) => { lastParked = await copayCollection(stack, tenth[i]!, newCalls(), { until: PARK_AT }); });
       parked += tenth.length;
       workerCurve.push({ parked, rssMiB: workersRssMiB(stack) });
       log(`parked ${parked}: worker ${workerCurve.at(-1)!.rssMiB} MiB`);
@@ -391,15 +405,21 @@ async function main() {
     const temporalAfter = await temporalStorage(stack);
     const pgAfter = await dbBytes(stack);
     const after = await probe(take(PROBE));
+    // The bare engine's runs parked the same way (captured, waiting for the transfer signal) on the same server: the
+    // engine's own floor for a parked run's storage, next to ours.
+    const bareBefore = await temporalStorage(stack);
+    await inLanes(PARK_BARE, N, () => baselineCollection(client, stack.taskQueue, newCalls(), { park: true }));
+    await new Promise((r) => setTimeout(r, PARK_BARE ? 5000 : 0));
+    const bareAfter = await temporalStorage(stack);
     const tableGrowth = Object.fromEntries(Object.entries(temporalAfter.tables)
       .map(([t, b]) => [t, PARK ? Math.round((b - (temporalBefore.tables[t] ?? 0)) / PARK) : 0] as const)
       .filter(([, b]) => b !== 0).sort(([, a], [, b]) => b - a));
 
     // Where a run's history goes, event by event type: a parked collection, an applied one, a finished bare run.
-    const workflowOf = async (status: string) => (await stack.db('collections').where({ status }).orderBy('updated_at', 'desc').first<{ workflow_id: string } | undefined>('workflow_id'))?.workflow_id;
+    const workflowOf = async (where: { status: string } | { id: string }) => (await stack.db('collections').where(where).orderBy('updated_at', 'desc').first<{ workflow_id: string } | undefined>('workflow_id'))?.workflow_id;
     const bareRun = (await client.workflow.list({ query: `WorkflowType = 'benchBaseline' AND ExecutionStatus = 'Completed'` })[Symbol.asyncIterator]().next()).value as { workflowId: string } | undefined;
     const history: Record<string, Awaited<ReturnType<typeof historyBreakdown>>> = {};
-    for (const [name, id] of [['oursParked', await workflowOf('awaiting_transfer')], ['oursApplied', await workflowOf('applied')], ['bareCompleted', bareRun?.workflowId]] as const) {
+    for (const [name, id] of [['oursParked', lastParked && await workflowOf({ id: lastParked })], ['oursApplied', await workflowOf({ status: 'applied' })], ['bareCompleted', bareRun?.workflowId]] as const) {
       if (id) history[name] = await historyBreakdown(client, id);
     }
 
@@ -407,7 +427,7 @@ async function main() {
       engine: ENGINE,
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { engine: ENGINE, apis: stack.apiUrls.length, workers: stack.workerPids.length, inFlight: N, count: COUNT, rounds: ROUNDS, warmup: WARMUP, park: PARK, probe: PROBE, solo: SOLO, serviceEnv },
+      settings: { engine: ENGINE, apis: stack.apiUrls.length, workers: stack.workerPids.length, inFlight: N, count: COUNT, rounds: ROUNDS, warmup: WARMUP, park: PARK, parkAt: args['park-at'], parkBare: PARK_BARE, probe: PROBE, solo: SOLO, serviceEnv },
       ours: { ...ours, start: oursCalls.start.summary(), captureWebhook: oursCalls.capture.summary(), transferWebhook: oursCalls.transfer.summary(), captureToApplied: oursCalls.captureToApplied.summary() },
       bare: { ...bare, start: bareCalls.start.summary(), captureUpdate: bareCalls.capture.summary(), transferSignal: bareCalls.transfer.summary(), captureToDone: bareCalls.captureToApplied.summary() },
       headline: {
@@ -433,6 +453,7 @@ async function main() {
         temporalTableBytesPerCollection: tableGrowth,
         temporalTablesBytes: { before: sum(temporalBefore.tables), after: sum(temporalAfter.tables) },
         postgresBytesPerCollection: PARK ? Math.round((pgAfter - pgBefore) / PARK) : 0,
+        bareParked: PARK_BARE, bareTemporalBytesPerRun: PARK_BARE ? Math.round((bareAfter.bytes - bareBefore.bytes) / PARK_BARE) : 0,
         apiBefore: before, apiAfter: after,
       },
       history,

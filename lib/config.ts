@@ -62,6 +62,9 @@ export const serviceEnvSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(100),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.optional(),
+  // A run cached by a worker that died waits this long on that worker's sticky queue before another worker takes it
+  // (Temporal's default, 10 s). Shorter: a crash delays those runs less, and a merely busy worker loses more to replays.
+  WORKER_STICKY_QUEUE_TIMEOUT: duration.refine((ms) => ms >= 1000 && ms <= 60_000, { error: 'must be between 1s and 60s' }).default(parseDuration('10s')!),
   SHUTDOWN_GRACE_SECONDS: positiveInt.max(600, { error: 'must be at most 600' }).default(10),
   // An HTTP answer is owed within 5 s even when Temporal is down: every Temporal call of a request shares this deadline.
   TEMPORAL_REQUEST_TIMEOUT: duration.refine((ms) => ms >= 500 && ms <= 60_000, { error: 'must be between 500ms and 60s' }).default(parseDuration('4s')!),

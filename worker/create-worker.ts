@@ -12,8 +12,8 @@ export interface CreateWorkerOptions extends ActivityDeps {
   /** Path of a prebuilt bundle (production, tests); omitted → bundle workflows/ at start-up (development). */
   workflowBundlePath?: string;
   shutdownGraceSeconds: number;
-  /** Tuning overrides (benchmarks). */
-  tuning?: Partial<Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>>;
+  /** Tuning (lib/config.ts: the worker's cache, slots and sticky queue). */
+  tuning?: Partial<Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'stickyQueueScheduleToStartTimeout'>>;
   /** Payload encryption (lib/codec: dataConverterFor); the same as the clients'. */
   dataConverter?: DataConverter;
   /** OpenTelemetry (lib/tracing); off when omitted. */

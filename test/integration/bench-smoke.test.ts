@@ -27,8 +27,8 @@ async function bench(args: string[]) {
 describe('benchmark (tiny run)', () => {
   it('drives the stack and the bare engine and reports throughput, percentiles, memory and parking costs', async () => {
     {
-      const report = await bench(['--n', '5', '--count', '5', '--warmup', '1', '--park', '10', '--probe', '3', '--solo', '2']);
-      expect(report.settings).toMatchObject({ engine: 'dev', apis: 1, workers: 1, inFlight: 5, count: 5, rounds: 4, park: 10 });
+      const report = await bench(['--n', '5', '--count', '5', '--warmup', '1', '--park', '10', '--park-bare', '3', '--probe', '3', '--solo', '2']);
+      expect(report.settings).toMatchObject({ engine: 'dev', apis: 1, workers: 1, inFlight: 5, count: 5, rounds: 4, park: 10, parkAt: 'transfer', parkBare: 3 });
       for (const side of [report.ours, report.bare]) {
         expect(side.collections).toBe(5);
         expect(side.perSecond).toBeGreaterThan(0);
@@ -48,13 +48,16 @@ describe('benchmark (tiny run)', () => {
       expect(report.parked.temporalBytesPerCollection).toBeGreaterThan(0);
       expect(report.parked.postgresBytesPerCollection).toBeGreaterThanOrEqual(0);
       expect(report.parked.apiAfter.start.count).toBe(3);
+      // The bare engine's runs parked the same way: the engine's own floor for a parked run's storage.
+      expect(report.parked.bareTemporalBytesPerRun).toBeGreaterThan(0);
       expectUnsaturatedAndHistory(report);
+      expect(report.history.oursParked.byType.WORKFLOW_EXECUTION_UPDATE_ACCEPTED.events).toBe(2); // Collect Now's and the capture's
     }
   }, 300_000);
 
   it('runs on the cluster topology: two APIs, two workers, the server binary and its storage in PostgreSQL', async () => {
-    const report = await bench(['--engine', 'cluster', '--n', '3', '--count', '2', '--rounds', '1', '--warmup', '0', '--park', '4', '--probe', '1', '--solo', '2']);
-    expect(report.settings).toMatchObject({ engine: 'cluster', apis: 2, workers: 2, count: 2, park: 4 });
+    const report = await bench(['--engine', 'cluster', '--n', '3', '--count', '2', '--rounds', '1', '--warmup', '0', '--park', '4', '--park-at', 'capture', '--probe', '1', '--solo', '2']);
+    expect(report.settings).toMatchObject({ engine: 'cluster', apis: 2, workers: 2, count: 2, park: 4, parkAt: 'capture' });
     for (const side of [report.ours, report.bare]) {
       expect(side.collections).toBe(2);
       // Temporal's CPU is its server process and the PostgreSQL backends of its own databases.
@@ -64,6 +67,8 @@ describe('benchmark (tiny run)', () => {
     expect(report.parked.temporalBytesPerCollection).toBeGreaterThan(0);
     expect(Object.keys(report.parked.temporalTableBytesPerCollection)).toContain('temporal.history_node');
     expectUnsaturatedAndHistory(report);
+    // Parked in the capture wait: Collect Now's update only, no capture yet.
+    expect(report.history.oursParked.byType.WORKFLOW_EXECUTION_UPDATE_ACCEPTED.events).toBe(1);
   }, 300_000);
 });
 

@@ -19,7 +19,7 @@ describe('configuration', () => {
     expect(parseEnv(serviceEnvSchema, base)).toMatchObject({
       PORT: 3000, TEMPORAL_ADDRESS: 'localhost:7233', TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'payflow',
       TEMPORAL_TLS: false, DB_POOL_MAX: 10, LOG_LEVEL: 'info', SHUTDOWN_GRACE_SECONDS: 10,
-      TEMPORAL_REQUEST_TIMEOUT: 4000, IDEMPOTENCY_LEASE: 30_000,
+      TEMPORAL_REQUEST_TIMEOUT: 4000, IDEMPOTENCY_LEASE: 30_000, WORKER_STICKY_QUEUE_TIMEOUT: 10_000,
     });
   });
 
@@ -28,6 +28,7 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x/y' }, 'Configuration error: DATABASE_URL must be a postgres:// URL'],
     [{ ...base, PORT: 'abc' }, 'Configuration error: PORT must be a port number (1-65535)'],
     [{ ...base, PORT: '70000' }, 'Configuration error: PORT must be a port number (1-65535)'],
+    [{ ...base, WORKER_STICKY_QUEUE_TIMEOUT: '500ms' }, 'Configuration error: WORKER_STICKY_QUEUE_TIMEOUT must be between 1s and 60s'],
     [{ ...base, TEMPORAL_TLS: 'yes' }, 'Configuration error: TEMPORAL_TLS must be true or false'],
     [{ ...base, TEMPORAL_ADDRESS: 'localhost' }, 'Configuration error: TEMPORAL_ADDRESS must be host:port'],
     [{ ...base, DB_POOL_MAX: '0' }, 'Configuration error: DB_POOL_MAX must be a positive integer'],
