@@ -165,3 +165,28 @@ export async function changeConsentByStaff(
   const { changed } = await setConsent(db, { patientId, channel: form.channel, allowed: form.allowed === 'yes', source: 'staff', actor: `user:${staff.id}`, requestId });
   return { ok: true, changed };
 }
+
+/**
+ * A staff member sets a patient's preferred channel on the patient page (a patient who asks on the phone): source
+ * `staff`, actor `user:{staffId}`, audited; like the patient's own choice, the EHR's next update does not override it.
+ * Only a channel with a contact on file and consent given; '' (or none) clears the preference. Another practice's
+ * patient: 404.
+ */
+export async function changePreferredChannelByStaff(
+  db: Db, staff: { id: string; practiceId: string }, patientId: string, form: { preferredChannel: string }, requestId: string | null,
+): Promise<{ ok: true; changed: boolean } | { ok: false; field: 'preferredChannel'; message: string }> {
+  const p = await contactPreferencesOf(db, patientId);
+  if (!p || p.practiceId !== staff.practiceId) throw notFound('patient');
+  const raw = form.preferredChannel;
+  const channel = raw === '' || raw === 'none' ? null : (PREFERRED_CHANNELS as readonly string[]).includes(raw) ? raw as NotificationChannel : undefined;
+  if (channel === undefined) return { ok: false, field: 'preferredChannel', message: 'preferredChannel must be email, text, mail or none.' };
+  if (channel && !p.onFile[channel]) {
+    const what = channel === 'email' ? 'email address' : channel === 'text' ? 'mobile number' : 'mailing address';
+    return { ok: false, field: 'preferredChannel', message: `There is no ${what} on file; add it in the EHR first, or choose another channel.` };
+  }
+  if ((channel === 'email' || channel === 'text') && p.consents[channel]?.allowed === false) {
+    return { ok: false, field: 'preferredChannel', message: `${channel === 'email' ? 'Email' : 'Text'} consent is withdrawn: restore it first (if the patient asks), or choose another channel.` };
+  }
+  const { changed } = await changePreferences(db, patientId, { preferredChannel: channel }, { source: 'staff', actor: `user:${staff.id}`, requestId });
+  return { ok: true, changed: changed.length > 0 };
+}

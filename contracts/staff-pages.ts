@@ -118,6 +118,15 @@ export const staffPageOperations: Operation[] = [
     responses: { ...formAnswers, 422: htmlPage('channel or allowed refused (mail cannot be withdrawn)') },
   },
   {
+    ...pages, method: 'post', path: '/staff/patients/{patientId}/preferred-channel',
+    summary: `Set the patient's preferred channel (the Contact and consent card): one with a contact on file and consent given, or none; source staff, audited, kept over the EHR's next update. ${session}`,
+    request: {
+      params: pathIds('patientId'),
+      body: pageForm({ preferredChannel: z.enum(['email', 'text', 'mail', 'none']) }, ['preferredChannel']),
+    },
+    responses: { ...formAnswers, 422: htmlPage('preferredChannel refused (not a channel, no contact on file, or consent withdrawn)') },
+  },
+  {
     ...pages, method: 'post', path: '/staff/patients/{patientId}/collect',
     summary: `Collect Now on the patient billing page: starts (or finds) the outstanding-balance collection; 303 to it (Process Payment opens the pre-filled EHR request). ${session}`,
     request: {

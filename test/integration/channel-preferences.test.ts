@@ -6,7 +6,9 @@
  * - the portal's preferences page (signed in): choose a preferred channel, withdraw and restore email and text consent
  *   (source `portal`, audited); a channel not on file is refused naming the field; the session's CSRF token is required;
  * - the staff patient page shows each channel's consent, source and time; staff withdraw and restore (source `staff`,
- *   audited as the staff member, CSRF-protected), another practice's patient is 404.
+ *   audited as the staff member, CSRF-protected), another practice's patient is 404;
+ * - staff set the preferred channel among the channels a message can go by (a contact on file, consent given), audited;
+ *   the EHR's next update keeps it, as it keeps the patient's own choice.
  */
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -37,6 +39,13 @@ describe('channel preferences and consent', () => {
       .set('Payflow-Signature', signWebhook(body, TEST_SECRETS.ehr, Math.floor(Date.now() / 1000))).send(body);
   };
   const auditOf = (patientId: string, action: string) => stack.db('audit_log').where({ entity_id: patientId, action }).orderBy('id');
+  /** A staff session on the scenario's patient page: its cookie, the page and the page's CSRF token. */
+  const staffSignIn = async (s: StatementScenario, token: string) => {
+    const res = await request(stack.app).post('/staff/sign-in').type('form').set('Origin', 'http://127.0.0.1').set('Host', '127.0.0.1').send({ token }).expect(303);
+    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('pf_staff='))!.split(';')[0]!;
+    const page = await request(stack.app).get(`/staff/patients/${s.patientId}`).set('Cookie', cookie).set('Host', '127.0.0.1');
+    return { cookie, page, csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]! };
+  };
 
   it('patient.upserted carries the preferred channel and the mailing address, validated; absent fields are left as stored', async () => {
     const s = await seed();
@@ -128,13 +137,7 @@ describe('channel preferences and consent', () => {
 
   it('the staff patient page shows each channel\'s consent, source and time; staff withdraw and restore (source staff, audited, CSRF)', async () => {
     const s = await seed();
-    const signIn = async (token: string) => {
-      const res = await request(stack.app).post('/staff/sign-in').type('form').set('Origin', 'http://127.0.0.1').set('Host', '127.0.0.1').send({ token }).expect(303);
-      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('pf_staff='))!.split(';')[0]!;
-      const page = await request(stack.app).get(`/staff/patients/${s.patientId}`).set('Cookie', cookie).set('Host', '127.0.0.1');
-      return { cookie, page, csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1]! };
-    };
-    const staff = await signIn(s.tokens.frontDesk);
+    const staff = await staffSignIn(s, s.tokens.frontDesk);
     expect(staff.page.status).toBe(200);
     expect(staff.page.text).toContain('Contact and consent');
     expect(staff.page.text).toMatch(/data-consent="text">allowed/);
@@ -166,5 +169,51 @@ describe('channel preferences and consent', () => {
     expect(mail.text).toContain('channel must be email or text');
     const other = await seed();
     expect((await post({ csrf: staff.csrf, channel: 'text', allowed: 'no' }, staff, other.patientId)).status).toBe(404);
+  });
+
+  it('staff set the preferred channel among those a message can go by (source staff, audited); the EHR\'s next update keeps it', async () => {
+    const s = await seed();
+    const staff = await staffSignIn(s, s.tokens.frontDesk);
+    // Offered: none, and the channels with a contact on file and consent (this patient has no mailing address).
+    expect(staff.page.text).toContain('<option value="none" selected>None (every channel on file)</option>');
+    expect(staff.page.text).toContain('<option value="text">Text message</option>');
+    expect(staff.page.text).not.toContain('<option value="mail">');
+    const post = (preferredChannel: string, session = staff, patientId = s.patientId) => request(stack.app).post(`/staff/patients/${patientId}/preferred-channel`).type('form')
+      .set('Cookie', session.cookie).set('Origin', 'http://127.0.0.1').set('Host', '127.0.0.1').send({ csrf: session.csrf, preferredChannel });
+
+    expect((await post('text')).status).toBe(303);
+    expect(await patientRow(s)).toMatchObject({ preferred_channel: 'text', preferred_channel_source: 'staff' });
+    const frontDesk = await stack.db('staff_users').where({ practice_id: s.practiceId, role: 'front_desk' }).first();
+    const [audit] = await auditOf(s.patientId, 'preference.changed');
+    expect(audit).toMatchObject({ actor: `user:${frontDesk.id}` });
+    expect(audit.after).toEqual({ preferredChannel: 'text', source: 'staff' });
+    const page = await request(stack.app).get(`/staff/patients/${s.patientId}?done=preferred`).set('Cookie', staff.cookie).set('Host', '127.0.0.1');
+    expect(page.text).toContain('Preferred channel changed');
+    expect(page.text).toContain('Text message <span class="muted small">(set by staff');
+    expect(page.text).toContain('<option value="text" selected>Text message</option>');
+
+    // The EHR's next update names another channel: the staff's choice stays.
+    expect((await upsertEvent(s, 2, { preferredChannel: 'email' })).status).toBe(200);
+    expect(await patientRow(s)).toMatchObject({ preferred_channel: 'text', preferred_channel_source: 'staff' });
+
+    // Refused, each in words, nothing changed: not a channel, no address on file, a channel whose consent is withdrawn.
+    for (const [value, words] of [['fax', 'preferredChannel must be email, text, mail or none.'], ['mail', 'There is no mailing address on file']] as const) {
+      const refused = await post(value);
+      expect(refused.status).toBe(422);
+      expect(refused.text).toContain('Preferred channel not changed');
+      expect(refused.text).toContain(words);
+    }
+    await request(stack.app).post(`/staff/patients/${s.patientId}/consent`).type('form').set('Cookie', staff.cookie).set('Origin', 'http://127.0.0.1').set('Host', '127.0.0.1')
+      .send({ csrf: staff.csrf, channel: 'email', allowed: 'no' }).expect(303);
+    const withdrawn = await post('email');
+    expect(withdrawn.status).toBe(422);
+    expect(withdrawn.text).toContain('Email consent is withdrawn');
+    expect(await patientRow(s)).toMatchObject({ preferred_channel: 'text' });
+
+    // Cleared: no preference; another practice's patient: 404.
+    expect((await post('none')).status).toBe(303);
+    expect(await patientRow(s)).toMatchObject({ preferred_channel: null, preferred_channel_source: 'staff' });
+    const other = await seed();
+    expect((await post('text', staff, other.patientId)).status).toBe(404);
   });
 });

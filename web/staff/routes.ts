@@ -46,7 +46,7 @@ import {
 } from './pages';
 import { signInChoices } from '../../app/staff-sign-in';
 import { oidcSignInRoutes, type SignInSettings } from './sign-in-routes';
-import { changeConsentByStaff, preferencesOf } from '../../app/channel-consents';
+import { changeConsentByStaff, changePreferredChannelByStaff, preferencesOf } from '../../app/channel-consents';
 import { csrfValid, endSessionCookie, loadSession, requireSession, sameOrigin, sessionCookieOf, setSessionCookie, STAFF_SESSION_TTL_MS } from './session';
 import type { CardProcessor } from '../../processor/card-processor';
 import { authorisationsOf } from '../../app/card-on-file';
@@ -131,6 +131,7 @@ const DONE_NOTICES: Record<string, Notice> = {
 /** What the patient page says after a change made on it (`?done=`). */
 const PATIENT_DONE_NOTICES: Record<string, Notice> = {
   consent: { kind: 'ok', title: 'Consent changed', text: 'The change is recorded and audited; the next message follows it.' },
+  preferred: { kind: 'ok', title: 'Preferred channel changed', text: 'The change is recorded and audited; the EHR\'s next update does not override it.' },
   'card-authorised': { kind: 'ok', title: 'Card on file authorised', text: 'After the insurance has paid, what the patient owes is charged to it, up to the cap, after a notice.', focus: true },
   'card-revoked': { kind: 'ok', title: 'Card authorisation revoked', text: 'No charge is made under it from now on, even one already announced.', focus: true },
   'plan-created': { kind: 'ok', title: 'Payment plan set up', text: 'Each installment is charged to the card on its date; a receipt follows each.', focus: true },
@@ -348,6 +349,13 @@ export function staffPages(deps: StaffPageDeps): Router {
     const outcome = await changeConsentByStaff(deps.db, staffOf(req), patientId, { channel: str(raw.channel), allowed: str(raw.allowed) }, typeof req.id === 'string' ? req.id : null);
     if (!outcome.ok) return renderPatient(req, res, 422, patientId, { notice: { kind: 'bad', title: 'Consent not changed', text: outcome.message, focus: true } });
     res.redirect(303, `/staff/patients/${patientId}?done=consent`);
+  });
+  router.post('/staff/patients/:patientId/preferred-channel', form, formGuard, async (req, res) => {
+    const patientId = idParam(req.params.patientId, 'patient');
+    const raw = req.body as Record<string, unknown>;
+    const outcome = await changePreferredChannelByStaff(deps.db, staffOf(req), patientId, { preferredChannel: str(raw.preferredChannel) }, typeof req.id === 'string' ? req.id : null);
+    if (!outcome.ok) return renderPatient(req, res, 422, patientId, { notice: { kind: 'bad', title: 'Preferred channel not changed', text: outcome.message, focus: true } });
+    res.redirect(303, `/staff/patients/${patientId}?done=preferred`);
   });
 
   async function renderVisit(req: Request, res: Response, status: number, visitId: string, extra: { form?: CollectFormState; notice?: Notice } = {}) {
