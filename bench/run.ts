@@ -390,15 +390,25 @@ async function main() {
     const parkedAt = performance.now();
     const workerCurve: { parked: number; rssMiB: number }[] = [];
     let lastParked: string | undefined;
-    for (let parked = 0; parked < PARK;) {
+    // `kill -USR2 <this process>` ends the parking early (a long run on a shared machine): the lanes finish the
+    // collections in hand, and the rest of the run reports on what was parked.
+    let stopParking = false;
+    const stopSignal = () => { stopParking = true; log('SIGUSR2: parking stops; the report follows for what was parked'); };
+    process.once('SIGUSR2', stopSignal);
+    let parked = 0;
+    while (parked < PARK && !stopParking) {
       const tenth = take(Math.min(Math.ceil(PARK / 10), PARK - parked));
-      await inLanes(tenth.length, N, async (i) => { lastParked = await copayCollection(stack, tenth[i]!, newCalls(), { until: PARK_AT }); });
-      parked += tenth.length;
+      await inLanes(tenth.length, N, async (i) => {
+        if (stopParking) return;
+        lastParked = await copayCollection(stack, tenth[i]!, newCalls(), { until: PARK_AT });
+        parked++;
+      });
       workerCurve.push({ parked, rssMiB: workersRssMiB(stack) });
-      log(`parked ${parked}: worker ${workerCurve.at(-1)!.rssMiB} MiB`);
+      log(`parked ${parked}: worker ${workerCurve.at(-1)!.rssMiB} MiB (${((performance.now() - parkedAt) / 1000).toFixed(0)} s)`);
     }
+    process.off('SIGUSR2', stopSignal);
     const parkSeconds = (performance.now() - parkedAt) / 1000;
-    log(`parked ${PARK} in ${parkSeconds.toFixed(1)} s`);
+    log(`parked ${parked} in ${parkSeconds.toFixed(1)} s`);
     // Let the last workflow tasks settle before reading memory and storage.
     await new Promise((r) => setTimeout(r, 5000));
     const workerAfter = workersRssMiB(stack);
@@ -412,7 +422,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, PARK_BARE ? 5000 : 0));
     const bareAfter = await temporalStorage(stack);
     const tableGrowth = Object.fromEntries(Object.entries(temporalAfter.tables)
-      .map(([t, b]) => [t, PARK ? Math.round((b - (temporalBefore.tables[t] ?? 0)) / PARK) : 0] as const)
+      .map(([t, b]) => [t, parked ? Math.round((b - (temporalBefore.tables[t] ?? 0)) / parked) : 0] as const)
       .filter(([, b]) => b !== 0).sort(([, a], [, b]) => b - a));
 
     // Where a run's history goes, event by event type: a parked collection, an applied one, a finished bare run.
@@ -444,15 +454,15 @@ async function main() {
       unsaturated: { count: SOLO, collectNow: soloOurs.start.summary(), bareUpdateWithStart: soloBare.start.summary() },
       peakMemoryMiB: peakMiB,
       parked: {
-        collections: PARK,
+        collections: parked,
         workerFreshMiB: freshWorker, workerIdleMiB: idleWorker, workerBeforeParkingMiB: workerBefore, workerAfterParkingMiB: workerAfter,
         workerGrowthPercent: Math.round(((workerAfter - workerBefore) / workerBefore) * 1000) / 10,
         workerOverIdlePercent: Math.round(((workerAfter - idleWorker) / idleWorker) * 1000) / 10,
         workerCurve, parkSeconds: Math.round(parkSeconds),
-        temporalBytesPerCollection: PARK ? Math.round((temporalAfter.bytes - temporalBefore.bytes) / PARK) : 0,
+        temporalBytesPerCollection: parked ? Math.round((temporalAfter.bytes - temporalBefore.bytes) / parked) : 0,
         temporalTableBytesPerCollection: tableGrowth,
         temporalTablesBytes: { before: sum(temporalBefore.tables), after: sum(temporalAfter.tables) },
-        postgresBytesPerCollection: PARK ? Math.round((pgAfter - pgBefore) / PARK) : 0,
+        postgresBytesPerCollection: parked ? Math.round((pgAfter - pgBefore) / parked) : 0,
         bareParked: PARK_BARE, bareTemporalBytesPerRun: PARK_BARE ? Math.round((bareAfter.bytes - bareBefore.bytes) / PARK_BARE) : 0,
         apiBefore: before, apiAfter: after,
       },
