@@ -50,7 +50,7 @@ const PARK = Number(args.park);
 const PROBE = Number(args.probe);
 const PARK_BARE = Number(args['park-bare']);
 // Where the parked collections wait: `transfer` (captured, the copay's long wait) or `capture` (the payment request
-// open: half the work per collection, so 100,000 fit into a few hours on a small machine; the worker holds neither).
+// open: about a third of the work per collection, for long parkings; the worker holds neither kind).
 const PARK_AT: Until = args['park-at'] === 'capture' ? 'requested' : 'captured';
 if (!['transfer', 'capture'].includes(args['park-at'])) throw new Error(`--park-at: transfer or capture, not ${String(args['park-at'])}`);
 const SOLO = Number(args.solo);
@@ -376,7 +376,7 @@ async function main() {
     }
     if (SOLO) log(`one at a time (${SOLO}): Collect Now p50 ${soloOurs.start.p(50)} p99 ${soloOurs.start.p(99)} ms; bare update-with-start p50 ${soloBare.start.p(50)} p99 ${soloBare.start.p(99)} ms`);
 
-    // Parking: K collections captured and waiting for their transfer.
+    // Parking: K collections waiting for their transfer (captured) or, with --park-at capture, for their capture.
     const probe = async (visitsForProbe: Visit[]) => {
       const calls = newCalls();
       await inLanes(visitsForProbe.length, 4, (i) => copayCollection(stack, visitsForProbe[i]!, calls, { until: 'captured' }));
