@@ -103,6 +103,9 @@ export type { ContactPreferences };
 
 export const PREFERRED_CHANNELS = ['email', 'text', 'mail'] as const;
 
+/** What a channel needs on file, in the words of a refusal. */
+const CONTACT_OF: Record<NotificationChannel, string> = { email: 'email address', text: 'mobile number', mail: 'mailing address' };
+
 /** A patient's contact preferences (no contact details: whether each is on file), or undefined. */
 export const preferencesOf = (db: Db, patientId: string) => contactPreferencesOf(db, patientId);
 
@@ -121,8 +124,7 @@ export function checkPreferences(p: ContactPreferences, change: PreferencesChang
   const problems: PreferencesProblem[] = [];
   const c = change.preferredChannel;
   if (c && !p.onFile[c]) {
-    const what = c === 'email' ? 'email address' : c === 'text' ? 'mobile number' : 'mailing address';
-    problems.push({ field: 'preferredChannel', message: `There is no ${what} on file for this channel; choose another, or ask the practice to add it.` });
+    problems.push({ field: 'preferredChannel', message: `There is no ${CONTACT_OF[c]} on file for this channel; choose another, or ask the practice to add it.` });
   }
   if (c === 'email' && change.email === false) problems.push({ field: 'email', message: 'Email cannot be your preferred channel while billing email is turned off.' });
   if (c === 'text' && change.text === false) problems.push({ field: 'text', message: 'Text messages cannot be your preferred channel while they are turned off.' });
@@ -181,8 +183,7 @@ export async function changePreferredChannelByStaff(
   const channel = raw === '' || raw === 'none' ? null : (PREFERRED_CHANNELS as readonly string[]).includes(raw) ? raw as NotificationChannel : undefined;
   if (channel === undefined) return { ok: false, field: 'preferredChannel', message: 'preferredChannel must be email, text, mail or none.' };
   if (channel && !p.onFile[channel]) {
-    const what = channel === 'email' ? 'email address' : channel === 'text' ? 'mobile number' : 'mailing address';
-    return { ok: false, field: 'preferredChannel', message: `There is no ${what} on file; add it in the EHR first, or choose another channel.` };
+    return { ok: false, field: 'preferredChannel', message: `There is no ${CONTACT_OF[channel]} on file; add it in the EHR first, or choose another channel.` };
   }
   if ((channel === 'email' || channel === 'text') && p.consents[channel]?.allowed === false) {
     return { ok: false, field: 'preferredChannel', message: `${channel === 'email' ? 'Email' : 'Text'} consent is withdrawn: restore it first (if the patient asks), or choose another channel.` };
