@@ -357,7 +357,9 @@ export function useFaultStack(opts: FaultStackOptions = {}): FaultStack {
     env.set('api', { ...common, PORT: String(apiPort), API_METRICS_PORT: String(apiMetricsPort), LOG_LEVEL: 'warn', PUBLIC_BASE_URL: stack.apiUrl, ...opts.env?.api });
     env.set('worker', {
       ...common, LOG_LEVEL: 'info', // its "worker started" line is the readiness signal
-      WORKFLOW_BUNDLE_PATH: shared.workflowBundlePath, WORKER_METRICS_PORT: String(metricsPort), EHR_BASE_URL: stack.standinUrl, ...opts.env?.worker,
+      WORKFLOW_BUNDLE_PATH: shared.workflowBundlePath, WORKER_METRICS_PORT: String(metricsPort), EHR_BASE_URL: stack.standinUrl,
+      // These stacks SIGKILL workers: the runs a killed worker cached move to its replacement after 3 s, not Temporal's 10.
+      WORKER_STICKY_QUEUE_TIMEOUT: '3s', ...opts.env?.worker,
     });
     env.set('api-2', { ...env.get('api'), PORT: String(api2Port), API_METRICS_PORT: String(api2MetricsPort) });
     env.set('worker-2', { ...env.get('worker'), WORKER_METRICS_PORT: String(metrics2Port) });
