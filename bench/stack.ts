@@ -8,7 +8,7 @@
 import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDb, type Db } from '../db/connection';
@@ -88,18 +88,24 @@ export interface BenchStackOptions {
   /** Extra Node.js flags of the API and the worker, e.g. `--cpu-prof` (profiles are written when they stop). */
   nodeArgs?: string[];
   engine?: Engine;
+  /** Keep the stack's data here (PostgreSQL's and the dev server's) and leave it after the stop; a directory that
+   *  holds a kept stack's data starts on it (bench/park-more.ts goes on parking there). Default: a temp dir, removed. */
+  dir?: string;
 }
 
 export const TEMPORAL_DATABASES = { persistence: 'temporal', visibility: 'temporal_visibility' };
 
-export async function startBenchStack({ serviceEnv = {}, nodeArgs = [], engine = 'dev' }: BenchStackOptions = {}): Promise<BenchStack> {
-  const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-'));
+export async function startBenchStack({ serviceEnv = {}, nodeArgs = [], engine = 'dev', dir: keptDir }: BenchStackOptions = {}): Promise<BenchStack> {
+  const dir = keptDir ?? mkdtempSync(join(tmpdir(), 'payflow-bench-'));
+  if (keptDir) mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   const [cliPath, pgPort, temporalPort, apiPort, standinPort, metricsPort, apiMetricsPort, api2Port, metrics2Port, api2MetricsPort] = await Promise.all([
     ensureTemporalCli(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort, persistent: false });
+  // A kept stack's PostgreSQL is persistent (its data stays at the stop; fsync on), a throwaway one is not.
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: pgPort, persistent: Boolean(keptDir) });
   const admin = createDb(pg.adminUrl, 1);
-  await admin.raw('create database payflow');
+  const existing = await admin.raw<{ rows: unknown[] }>("select 1 from pg_database where datname = 'payflow'");
+  if (!existing.rows.length) await admin.raw('create database payflow');
   await admin.destroy();
   const dbUrl = pg.urlFor('payflow');
   const db = createDb(dbUrl, 4);
@@ -174,7 +180,8 @@ export async function startBenchStack({ serviceEnv = {}, nodeArgs = [], engine =
       await db.destroy();
       await temporal.stop();
       await pg.stop();
-      if (keepLogs) process.stderr.write(`bench: the services' logs are kept in ${dir}\n`);
+      if (keptDir) process.stderr.write(`bench: the stack's data and logs are kept in ${dir}\n`);
+      else if (keepLogs) process.stderr.write(`bench: the services' logs are kept in ${dir}\n`);
       else rmSync(dir, { recursive: true, force: true });
     },
   };

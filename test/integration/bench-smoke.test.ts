@@ -6,16 +6,16 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const ROOT = join(__dirname, '../..');
 
-async function bench(args: string[]) {
+async function bench(args: string[], script = 'bench/run.ts') {
   const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-smoke-'));
   const out = join(dir, 'report.json');
   try {
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args, '--quiet', '--json', out], {
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args, '--json', out], {
       cwd: ROOT, timeout: 240_000, maxBuffer: 10 * 1024 * 1024,
     });
     return JSON.parse(readFileSync(out, 'utf8'));
@@ -25,9 +25,10 @@ async function bench(args: string[]) {
 }
 
 describe('benchmark (tiny run)', () => {
-  it('drives the stack and the bare engine and reports throughput, percentiles, memory and parking costs', async () => {
-    {
-      const report = await bench(['--n', '5', '--count', '5', '--warmup', '1', '--park', '10', '--park-bare', '3', '--probe', '3', '--solo', '2']);
+  it('drives the stack and the bare engine and reports throughput, percentiles, memory and parking costs; a kept stack parks more', async () => {
+    const kept = join(mkdtempSync(join(tmpdir(), 'payflow-bench-kept-')), 'stack');
+    try {
+      const report = await bench(['--n', '5', '--count', '5', '--warmup', '1', '--park', '10', '--park-bare', '3', '--probe', '3', '--solo', '2', '--quiet', '--keep', kept]);
       expect(report.settings).toMatchObject({ engine: 'dev', apis: 1, workers: 1, inFlight: 5, count: 5, rounds: 4, park: 10, parkAt: 'transfer', parkBare: 3 });
       for (const side of [report.ours, report.bare]) {
         expect(side.collections).toBe(5);
@@ -52,11 +53,21 @@ describe('benchmark (tiny run)', () => {
       expect(report.parked.bareTemporalBytesPerRun).toBeGreaterThan(0);
       expectUnsaturatedAndHistory(report);
       expect(report.history.oursParked.byType.WORKFLOW_EXECUTION_UPDATE_ACCEPTED.events).toBe(2); // Collect Now's and the capture's
+
+      // The next part of a long parking, on the kept stack's data with a new worker: 18 wait (10 parked, 3 + 3 probes,
+      // 2 one at a time), every seeded visit is used, so it seeds 4 more and parks them in its capture wait.
+      const more = await bench(['--dir', kept, '--to', '22', '--step', '2', '--n', '2'], 'bench/park-more.ts');
+      expect(more).toMatchObject({ parkedBefore: 18, parkedThisPart: 4, parkedAfter: 22 });
+      expect(more.worker.curve.map((point: { parked: number }) => point.parked)).toEqual([20, 22]);
+      expect(more.worker.freshMiB).toBeGreaterThan(0);
+      expect(more.temporalFile.afterBytes).toBeGreaterThanOrEqual(more.temporalFile.beforeBytes);
+    } finally {
+      rmSync(dirname(kept), { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 420_000);
 
   it('runs on the cluster topology: two APIs, two workers, the server binary and its storage in PostgreSQL', async () => {
-    const report = await bench(['--engine', 'cluster', '--n', '3', '--count', '2', '--rounds', '1', '--warmup', '0', '--park', '4', '--park-at', 'capture', '--probe', '1', '--solo', '2']);
+    const report = await bench(['--engine', 'cluster', '--n', '3', '--count', '2', '--rounds', '1', '--warmup', '0', '--park', '4', '--park-at', 'capture', '--probe', '1', '--solo', '2', '--quiet']);
     expect(report.settings).toMatchObject({ engine: 'cluster', apis: 2, workers: 2, count: 2, park: 4, parkAt: 'capture' });
     for (const side of [report.ours, report.bare]) {
       expect(side.collections).toBe(2);
