@@ -437,6 +437,18 @@ export class KillWorker implements Cmd {
   toString = () => 'KillWorker(SIGKILL + restart)';
 }
 
+/** The worker dies and nothing in the run starts it again (a crash: a Node.js fatal error, an OOM kill); the wait for
+ *  quiescence finds it down and starts it, as its supervisor would (real.ts: restartCrashed). Fixed scenarios only. */
+export class WorkerDiesOnItsOwn implements Cmd {
+  check = () => true;
+  async run(m: Model, real: Real) {
+    count(real, 'WorkerDiesOnItsOwn');
+    await real.stack.kill('worker', 'SIGKILL');
+    await verify(m, real, this.toString(), 120_000);
+  }
+  toString = () => 'WorkerDiesOnItsOwn(SIGKILL, not restarted by the run)';
+}
+
 export class KillTemporal implements Cmd {
   check = () => true;
   async run(m: Model, real: Real) {

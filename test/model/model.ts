@@ -129,6 +129,8 @@ export interface RunStats {
   /** The command running now (name, start), for msByName. */
   current?: { name: string; t0: number };
   kills: { worker: number; temporal: number };
+  /** Processes that died on their own and were started again (test/model/real.ts: restartCrashed), by name. */
+  crashes: Record<string, number>;
   violations: number;
   violationsByCheck: Record<string, number>;
   /** What the sequences exercised on one claim (money reversed, trimmed, returned, resolved by staff before a return …). */
@@ -152,7 +154,7 @@ export const VISITS = DATES_OF_SERVICE.length;
 
 export function newStats(): RunStats {
   return {
-    sequences: 0, commands: 0, generated: 0, skipped: 0, commandsByName: {}, msByName: {}, kills: { worker: 0, temporal: 0 }, violations: 0, violationsByCheck: {}, coverage: {}, failures: [], notes: [],
+    sequences: 0, commands: 0, generated: 0, skipped: 0, commandsByName: {}, msByName: {}, kills: { worker: 0, temporal: 0 }, crashes: {}, violations: 0, violationsByCheck: {}, coverage: {}, failures: [], notes: [],
     startedAt: Date.now(),
   };
 }

@@ -8,7 +8,7 @@ import { standinEnvSchema } from '../../ehr/standin/config';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { SHUTDOWN_FORCE_MARGIN_SECONDS } from '../../worker/create-worker';
 
-interface Service { environment?: Record<string, string>; ports?: string[]; profiles?: string[]; command?: string[] | string; depends_on?: unknown; stop_grace_period?: string }
+interface Service { environment?: Record<string, string>; ports?: string[]; profiles?: string[]; command?: string[] | string; depends_on?: unknown; stop_grace_period?: string; restart?: string }
 const compose = parse(readFileSync(join(__dirname, '../../docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const { services } = compose;
 
@@ -40,6 +40,13 @@ describe('docker-compose.yml', () => {
     expect(services['ehr-standin']?.ports).toEqual(['127.0.0.1:3100:3100']);
     const published = Object.values(services).flatMap((svc) => svc.ports ?? []);
     expect(published.filter((p) => !p.startsWith('127.0.0.1:'))).toEqual([]);
+  });
+
+  it('starts the long-running services again when they exit (a crashed worker is back without anyone), not the one-shot steps', () => {
+    const restarted = Object.entries(services).filter(([, svc]) => svc.restart === 'unless-stopped').map(([name]) => name);
+    expect(restarted.sort()).toEqual(['api', 'postgresql', 'temporal', 'worker']);
+    expect(services.migrate?.restart).toBe('no');
+    expect(services['temporal-setup']?.restart).toBe('no');
   });
 
   it('never publishes PostgreSQL nor Temporal gRPC (no authentication on either)', () => {
