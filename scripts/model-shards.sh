@@ -11,8 +11,8 @@ if [ "${1:-}" = "--sum" ]; then
     const fs = require("fs"); const dir = process.argv[1]; const t = { shards: 0, passed: 0, sequences: 0, commands: 0, worker: 0, temporal: 0, diedOnTheirOwn: {}, violations: 0, wallSeconds: 0 };
     for (const f of fs.readdirSync(dir).filter((f) => /^shard-\d+\.json$/.test(f))) {
       const r = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8"));
-      t.shards++; t.passed += r.outcome.startsWith("passed") ? 1 : 0; t.sequences += r.sequences;
-      for (const [k, n] of Object.entries(r.crashes ?? {})) t.diedOnTheirOwn[k] = (t.diedOnTheirOwn[k] ?? 0) + n; t.commands += r.commands; t.worker += r.kills.worker; t.temporal += r.kills.temporal; t.violations += r.violations; t.wallSeconds += r.wallSeconds;
+      t.shards++; t.passed += r.outcome.startsWith("passed") ? 1 : 0; t.sequences += r.sequences; t.commands += r.commands; t.worker += r.kills.worker; t.temporal += r.kills.temporal; t.violations += r.violations; t.wallSeconds += r.wallSeconds;
+      for (const [k, n] of Object.entries(r.crashes ?? {})) t.diedOnTheirOwn[k] = (t.diedOnTheirOwn[k] ?? 0) + n;
     }
     console.log(JSON.stringify(t));' "$dir"
 fi
