@@ -11,7 +11,7 @@ if [ "${1:-}" = "--sum" ]; then
     const fs = require("fs"); const dir = process.argv[1]; const t = { shards: 0, passed: 0, sequences: 0, commands: 0, worker: 0, temporal: 0, diedOnTheirOwn: {}, violations: 0, wallSeconds: 0 };
     for (const f of fs.readdirSync(dir).filter((f) => /^shard-\d+\.json$/.test(f))) {
       const r = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8"));
-      t.shards++; t.passed += r.outcome.startsWith("passed") ? 1 : 0; t.sequences += r.sequences; t.commands += r.commands; t.worker += r.kills.worker; t.temporal += r.kills.temporal; t.violations += r.violations; t.wallSeconds += r.wallSeconds;
+      t.shards++; t.passed += r.outcome.startsWith("passed") && r.violations === 0 ? 1 : 0; t.sequences += r.sequences; t.commands += r.commands; t.worker += r.kills.worker; t.temporal += r.kills.temporal; t.violations += r.violations; t.wallSeconds += r.wallSeconds;
       for (const [k, n] of Object.entries(r.crashes ?? {})) t.diedOnTheirOwn[k] = (t.diedOnTheirOwn[k] ?? 0) + n;
     }
     console.log(JSON.stringify(t));' "$dir"
@@ -23,5 +23,6 @@ mkdir -p "$out"
 for seed in $(seq "$first" "$last"); do
   [ -f "$out/shard-$seed.json" ] && continue   # done already: a shard replays exactly, so it is not run twice
   (cd "$tree" && MODEL_SCENARIOS=0 node --import tsx test/model/run.ts --runs 25 --keep-going --seed "$seed" --report "$out/shard-$seed.json") > "$out/shard-$seed.log" 2>&1
-  echo "$(date -u +%FT%TZ) seed $seed exit $?" | tee -a "$out/progress.log"
+  status=$?
+  echo "$(date -u +%FT%TZ) seed $seed exit $status" | tee -a "$out/progress.log"
 done

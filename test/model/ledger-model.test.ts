@@ -106,6 +106,17 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
       new ClaimEvent(0, 'transfer', 4000, 'once'), new CollectBalance(4800), new Capture(-1, true, 'second-event-id'), new Resolve(-1, 'refund'),
       new ClaimEvent(0, 'transfer', 8000, 'burst10'), new ClaimEvent(0, 'reverse', 1000, 'worker-down'),
     ]],
+    // Found by the long run at ae75c7d (seed 1033): two reversal tasks of one transaction competed for a returning claim,
+    // so the model turned inexact; the product closed one of them itself, and staff, resolving it, got 409. Once inexact
+    // the model no longer resolves tasks nor pays the statement (their answers are its predictions); the rest runs on.
+    ['two tasks of one transaction compete for a returning claim, then staff would resolve one of them (the model is inexact)', [
+      new CollectCopay(0, 7400, true), new Capture(-1, true, 'second-event-id'), new ClaimEvent(FOCUS, 'transfer', 0, 'once'), new ClaimEvent(FOCUS, 'reverse', 4900, 'once'),
+      new ClaimEvent(FOCUS, 'transfer', 0, 'burst10'), new ClaimEvent(1, 'transfer', 1600, 'worker-down'), new CollectBalance(4000), new Capture(-1, true, 'burst10'),
+      new ClaimEvent(1, 'raise', 6600, 'once'), new ClaimEvent(1, 'reverse', 6000, 'once'), new ClaimEvent(1, 'next', 4300, 'temporal-down'), new Resolve(4, 'credit'),
+      new CollectCopay(0, 6900, true), new Capture(-1, true, 'second-event-id'), new ClaimEvent(FOCUS, 'reverse', 4200, 'once'), new ClaimEvent(FOCUS, 'out-of-order', 3900, 'burst10'),
+      new ClaimEvent(0, 'transfer', 3000, 'once'), new PayStatement(2400), new Capture(-1, true, 'once'), new ClaimEvent(0, 'lower', 5300, 'once'), new Resolve(-1, 'apply'),
+      new ClaimEvent(0, 'reverse', 5200, 'burst10'), new ClaimEvent(0, 'transfer', 2300, 'once'), new ClaimEvent(0, 'lower', 4200, 'worker-down'),
+    ]],
   ];
   const addCoverage = (m?: Model) => {
     for (const [k, v] of Object.entries(m?.events ?? {})) stats.coverage[k] = (stats.coverage[k] ?? 0) + v;
@@ -162,7 +173,9 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
       numRuns: RUNS, verbose: 1, plugins: [fc.unbiased()], ...(SEED !== undefined ? { seed: SEED } : {}), ...(PATH ? { path: PATH } : {}),
       ...(TIME_LIMIT_S > 0 ? { interruptAfterTimeLimit: TIME_LIMIT_S * 1000 } : {}),
     });
-    outcome = details.failed ? `FAILED (seed ${details.seed}, path "${details.counterexamplePath}", ${details.numShrinks} shrinks)` : details.interrupted ? 'passed (stopped by the time limit)' : 'passed';
+    // Keep-going records violations without failing the property: those sequences failed all the same.
+    outcome = details.failed ? `FAILED (seed ${details.seed}, path "${details.counterexamplePath}", ${details.numShrinks} shrinks)`
+      : stats.failures.length ? `FAILED (${stats.failures.length} violations recorded, keep-going)` : details.interrupted ? 'passed (stopped by the time limit)' : 'passed';
     if (details.failed) {
       // fast-check's own report: seed, path, the shrunk command list (each command's toString), the error.
       throw new Error(fc.defaultReportMessage(details) ?? 'failed');
