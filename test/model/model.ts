@@ -391,20 +391,21 @@ function returnReversed(m: Model, i: number): void {
     if (p.reason === 'copay' && p.paymentDate !== claim.dateOfService) return 0;
     return Math.min(t.amountCents - (t.returnedCents ?? 0), unapplied(p));
   };
-  // Tasks opened in one transaction tie on created_at (then a random id): when they compete for too little open balance,
-  // which one gets it is not known.
-  const byTxn = new Map<number, number>();
-  for (const t of tasks) byTxn.set(t.txn ?? 0, (byTxn.get(t.txn ?? 0) ?? 0) + (wants(t) > 0 ? 1 : 0));
-  const competing = tasks.filter((t) => (byTxn.get(t.txn ?? 0) ?? 0) > 1 && wants(t) > 0);
-  if (competing.length > 1 && competing.reduce((s, t) => s + wants(t), 0) > openBalance(m, i)) m.inexact ??= `tasks of one transaction compete for claim ${i}'s open balance`;
-  for (const t of tasks) {
-    const p = m.payments.find((x) => x.key === t.paymentKey)!;
-    const cents = Math.min(wants(t), openBalance(m, i));
-    if (cents <= 0) continue;
-    applyMoney(m, p, i, cents, 'auto');
-    t.returnedCents = (t.returnedCents ?? 0) + cents;
-    note(m, 'returned');
-    if (t.returnedCents === t.amountCents || unapplied(p) === 0) Object.assign(t, { open: false, resolution: 'applied' });
+  // Tasks opened in one transaction tie on created_at (then a random id): when they compete for what the older tasks
+  // left of the open balance, which one gets it is not known. (Against the whole open balance, as before, missed a pair
+  // that older tasks had left too little: found at b03ce69, seed 1033.)
+  for (const txn of new Set(tasks.map((t) => t.txn ?? 0))) {
+    const group = tasks.filter((t) => (t.txn ?? 0) === txn && wants(t) > 0);
+    if (group.length > 1 && group.reduce((s, t) => s + wants(t), 0) > openBalance(m, i)) m.inexact ??= `tasks of one transaction compete for claim ${i}'s open balance`;
+    for (const t of group) {
+      const p = m.payments.find((x) => x.key === t.paymentKey)!;
+      const cents = Math.min(wants(t), openBalance(m, i));
+      if (cents <= 0) continue;
+      applyMoney(m, p, i, cents, 'auto');
+      t.returnedCents = (t.returnedCents ?? 0) + cents;
+      note(m, 'returned');
+      if (t.returnedCents === t.amountCents || unapplied(p) === 0) Object.assign(t, { open: false, resolution: 'applied' });
+    }
   }
 }
 

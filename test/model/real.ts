@@ -8,7 +8,7 @@
  * as failing, with its last failure.
  */
 import type { Db } from '../../db/connection';
-import { sleep, type FaultStack } from '../support/processes';
+import { lastLines, sleep, type FaultStack } from '../support/processes';
 import { appliedPerClaim, checkClaimVersions, checkInvariants, type Violation } from './invariants';
 import { appliedOn, describeModel, expectedVersions, type Model, type MTask, type Real } from './model';
 
@@ -56,7 +56,7 @@ async function restartCrashed(real: Real): Promise<void> {
   for (const name of SUPERVISED) {
     if (real.stack.isRunning(name)) continue;
     real.stats.crashes[name] = (real.stats.crashes[name] ?? 0) + 1;
-    const last = real.stack.output(name).trimEnd().split('\n').filter((l) => l.trim()).slice(-3).map((l) => l.slice(0, 200)).join(' / ');
+    const last = lastLines(real.stack.output(name), 3).split('\n').join(' / ');
     real.stats.notes.push(`${name} exited on its own (${new Date().toISOString()}; its last lines: ${last}); started again, as its supervisor would`);
     await real.stack.start(name);
   }
@@ -143,6 +143,7 @@ export async function compare(m: Model, real: Real): Promise<Violation[]> {
 /** Settles and compares; records violations in the stats; throws (so fast-check shrinks) unless keep-going. */
 export async function verify(m: Model, real: Real, after: string, timeoutMs = 60_000): Promise<void> {
   const problems = [...(await settle(m, real, timeoutMs)), ...(await compare(m, real))];
+  if (process.env.MODEL_DEBUG === '1') process.stdout.write(`model after ${after}:\n${describeModel(m)}\nall tasks: ${JSON.stringify(m.tasks)}\n`);
   const cur = real.stats.current;
   if (cur) real.stats.msByName[cur.name] = (real.stats.msByName[cur.name] ?? 0) + Date.now() - cur.t0;
   real.stats.current = undefined;
