@@ -2,19 +2,13 @@
 # The long model-based run (issue 12) in shards of 25 sequences, seeds FIRST..LAST, on a worktree of one commit, so it
 # can go on across sessions and other work in the clone does not change the code under it (docs/reliability.md).
 #   scripts/model-shards.sh <commit> [first=1001] [last=1040]      reports: data/model-shards/<commit>/shard-<seed>.json
-#   scripts/model-shards.sh --sum <commit>                          the totals of the reports so far (for docs/reliability.md)
+#   scripts/model-shards.sh --sum [--out FILE] <commit> [<commit> …]  the totals of the reports so far (for docs/reliability.md);
+#                                                                   a seed run again at a later commit counts once (scripts/model-shards-sum.ts)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--sum" ]; then
-  dir="data/model-shards/$(git rev-parse --short "${2:?commit}")"
-  exec node -e '
-    const fs = require("fs"); const dir = process.argv[1]; const t = { shards: 0, passed: 0, sequences: 0, commands: 0, worker: 0, temporal: 0, diedOnTheirOwn: {}, violations: 0, wallSeconds: 0 };
-    for (const f of fs.readdirSync(dir).filter((f) => /^shard-\d+\.json$/.test(f))) {
-      const r = JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8"));
-      t.shards++; t.passed += r.outcome.startsWith("passed") && r.violations === 0 ? 1 : 0; t.sequences += r.sequences; t.commands += r.commands; t.worker += r.kills.worker; t.temporal += r.kills.temporal; t.violations += r.violations; t.wallSeconds += r.wallSeconds;
-      for (const [k, n] of Object.entries(r.crashes ?? {})) t.diedOnTheirOwn[k] = (t.diedOnTheirOwn[k] ?? 0) + n;
-    }
-    console.log(JSON.stringify(t));' "$dir"
+  shift
+  exec node node_modules/tsx/dist/cli.mjs scripts/model-shards-sum.ts "$@"
 fi
 commit=$(git rev-parse --short "${1:?commit}"); first=${2:-1001}; last=${3:-1040}
 tree="data/model-shards/tree-$commit"; out="$PWD/data/model-shards/$commit"
