@@ -121,7 +121,12 @@ describe('model-based run: the ledger under faults (issue 12)', () => {
     // Found at b03ce69 (seed 1033): two reversal tasks of one transaction, and an older trim's task that took most of the
     // returning claim's open balance first: the pair competed for what it left (the product's order between them is a
     // random id), while the model compared them with the whole open balance and called itself exact.
-    ["a trim's task, then two reversal tasks of one transaction: the older one takes its money back first, the pair competes for the rest", [new ClaimEvent(0, 'transfer', 6500, 'worker-down'), new PayStatement(2700), new Capture(-1, true, 'second-event-id'), new Resolve(-1, 'credit'), new ClaimEvent(0, 'reverse', 6400, 'temporal-down'), new ClaimEvent(0, 'transfer', 4900, 'once'), new Resolve(2, 'refund'), new CollectCopay(0, 5100, true), new Capture(-1, true, 'burst10'), new ClaimEvent(FOCUS, 'transfer', 2800, 'once'), new ClaimEvent(FOCUS, 'reverse', 0, 'temporal-down'), new ClaimEvent(FOCUS, 'next', 4700, 'burst10'), new ClaimEvent(FOCUS, 'raise', 4100, 'once'), new Capture(1, true, 'once')]],
+    ["a trim's task, then two reversal tasks of one transaction: the older one takes its money back first, the pair competes for the rest", [
+      new ClaimEvent(0, 'transfer', 6500, 'worker-down'), new PayStatement(2700), new Capture(-1, true, 'second-event-id'), new Resolve(-1, 'credit'),
+      new ClaimEvent(0, 'reverse', 6400, 'temporal-down'), new ClaimEvent(0, 'transfer', 4900, 'once'), new Resolve(2, 'refund'), new CollectCopay(0, 5100, true),
+      new Capture(-1, true, 'burst10'), new ClaimEvent(FOCUS, 'transfer', 2800, 'once'), new ClaimEvent(FOCUS, 'reverse', 0, 'temporal-down'),
+      new ClaimEvent(FOCUS, 'next', 4700, 'burst10'), new ClaimEvent(FOCUS, 'raise', 4100, 'once'), new Capture(1, true, 'once'),
+    ]],
   ];
   const addCoverage = (m?: Model) => {
     for (const [k, v] of Object.entries(m?.events ?? {})) stats.coverage[k] = (stats.coverage[k] ?? 0) + v;
