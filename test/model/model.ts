@@ -220,6 +220,12 @@ export const note = (m: Model, what: string) => {
   m.events ??= {};
   m.events[what] = (m.events[what] ?? 0) + 1;
 };
+/** From here on the model cannot predict this sequence exactly (the first reason is kept; the run's coverage counts them). */
+export const inexact = (m: Model, why: string, where = '') => {
+  if (m.inexact) return;
+  m.inexact = where ? `${why} (${where})` : why;
+  note(m, `inexact: ${why}`);
+};
 /** A new model transaction: what follows is written together (the product's created_at ties inside it). */
 export const beginTxn = (m: Model) => (m.txn = (m.txn ?? 0) + 1);
 export const applyMoney = (m: Model, p: MPayment, claim: number, cents: number, kind: 'auto' | 'manual', own = false) =>
@@ -360,7 +366,7 @@ function trim(m: Model, i: number, version: number): void {
     if (excess <= 0) break;
     if (a.kind !== 'auto') continue;
     const group = autoOf(a.txn);
-    if (new Set(group.map((x) => x.p.key)).size > 1 && group.reduce((s, x) => s + x.a.cents, 0) > excess) m.inexact ??= `trim of claim ${i} cuts into applications written together`;
+    if (new Set(group.map((x) => x.p.key)).size > 1 && group.reduce((s, x) => s + x.a.cents, 0) > excess) inexact(m, 'a trim cuts into applications written together', `claim ${i}`);
     a.reversed = true;
     a.reversedAt = version;
     const off = Math.min(a.cents, excess);
@@ -396,7 +402,7 @@ function returnReversed(m: Model, i: number): void {
   // that older tasks had left too little: found at b03ce69, seed 1033.)
   for (const txn of new Set(tasks.map((t) => t.txn ?? 0))) {
     const group = tasks.filter((t) => (t.txn ?? 0) === txn && wants(t) > 0);
-    if (group.length > 1 && group.reduce((s, t) => s + wants(t), 0) > openBalance(m, i)) m.inexact ??= `tasks of one transaction compete for claim ${i}'s open balance`;
+    if (group.length > 1 && group.reduce((s, t) => s + wants(t), 0) > openBalance(m, i)) inexact(m, 'tasks of one transaction compete for a claim', `claim ${i}`);
     for (const t of group) {
       const p = m.payments.find((x) => x.key === t.paymentKey)!;
       const cents = Math.min(wants(t), openBalance(m, i));
@@ -426,18 +432,23 @@ function applyCredits(m: Model): void {
   const heldFor = (i: number) => m.payments.filter((p) => live(p)).filter((p) => m.collections.find((c) => c.key === p.collectionKey)!.visit === i)
     .reduce((s, p) => s + unapplied(p), 0);
   const room = (i: number) => (m.claims[i]!.responsibility === 'patient' ? Math.max(0, openBalance(m, i) - heldFor(i)) : 0);
-  // Credits of the same date are ordered by their ids in the product (unknown here): when they compete, the model is inexact.
-  const byDate = new Map<string, number>();
-  for (const p of credits) byDate.set(p.paymentDate, (byDate.get(p.paymentDate) ?? 0) + 1);
-  const totalRoom = m.claims.reduce((s, _, i) => s + room(i), 0);
-  if ([...byDate.values()].some((n) => n > 1) && credits.reduce((s, p) => s + unapplied(p), 0) > totalRoom) m.inexact ??= 'credits of one date compete for the open balance';
-  credits.sort((a, b) => (a.paymentDate < b.paymentDate ? -1 : a.paymentDate > b.paymentDate ? 1 : 0));
-  for (const p of credits) {
+  const targetsOf = (p: MPayment) => {
     const col = m.collections.find((c) => c.key === p.collectionKey)!;
-    const targets = p.reason === 'copay'
+    return p.reason === 'copay'
       ? (col.visit !== undefined && m.claims[col.visit]!.dateOfService === p.paymentDate ? [col.visit] : [])
       : m.claims.map((_, i) => i); // claims are indexed in date-of-service order
-    for (const i of targets) {
+  };
+  credits.sort((a, b) => (a.paymentDate < b.paymentDate ? -1 : a.paymentDate > b.paymentDate ? 1 : 0));
+  for (const p of credits) {
+    // Credits of one date are served in the order of their ids in the product (unknown here): when that order changes
+    // where the money goes (they compete for what older credits left, or a balance credit takes a copay's own visit),
+    // the model is inexact. Judged when the date's first credit comes, on the room left then.
+    const sameDate = credits.filter((x) => x.paymentDate === p.paymentDate);
+    if (sameDate[0] === p && sameDate.length > 1) {
+      const results = new Set(permutations(sameDate).map((order) => allocation(order, targetsOf, room)));
+      if (results.size > 1) inexact(m, 'credits of one date compete');
+    }
+    for (const i of targetsOf(p)) {
       const cents = Math.min(unapplied(p), room(i));
       if (cents <= 0) continue;
       applyMoney(m, p, i, cents, 'auto');
@@ -446,6 +457,25 @@ function applyCredits(m: Model): void {
     if (unapplied(p) === 0) for (const t of m.tasks) if (t.open && t.paymentKey === p.key) Object.assign(t, { open: false, resolution: 'applied' });
   }
 }
+
+/** Where credits served in this order would go (payment:claim:cents, sorted), on a copy of the room left now. */
+function allocation(order: MPayment[], targetsOf: (p: MPayment) => number[], room: (i: number) => number): string {
+  const left = new Map<number, number>();
+  const placed: string[] = [];
+  for (const p of order) {
+    let rest = unapplied(p);
+    for (const i of targetsOf(p)) {
+      const cents = Math.min(rest, left.get(i) ?? room(i));
+      if (cents <= 0) continue;
+      left.set(i, (left.get(i) ?? room(i)) - cents);
+      rest -= cents;
+      placed.push(`${p.key}:${i}:${cents}`);
+    }
+  }
+  return placed.sort().join(' ');
+}
+
+const permutations = <T>(xs: T[]): T[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, k) => permutations([...xs.slice(0, k), ...xs.slice(k + 1)]).map((rest) => [x, ...rest])));
 
 /** What the model expects of the stored claims (invariant 6). */
 export const expectedVersions = (m: Model) => m.claims.map((c) => ({ claimId: c.claimId, version: c.version, responsibility: c.responsibility }));

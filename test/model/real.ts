@@ -10,7 +10,7 @@
 import type { Db } from '../../db/connection';
 import { lastLines, sleep, type FaultStack } from '../support/processes';
 import { appliedPerClaim, checkClaimVersions, checkInvariants, type Violation } from './invariants';
-import { appliedOn, describeModel, expectedVersions, type Model, type MTask, type Real } from './model';
+import { appliedOn, describeModel, expectedVersions, inexact, type Model, type MTask, type Real } from './model';
 
 export interface BusyRun { workflowId: string; type: string; why: string; failing: boolean }
 
@@ -154,5 +154,5 @@ export async function verify(m: Model, real: Real, after: string, timeoutMs = 60
   real.stats.failures.push(text);
   if (!real.keepGoing) throw new Error(text);
   // Keep going: the model can no longer be trusted to predict this sequence exactly.
-  m.inexact ??= `violation after ${after}`;
+  inexact(m, 'a violation', `after ${after}`);
 }
